@@ -1,0 +1,87 @@
+/*
+ * arena.c - bump allocator (see arena.h).
+ */
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct Arena {
+    unsigned char *base; /* NULL for a measuring arena */
+    size_t cap;          /* bytes available at base */
+    size_t used;         /* current offset */
+    size_t peak;         /* high-water mark */
+    int measure;
+};
+
+Arena *arena_open(size_t cap, int measure, SimError *err) {
+    Arena *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        sim_errorf(err, SIM_ENOMEM, "out of memory allocating an arena handle");
+        return NULL;
+    }
+    a->measure = measure != 0;
+    if (!a->measure && cap > 0) {
+        size_t rounded = (cap + 63) & ~(size_t)63;
+        a->base = aligned_alloc(64, rounded);
+        if (a->base == NULL) {
+            sim_errorf(err, SIM_ENOMEM, "out of memory: cannot allocate an arena of %zu bytes",
+                       cap);
+            free(a);
+            return NULL;
+        }
+        a->cap = rounded;
+    }
+    return a;
+}
+
+void arena_close(Arena *a) {
+    if (a == NULL) return;
+    free(a->base);
+    free(a);
+}
+
+void *arena_alloc(Arena *a, size_t n, size_t align, SimError *err) {
+    if (align == 0) align = 1;
+    size_t start = (a->used + (align - 1)) & ~(align - 1);
+    if (start < a->used || start + n < start) {
+        sim_errorf(err, SIM_ENOMEM, "arena request of %zu bytes overflows", n);
+        return NULL;
+    }
+    if (a->measure) {
+        a->used = start + n;
+        if (a->used > a->peak) a->peak = a->used;
+        return NULL;
+    }
+    if (start + n > a->cap) {
+        sim_errorf(err, SIM_ENOMEM,
+                   "arena exhausted: %zu bytes requested with %zu of %zu bytes in use", n,
+                   a->used, a->cap);
+        return NULL;
+    }
+    a->used = start + n;
+    if (a->used > a->peak) a->peak = a->used;
+    void *p = a->base + start;
+    if (n) memset(p, 0, n);
+    return p;
+}
+
+float *arena_floats(Arena *a, size_t n, SimError *err) {
+    if (n > SIZE_MAX / sizeof(float)) {
+        sim_errorf(err, SIM_ENOMEM, "arena request of %zu floats overflows", n);
+        return NULL;
+    }
+    return arena_alloc(a, n * sizeof(float), 64, err);
+}
+
+size_t arena_mark(const Arena *a) { return a->used; }
+
+void arena_rewind(Arena *a, size_t mark) {
+    if (mark <= a->used) a->used = mark;
+}
+
+size_t arena_used(const Arena *a) { return a->used; }
+size_t arena_peak(const Arena *a) { return a->peak; }
+size_t arena_capacity(const Arena *a) { return a->cap; }
+int arena_is_measuring(const Arena *a) { return a->measure; }

@@ -1,0 +1,452 @@
+/*
+ * cli.c - ltsim's subcommands and options (DESIGN.md §4). Only this file and main.c print
+ * to the user: results on stdout, errors (one line each) and warnings on stderr.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ops.h"
+#include "report.h"
+#include "runner.h"
+#include "safetensors.h"
+
+typedef struct {
+    const char *model;
+    int64_t src_len, tgt_len;
+    int64_t batch;
+    const char *mode;
+    const char *weights;
+    int64_t vocab_size;
+    uint64_t seed;
+    int threads;
+    Conventions conv;
+    int json;
+    const char *src, *tgt;
+    const char *save_outputs;
+    int allow_extra;
+    int warmup, repeats;
+} CliOptions;
+
+static const char *prog = "ltsim";
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s %s: %s (see '%s %s --help')\n", prog, cmd, msg, prog, cmd);
+    return 2;
+}
+
+/* Strict integer parsing: the whole string, within [lo, hi]. */
+static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+    if (s == NULL || *s == '\0') return -1;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* "1 2 3" or "1,2,3" -> ids (malloc'd). Returns count, or -1 on a bad id / no memory. */
+static int64_t parse_ids(const char *s, int64_t **out, char *bad, size_t badlen) {
+    size_t n = 0, cap = 16;
+    int64_t *v = malloc(cap * sizeof *v);
+    if (v == NULL) return -1;
+    const char *p = s;
+    while (*p) {
+        while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n') p++;
+        if (!*p) break;
+        const char *q = p;
+        while (*q && *q != ' ' && *q != ',' && *q != '\t' && *q != '\n') q++;
+        char tok[32];
+        int64_t x;
+        if ((size_t)(q - p) >= sizeof tok) {
+            snprintf(bad, badlen, "%.*s", (int)(q - p > 20 ? 20 : q - p), p);
+            free(v);
+            return -1;
+        }
+        memcpy(tok, p, (size_t)(q - p));
+        tok[q - p] = '\0';
+        if (parse_i64(tok, 0, INT64_MAX, &x) != 0) {
+            snprintf(bad, badlen, "%s", tok);
+            free(v);
+            return -1;
+        }
+        if (n == cap) {
+            cap *= 2;
+            int64_t *nv = realloc(v, cap * sizeof *nv);
+            if (nv == NULL) {
+                free(v);
+                return -1;
+            }
+            v = nv;
+        }
+        v[n++] = x;
+        p = q;
+    }
+    *out = v;
+    return (int64_t)n;
+}
+
+/* Directory of the running binary (the repository root for ./ltsim), or "." */
+static void exe_dir(char *buf, size_t n) {
+    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
+    if (k <= 0) {
+        snprintf(buf, n, ".");
+        return;
+    }
+    buf[k] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (slash) *slash = '\0';
+}
+
+/* MODEL: an existing path, or NAME resolved as models/NAME.yml under $LTSIM_HOME, the
+ * binary's directory, or the current directory. */
+static int resolve_model(const char *name, char *out, size_t n) {
+    if (access(name, R_OK) == 0) {
+        snprintf(out, n, "%s", name);
+        return 0;
+    }
+    if (strchr(name, '/') != NULL) {
+        snprintf(out, n, "%s", name);
+        return -1;
+    }
+    const char *ext = strstr(name, ".yml") ? "" : ".yml";
+    const char *home = getenv("LTSIM_HOME");
+    char dir[512];
+    if (home && *home) {
+        snprintf(out, n, "%s/models/%s%s", home, name, ext);
+        if (access(out, R_OK) == 0) return 0;
+    }
+    exe_dir(dir, sizeof dir);
+    snprintf(out, n, "%s/models/%s%s", dir, name, ext);
+    if (access(out, R_OK) == 0) return 0;
+    snprintf(out, n, "models/%s%s", name, ext);
+    if (access(out, R_OK) == 0) return 0;
+    snprintf(out, n, "%s", name);
+    return -1;
+}
+
+static void print_run_help(FILE *f, const char *cmd) {
+    int run = strcmp(cmd, "run") == 0;
+    fprintf(f,
+            "usage: ltsim %s MODEL [options]\n\n"
+            "%s\n\n"
+            "MODEL is a YAML config (fairseq key names) or a name resolved as models/NAME.yml.\n\n"
+            "options:\n"
+            "  --src-len N            source length S (default 30)\n"
+            "  --tgt-len N            target length T, EOS included (default 30)\n"
+            "  --src \"i j k\"          source token ids (sets S); random ids otherwise\n"
+            "  --tgt \"2 a b\"          decoder input ids, starting with EOS (sets T)\n"
+            "  --vocab-size N         vocabulary size (overrides the config's)\n"
+            "  --attn-macs causal|full           decoder self-attention pairs: T(T+1)/2 (default) "
+            "or T^2\n"
+            "  --conv-macs taps|valid|band|none  conv taps counted: all K (default), in-sequence "
+            "only,\n"
+            "                                    the T x T band product, or none\n"
+            "  --mode forward         teacher-forced pass (the only mode of this build)\n"
+            "  --batch 1              sentences per pass (this build runs batch 1)\n"
+            "  --json                 one JSON document on stdout\n",
+            cmd,
+            run ? "Builds MODEL, executes it (OpenBLAS), prints the cost ledger per layer and per "
+                  "operator class,\nand the measured host time."
+                : "Builds MODEL's graph and prints the same ledger as 'run' without executing "
+                  "anything\n(no weights or activations are allocated).");
+    if (run)
+        fprintf(f,
+                "  --weights FILE         load a safetensors file with fairseq state_dict names "
+                "(default: seeded\n"
+                "                         random weights)\n"
+                "  --allow-extra-tensors  warn about, instead of rejecting, tensors the config "
+                "does not use\n"
+                "  --save-outputs FILE    write encoder_out, decoder_features and logits "
+                "(safetensors)\n"
+                "  --seed N               RNG seed for weights and random tokens (default 1)\n"
+                "  --threads N            BLAS threads (default 1)\n"
+                "  --warmup N             untimed passes before timing (default 3)\n"
+                "  --repeats N            timed passes; the median is reported (default 20)\n");
+    else
+        fprintf(f, "  --seed N               RNG seed for random tokens (default 1)\n");
+    fprintf(f, "  -h, --help             this help\n\n"
+               "exit codes: 0 ok, 2 bad input (message names file, key and value), 1 runtime "
+               "failure\n");
+}
+
+static void print_main_help(FILE *f) {
+    fprintf(f, "usage: ltsim COMMAND [options]\n\n"
+               "ltsim executes and costs Transformer and Lite Transformer models: every\n"
+               "multiply-accumulate, parameter and byte, from the paper's configs.\n\n"
+               "commands:\n"
+               "  run MODEL     execute MODEL and print its cost ledger and host time\n"
+               "  count MODEL   the same ledger without executing (count-only)\n\n"
+               "options:\n"
+               "  --version     version and BLAS build\n"
+               "  -h, --help    this help\n\n"
+               "'ltsim COMMAND --help' lists a command's options.\n");
+}
+
+enum {
+    OPT_SRC_LEN = 1000, OPT_TGT_LEN, OPT_BATCH, OPT_MODE, OPT_WEIGHTS, OPT_VOCAB, OPT_SEED,
+    OPT_THREADS, OPT_ATTN, OPT_CONV, OPT_JSON, OPT_SRC, OPT_TGT, OPT_SAVE, OPT_EXTRA,
+    OPT_WARMUP, OPT_REPEATS
+};
+
+static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions *o) {
+    static const struct option longopts[] = {
+        {"src-len", required_argument, 0, OPT_SRC_LEN},
+        {"tgt-len", required_argument, 0, OPT_TGT_LEN},
+        {"batch", required_argument, 0, OPT_BATCH},
+        {"mode", required_argument, 0, OPT_MODE},
+        {"weights", required_argument, 0, OPT_WEIGHTS},
+        {"vocab-size", required_argument, 0, OPT_VOCAB},
+        {"seed", required_argument, 0, OPT_SEED},
+        {"threads", required_argument, 0, OPT_THREADS},
+        {"attn-macs", required_argument, 0, OPT_ATTN},
+        {"conv-macs", required_argument, 0, OPT_CONV},
+        {"json", no_argument, 0, OPT_JSON},
+        {"src", required_argument, 0, OPT_SRC},
+        {"tgt", required_argument, 0, OPT_TGT},
+        {"save-outputs", required_argument, 0, OPT_SAVE},
+        {"allow-extra-tensors", no_argument, 0, OPT_EXTRA},
+        {"warmup", required_argument, 0, OPT_WARMUP},
+        {"repeats", required_argument, 0, OPT_REPEATS},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int run = strcmp(cmd, "run") == 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    int64_t v;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+        switch (c) {
+        case 'h': print_run_help(stdout, cmd); return -1;
+        case OPT_SRC_LEN:
+        case OPT_TGT_LEN:
+            if (parse_i64(optarg, 1, 1000000, &v) != 0)
+                return usage_error(cmd, "%s: expected a length from 1 to 1000000, got '%s'",
+                                   c == OPT_SRC_LEN ? "--src-len" : "--tgt-len", optarg);
+            if (c == OPT_SRC_LEN) o->src_len = v;
+            else o->tgt_len = v;
+            break;
+        case OPT_BATCH:
+            if (parse_i64(optarg, 1, 1000000, &v) != 0)
+                return usage_error(cmd, "%s: expected a positive integer, got '%s'", "--batch",
+                                   optarg);
+            if (v != 1)
+                return usage_error(cmd, "--batch %s: this build runs batch 1 only", optarg);
+            o->batch = v;
+            break;
+        case OPT_MODE:
+            if (strcmp(optarg, "forward") != 0)
+                return usage_error(cmd, "%s: '%s' is not available in this build (forward)",
+                                   "--mode", optarg);
+            o->mode = optarg;
+            break;
+        case OPT_WEIGHTS:
+            if (!run) return usage_error(cmd, "--weights: only 'run' loads weights");
+            o->weights = optarg;
+            break;
+        case OPT_VOCAB:
+            if (parse_i64(optarg, 1, 1 << 26, &v) != 0)
+                return usage_error(cmd, "%s: expected an integer from 1 to 67108864, got '%s'",
+                                   "--vocab-size", optarg);
+            o->vocab_size = v;
+            break;
+        case OPT_SEED:
+            if (parse_i64(optarg, 0, INT64_MAX, &v) != 0)
+                return usage_error(cmd, "%s: expected a non-negative integer, got '%s'", "--seed",
+                                   optarg);
+            o->seed = (uint64_t)v;
+            break;
+        case OPT_THREADS:
+            if (parse_i64(optarg, 1, 256, &v) != 0)
+                return usage_error(cmd, "%s: expected an integer from 1 to 256, got '%s'",
+                                   "--threads", optarg);
+            o->threads = (int)v;
+            break;
+        case OPT_ATTN:
+            if (cost_attn_macs_parse(optarg, &o->conv.attn_macs) != 0)
+                return usage_error(cmd, "%s: expected causal or full, got '%s'", "--attn-macs",
+                                   optarg);
+            break;
+        case OPT_CONV:
+            if (cost_conv_macs_parse(optarg, &o->conv.conv_macs) != 0)
+                return usage_error(cmd, "%s: expected taps, valid, band or none, got '%s'",
+                                   "--conv-macs", optarg);
+            break;
+        case OPT_JSON: o->json = 1; break;
+        case OPT_SRC: o->src = optarg; break;
+        case OPT_TGT: o->tgt = optarg; break;
+        case OPT_SAVE:
+            if (!run)
+                return usage_error(cmd, "--save-outputs: only 'run' has outputs to save");
+            o->save_outputs = optarg;
+            break;
+        case OPT_EXTRA: o->allow_extra = 1; break;
+        case OPT_WARMUP:
+        case OPT_REPEATS:
+            if (!run)
+                return usage_error(cmd, "%s: only 'run' is timed", name);
+            if (parse_i64(optarg, c == OPT_WARMUP ? 0 : 1, 100000, &v) != 0)
+                return usage_error(cmd, "%s: expected a count, got '%s'",
+                                   c == OPT_WARMUP ? "--warmup" : "--repeats", optarg);
+            if (c == OPT_WARMUP) o->warmup = (int)v;
+            else o->repeats = (int)v;
+            break;
+        case ':': return usage_error(cmd, "%s needs a value", name);
+        default: return usage_error(cmd, "unknown option '%s'", name);
+        }
+    }
+    if (optind >= argc) return usage_error(cmd, "missing MODEL");
+    if (optind + 1 < argc)
+        return usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    o->model = argv[optind];
+    return 0;
+}
+
+static int fail_with(const char *cmd, const SimError *err) {
+    fprintf(stderr, "%s %s: %s\n", prog, cmd, err->msg[0] ? err->msg : sim_status_str(err->code));
+    return sim_exit_code(err->code);
+}
+
+static SimStatus save_outputs(const char *path, const RunResult *res, SimError *err) {
+    const Tensor *t[3] = {&res->out.enc_out, &res->out.features, &res->out.logits};
+    const char *names[3] = {"encoder_out", "decoder_features", "logits"};
+    StWriteItem items[3];
+    for (int i = 0; i < 3; i++) {
+        memset(&items[i], 0, sizeof items[i]);
+        items[i].name = names[i];
+        items[i].dtype = ST_F32;
+        items[i].ndim = 2;
+        items[i].shape[0] = t[i]->rows;
+        items[i].shape[1] = t[i]->cols;
+        items[i].data = t[i]->data; /* outputs are packed (ld == cols) */
+    }
+    return st_write(path, items, 3, err);
+}
+
+static int cmd_run(const char *cmd, int argc, char **argv) {
+    CliOptions o = {0};
+    o.src_len = 30;
+    o.tgt_len = 30;
+    o.batch = 1;
+    o.seed = 1;
+    o.threads = 1;
+    o.warmup = 3;
+    o.repeats = 20;
+    int rc = parse_run_options(cmd, argc, argv, &o);
+    if (rc != 0) return rc < 0 ? 0 : rc;
+
+    int64_t *src = NULL, *tgt = NULL;
+    int64_t nsrc = 0, ntgt = 0;
+    char bad[64] = "";
+    SimError err;
+    sim_error_init(&err);
+    RunResult res;
+    memset(&res, 0, sizeof res);
+    ModelConfig cfg;
+    char path[1024];
+    int code = 0;
+
+    if (o.src && (nsrc = parse_ids(o.src, &src, bad, sizeof bad)) <= 0) {
+        code = usage_error(cmd, "--src: expected token ids like \"5 17 9\", got '%s'",
+                           nsrc < 0 ? bad : o.src);
+        goto out;
+    }
+    if (o.tgt && (ntgt = parse_ids(o.tgt, &tgt, bad, sizeof bad)) <= 0) {
+        code = usage_error(cmd, "--tgt: expected token ids like \"2 5 17\", got '%s'",
+                           ntgt < 0 ? bad : o.tgt);
+        goto out;
+    }
+    if (resolve_model(o.model, path, sizeof path) != 0) {
+        fprintf(stderr, "%s %s: %s: no such model file (nor models/%s.yml)\n", prog, cmd, o.model,
+                o.model);
+        code = 2;
+        goto out;
+    }
+    ConfigOverrides ov = {o.vocab_size};
+    if (config_load(path, &ov, &cfg, &err) != SIM_OK) {
+        code = fail_with(cmd, &err);
+        goto out;
+    }
+    RunSpec spec = {0};
+    spec.src_len = o.src_len;
+    spec.tgt_len = o.tgt_len;
+    spec.src = src;
+    spec.nsrc = nsrc;
+    spec.tgt = tgt;
+    spec.ntgt = ntgt;
+    spec.seed = o.seed;
+    spec.threads = o.threads;
+    spec.conv = o.conv;
+    spec.count_only = strcmp(cmd, "count") == 0;
+    spec.warmup = o.warmup;
+    spec.repeats = o.repeats;
+    spec.weights = o.weights;
+    spec.allow_extra_tensors = o.allow_extra;
+    if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) {
+        code = fail_with(cmd, &err);
+        goto out;
+    }
+    if (res.model->warning[0] && o.json) fprintf(stderr, "warning: %s\n", res.model->warning);
+    if (o.save_outputs && save_outputs(o.save_outputs, &res, &err) != SIM_OK) {
+        code = fail_with(cmd, &err);
+        goto out;
+    }
+    ReportInput in = {cmd, path, &cfg, &spec, &res};
+    if (o.json) {
+        if (report_json(stdout, &in) != 0) {
+            fprintf(stderr, "%s %s: out of memory building the JSON document\n", prog, cmd);
+            code = 1;
+            goto out;
+        }
+    } else {
+        report_text(stdout, &in);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s %s: writing the report failed: %s\n", prog, cmd, strerror(errno));
+        code = 1;
+    }
+out:
+    runner_result_free(&res);
+    free(src);
+    free(tgt);
+    return code;
+}
+
+int cli_main(int argc, char **argv) {
+    if (argc < 2) {
+        print_main_help(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        print_main_help(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("ltsim %s (%s)\n", LTSIM_VERSION, ops_blas_name());
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "count") == 0)
+        return cmd_run(cmd, argc - 1, argv + 1);
+    fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog, cmd, prog);
+    return 2;
+}

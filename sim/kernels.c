@@ -1,0 +1,170 @@
+/*
+ * kernels.c - the raw math (see kernels_int.h for the dimension legend).
+ *
+ * The only file that includes <cblas.h>. Matrix products use cblas_sgemm; everything
+ * else is a plain loop written so that the compiler can vectorise its inner dimension.
+ */
+#include "kernels_int.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+void kern_set_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
+
+const char *kern_blas_name(void) { return openblas_get_config(); }
+
+void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
+                 const float *b, float *y, int64_t ldy) {
+    float beta = 0.0f;
+    if (b != NULL) {
+        /* start from the bias rows, then accumulate the product on top */
+        for (int64_t i = 0; i < M; i++) memcpy(y + i * ldy, b, (size_t)N * sizeof(float));
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)M, (blasint)N, (blasint)K, 1.0f,
+                x, (blasint)ldx, w, (blasint)K, beta, y, (blasint)ldy);
+}
+
+void kern_matmul_nt(int64_t M, int64_t N, int64_t K, float alpha, const float *a, int64_t lda,
+                    const float *b, int64_t ldb, float *c, int64_t ldc) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)M, (blasint)N, (blasint)K, alpha,
+                a, (blasint)lda, b, (blasint)ldb, 0.0f, c, (blasint)ldc);
+}
+
+void kern_matmul_nn(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                    int64_t ldb, float *c, int64_t ldc) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)M, (blasint)N, (blasint)K,
+                1.0f, a, (blasint)lda, b, (blasint)ldb, 0.0f, c, (blasint)ldc);
+}
+
+void kern_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx, int causal, int64_t q0) {
+    for (int64_t i = 0; i < M; i++) {
+        float *row = x + i * ldx;
+        int64_t n = N;
+        if (causal) {
+            n = q0 + i + 1;
+            if (n > N) n = N;
+            if (n < 0) n = 0;
+        }
+        float mx = -INFINITY;
+        for (int64_t j = 0; j < n; j++) mx = row[j] > mx ? row[j] : mx;
+        float sum = 0.0f;
+        for (int64_t j = 0; j < n; j++) {
+            row[j] = expf(row[j] - mx);
+            sum += row[j];
+        }
+        float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+        for (int64_t j = 0; j < n; j++) row[j] *= inv;
+        for (int64_t j = n; j < N; j++) row[j] = 0.0f;
+    }
+}
+
+void kern_layernorm(const float *x, int64_t ldx, int64_t M, int64_t N, const float *g,
+                    const float *b, float eps, float *y, int64_t ldy) {
+    for (int64_t i = 0; i < M; i++) {
+        const float *xr = x + i * ldx;
+        float *yr = y + i * ldy;
+        /* two-pass mean and biased variance in double for stability */
+        double mean = 0.0;
+        for (int64_t j = 0; j < N; j++) mean += xr[j];
+        mean /= (double)N;
+        double var = 0.0;
+        for (int64_t j = 0; j < N; j++) {
+            double dlt = xr[j] - mean;
+            var += dlt * dlt;
+        }
+        var /= (double)N;
+        float m = (float)mean;
+        float rstd = (float)(1.0 / sqrt(var + (double)eps));
+        for (int64_t j = 0; j < N; j++) yr[j] = (xr[j] - m) * rstd * g[j] + b[j];
+    }
+}
+
+void kern_add(const float *a, int64_t lda, const float *b, int64_t ldb, int64_t M, int64_t N,
+              float *y, int64_t ldy) {
+    for (int64_t i = 0; i < M; i++) {
+        const float *ar = a + i * lda, *br = b + i * ldb;
+        float *yr = y + i * ldy;
+        for (int64_t j = 0; j < N; j++) yr[j] = ar[j] + br[j];
+    }
+}
+
+void kern_relu(float *x, int64_t M, int64_t N, int64_t ldx) {
+    for (int64_t i = 0; i < M; i++) {
+        float *r = x + i * ldx;
+        for (int64_t j = 0; j < N; j++) r[j] = r[j] > 0.0f ? r[j] : 0.0f;
+    }
+}
+
+void kern_gelu(float *x, int64_t M, int64_t N, int64_t ldx) {
+    /* exact erf form, as torch.nn.functional.gelu and fairseq's gelu */
+    for (int64_t i = 0; i < M; i++) {
+        float *r = x + i * ldx;
+        for (int64_t j = 0; j < N; j++) r[j] = 0.5f * r[j] * (1.0f + erff(r[j] * 0.70710678f));
+    }
+}
+
+void kern_glu(const float *g, int64_t ldg, int64_t M, int64_t C, float *y, int64_t ldy) {
+    for (int64_t i = 0; i < M; i++) {
+        const float *val = g + i * ldg, *gate = val + C;
+        float *yr = y + i * ldy;
+        for (int64_t j = 0; j < C; j++) yr[j] = val[j] / (1.0f + expf(-gate[j]));
+    }
+}
+
+void kern_conv_heads(const float *u, int64_t ldu, int64_t L, int64_t C, int64_t H, int64_t KW,
+                     int64_t P, const float *w, int64_t ldw, float *y, int64_t ldy) {
+    int64_t R = C / H;
+    for (int64_t t = 0; t < L; t++) {
+        float *yr = y + t * ldy;
+        for (int64_t j = 0; j < C; j++) yr[j] = 0.0f;
+        const float *wt = w + t * ldw; /* ldw = 0: the same filter for every t */
+        /* only taps inside the sequence: the others multiply zero padding */
+        int64_t k0 = P - t > 0 ? P - t : 0;
+        int64_t k1 = L - t + P < KW ? L - t + P : KW;
+        for (int64_t h = 0; h < H; h++) {
+            const float *wh = wt + h * KW;
+            float *yh = yr + h * R;
+            for (int64_t k = k0; k < k1; k++) {
+                const float wk = wh[k];
+                const float *uh = u + (t + k - P) * ldu + h * R;
+                for (int64_t r = 0; r < R; r++) yh[r] += wk * uh[r];
+            }
+        }
+    }
+}
+
+void kern_embed(const int64_t *tok, int64_t M, const float *E, int64_t D, float scale, float *y,
+                int64_t ldy) {
+    for (int64_t i = 0; i < M; i++) {
+        const float *e = E + tok[i] * D;
+        float *yr = y + i * ldy;
+        for (int64_t j = 0; j < D; j++) yr[j] = scale * e[j];
+    }
+}
+
+void kern_add_rows(float *x, int64_t ldx, int64_t M, int64_t D, const float *table, int64_t p0) {
+    for (int64_t i = 0; i < M; i++) {
+        const float *pr = table + (p0 + i) * D;
+        float *xr = x + i * ldx;
+        for (int64_t j = 0; j < D; j++) xr[j] += pr[j];
+    }
+}
+
+void kern_sinusoidal_table(float *table, int64_t rows, int64_t D, int64_t zero_row) {
+    int64_t half = D / 2;
+    float step = half > 1 ? (float)(log(10000.0) / (double)(half - 1)) : 0.0f;
+    for (int64_t p = 0; p < rows; p++) {
+        float *r = table + p * D;
+        for (int64_t i = 0; i < half; i++) {
+            float f = expf((float)i * -step);
+            float a = (float)p * f;
+            r[i] = sinf(a);
+            r[half + i] = cosf(a);
+        }
+        if (D % 2) r[D - 1] = 0.0f;
+        if (p == zero_row)
+            for (int64_t j = 0; j < D; j++) r[j] = 0.0f;
+    }
+}

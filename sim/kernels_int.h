@@ -1,0 +1,69 @@
+/*
+ * kernels_int.h - the raw math of ltsim (private: only ops.c calls these).
+ *
+ * Dimension letters: M rows (tokens), N output columns, K inner dimension, L sequence
+ * length, C channels, H heads, R channels per head (C = H*R), KW conv kernel width.
+ * Matrices are row-major with explicit leading dimensions (ld*) in floats.
+ * Matrix products go through OpenBLAS (cblas_sgemm); the rest are plain loops.
+ */
+#ifndef LTSIM_KERNELS_INT_H
+#define LTSIM_KERNELS_INT_H
+
+#include <stdint.h>
+
+/* Sets the BLAS thread count (>= 1). */
+void kern_set_threads(int n);
+/* "OpenBLAS 0.3.21 ..." config string of the linked BLAS. */
+const char *kern_blas_name(void);
+
+/* y (M,N) = x (M,K) · w (N,K)^T [+ b (N)]: PyTorch's Linear with w stored [out, in]. */
+void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
+                 const float *b, float *y, int64_t ldy);
+
+/* c (M,N) = alpha · a (M,K) · b (N,K)^T. */
+void kern_matmul_nt(int64_t M, int64_t N, int64_t K, float alpha, const float *a, int64_t lda,
+                    const float *b, int64_t ldb, float *c, int64_t ldc);
+
+/* c (M,N) = a (M,K) · b (K,N). */
+void kern_matmul_nn(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                    int64_t ldb, float *c, int64_t ldc);
+
+/* Row softmax of x (M,N) in place. With causal != 0, row i may see columns
+ * 0..q0+i only (the rest become 0): q0 is the absolute position of row 0. */
+void kern_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx, int causal, int64_t q0);
+
+/* y (M,N) = LayerNorm(x) · g + b over each row, biased variance, eps. y may equal x. */
+void kern_layernorm(const float *x, int64_t ldx, int64_t M, int64_t N, const float *g,
+                    const float *b, float eps, float *y, int64_t ldy);
+
+/* y (M,N) = a + b (elementwise). y may alias a or b. */
+void kern_add(const float *a, int64_t lda, const float *b, int64_t ldb, int64_t M, int64_t N,
+              float *y, int64_t ldy);
+
+/* In-place activations on x (M,N). */
+void kern_relu(float *x, int64_t M, int64_t N, int64_t ldx);
+void kern_gelu(float *x, int64_t M, int64_t N, int64_t ldx);
+
+/* y (M,C) = g[:, :C] * sigmoid(g[:, C:2C]) for g (M,2C): the value half times the gated half. */
+void kern_glu(const float *g, int64_t ldg, int64_t M, int64_t C, float *y, int64_t ldy);
+
+/* Depthwise convolution with per-head filters, the core of the Lite conv branches:
+ *   y[t, h*R + r] = sum_k w[t, h, k] * u[t + k - P, h*R + r],  u = 0 outside [0, L).
+ * u (L,C), y (L,C), w (L, H*KW) with row stride ldw (ldw = 0: one static filter for all
+ * t, as the lightweight conv). */
+void kern_conv_heads(const float *u, int64_t ldu, int64_t L, int64_t C, int64_t H, int64_t KW,
+                     int64_t P, const float *w, int64_t ldw, float *y, int64_t ldy);
+
+/* y (M,D) = scale * E[tok[i]] for E (V,D). */
+void kern_embed(const int64_t *tok, int64_t M, const float *E, int64_t D, float scale, float *y,
+                int64_t ldy);
+
+/* x (M,D) += pe rows [p0, p0+M) of the table (rows, D). */
+void kern_add_rows(float *x, int64_t ldx, int64_t M, int64_t D, const float *table, int64_t p0);
+
+/* Fills table (rows, D) with fairseq's sinusoidal positions: [sin half | cos half] with
+ * frequencies exp(-i ln(1e4)/(D/2 - 1)), computed in float32 like the reference; row
+ * zero_row (the padding index, or -1 for none) is zero; odd D gets a zero last column. */
+void kern_sinusoidal_table(float *table, int64_t rows, int64_t D, int64_t zero_row);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * layers.c - linear, attention, Lite conv branches, FFN and norms over op_exec.
+ *
+ * Dimension letters: L tokens, Tq queries, Tk keys, d width, c branch width, H heads,
+ * R = c/H channels per head, F FFN width, KW kernel width.
+ */
+#include "layers.h"
+
+#include <math.h>
+
+void layer_linear(Run *r, const char *name, const Linear *l, Tensor x, Tensor y) {
+    size_t s = run_push(r, "%s", name);
+    OpArgs a = {0};
+    a.x = x;
+    a.w = l->w;
+    a.b = l->b;
+    a.y = y;
+    op_exec(r, OP_LINEAR, &a);
+    run_pop(r, s);
+}
+
+void layer_attention(Run *r, const Attention *at, Tensor xq, Tensor xkv, int causal, int64_t q0,
+                     Tensor out) {
+    int64_t Tq = xq.rows, Tk = xkv.rows, W = at->dim, H = at->heads;
+    size_t mark = arena_mark(r->act);
+    Tensor q = run_tensor(r, Tq, W);     /* (Tq, W) */
+    Tensor k = run_tensor(r, Tk, W);     /* (Tk, W) */
+    Tensor v = run_tensor(r, Tk, W);     /* (Tk, W) */
+    Tensor p = run_tensor(r, H * Tq, Tk); /* (H*Tq, Tk) scores, then probabilities */
+    Tensor o = run_tensor(r, Tq, W);     /* (Tq, W) heads concatenated */
+    layer_linear(r, "q_proj", &at->q, xq, q);
+    layer_linear(r, "k_proj", &at->k, xkv, k);
+    layer_linear(r, "v_proj", &at->v, xkv, v);
+
+    OpArgs a = {0};
+    a.x = q;
+    a.x2 = k;
+    a.y = p;
+    a.heads = H;
+    a.causal = causal;
+    a.q0 = q0;
+    a.scale = (float)(1.0 / sqrt((double)(W / H))); /* q * head_dim^-0.5, after the bias */
+    op_exec(r, OP_ATTN_SCORES, &a);
+
+    OpArgs s = {0};
+    s.x = p;
+    s.y = p;
+    s.heads = H;
+    s.causal = causal;
+    s.q0 = q0;
+    op_exec(r, OP_SOFTMAX, &s);
+
+    OpArgs w = {0};
+    w.x = p;
+    w.x2 = v;
+    w.y = o;
+    w.heads = H;
+    w.causal = causal;
+    w.q0 = q0;
+    op_exec(r, OP_ATTN_WEIGHTED, &w);
+
+    layer_linear(r, "out_proj", &at->out, o, out);
+    arena_rewind(r->act, mark);
+}
+
+void layer_conv_branch(Run *r, const Branch *b, Tensor x, Tensor out) {
+    int64_t L = x.rows, c = b->dim, H = b->heads, KW = b->kw;
+    size_t mark = arena_mark(r->act);
+    Tensor u = x; /* (L, c) conv input */
+    if (b->with_linear) {
+        if (b->glu && b->type == BRANCH_DYNAMIC) {
+            Tensor g = run_tensor(r, L, 2 * c); /* (L, 2c): value half, gate half */
+            layer_linear(r, "linear1", &b->linear1, x, g);
+            u = run_tensor(r, L, c);
+            OpArgs a = {0};
+            a.x = g;
+            a.y = u;
+            op_exec(r, OP_GLU, &a);
+        } else {
+            u = run_tensor(r, L, c);
+            layer_linear(r, "linear1", &b->linear1, x, u);
+        }
+    }
+    Tensor y = b->with_linear ? run_tensor(r, L, c) : out; /* (L, c) conv output */
+    OpArgs cv = {0};
+    cv.x = u;
+    cv.y = y;
+    cv.heads = H;
+    cv.kw = KW;
+    cv.pad = b->pad;
+    if (b->type == BRANCH_DYNAMIC) {
+        Tensor z = run_tensor(r, L, H * KW); /* (L, H*KW) filter logits, row h*KW + k */
+        layer_linear(r, "weight_linear", &b->weight_linear, u, z);
+        if (b->weight_softmax) {
+            OpArgs s = {0};
+            s.x = tensor_make(z.data, L * H, KW); /* softmax over the K taps of each head */
+            s.y = s.x;
+            op_exec(r, OP_SOFTMAX, &s);
+        }
+        cv.w = z;
+        op_exec(r, OP_CONV_DYNAMIC, &cv);
+    } else {
+        if (b->weight_softmax) {
+            Tensor wk = run_tensor(r, H, KW); /* (H, KW) normalised filter */
+            OpArgs s = {0};
+            s.x = b->kernel;
+            s.y = wk;
+            s.x_is_param = 1;
+            op_exec(r, OP_SOFTMAX, &s);
+            cv.w = wk;
+        } else {
+            cv.w = b->kernel;
+            cv.w_is_param = 1;
+        }
+        op_exec(r, OP_CONV_LIGHT, &cv);
+    }
+    if (b->with_linear) layer_linear(r, "linear2", &b->linear2, y, out);
+    arena_rewind(r->act, mark);
+}
+
+void layer_self_block(Run *r, const Layer *ly, Tensor x, int causal, Tensor out) {
+    OpClass saved = r->cls;
+    size_t s0 = run_push(r, "self_attn");
+    if (ly->nbranches == 0) {
+        r->cls = CLASS_ATTENTION;
+        layer_attention(r, &ly->self_attn, x, x, causal, 0, out);
+    }
+    for (int i = 0; i < ly->nbranches; i++) {
+        const Branch *b = &ly->br[i];
+        size_t s1 = run_push(r, "branches.%d", i);
+        Tensor xs = tensor_cols(x, b->off, b->dim);   /* (L, c) input slice */
+        Tensor os = tensor_cols(out, b->off, b->dim); /* (L, c) output slice */
+        if (b->type == BRANCH_ATTN) {
+            r->cls = CLASS_ATTENTION;
+            layer_attention(r, &b->attn, xs, xs, causal, 0, os);
+        } else {
+            r->cls = CLASS_CONVOLUTION;
+            layer_conv_branch(r, b, xs, os);
+        }
+        run_pop(r, s1);
+    }
+    run_pop(r, s0);
+    r->cls = saved;
+}
+
+void layer_ffn(Run *r, const Layer *ly, Activation act, int64_t ffn_dim, Tensor x, Tensor out) {
+    OpClass saved = r->cls;
+    r->cls = CLASS_FFN;
+    size_t mark = arena_mark(r->act);
+    Tensor h = run_tensor(r, x.rows, ffn_dim); /* (L, F) */
+    layer_linear(r, "fc1", &ly->fc1, x, h);
+    size_t s = run_push(r, "fc1");
+    OpArgs a = {0};
+    a.x = h;
+    a.y = h;
+    op_exec(r, act == ACT_GELU ? OP_GELU : OP_RELU, &a);
+    run_pop(r, s);
+    layer_linear(r, "fc2", &ly->fc2, h, out);
+    arena_rewind(r->act, mark);
+    r->cls = saved;
+}
+
+void layer_residual(Run *r, const char *name, Tensor x, Tensor y) {
+    size_t s = run_push(r, "%s", name);
+    OpArgs a = {0};
+    a.x = x;
+    a.x2 = y;
+    a.y = x;
+    op_exec(r, OP_ADD, &a);
+    run_pop(r, s);
+}
+
+void layer_norm(Run *r, const char *name, const Norm *n, Tensor x, Tensor y) {
+    size_t s = run_push(r, "%s", name);
+    OpArgs a = {0};
+    a.x = x;
+    a.w = n->g;
+    a.b = n->b;
+    a.y = y;
+    a.eps = 1e-5f;
+    op_exec(r, OP_LAYERNORM, &a);
+    run_pop(r, s);
+}
+
+void layer_add_norm(Run *r, const char *name, const Norm *n, Tensor x, Tensor y) {
+    layer_residual(r, name, x, y);
+    layer_norm(r, name, n, x, x);
+}

@@ -1,0 +1,88 @@
+/*
+ * layers.h - the building blocks of every family, written over op_exec:
+ * linear, multi-head attention, the Lite conv branches, FFN, layer norm.
+ *
+ * Dimension letters: L tokens of the block's input, Tq queries, Tk keys, d model width,
+ * c branch width, H heads, F FFN width, KW conv kernel width.
+ * Every function reads its weights from the structs below (owned by the Model) and
+ * writes into an output view allocated by the caller; temporaries come from the run's
+ * arena and are released before returning.
+ */
+#ifndef LTSIM_LAYERS_H
+#define LTSIM_LAYERS_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "ops.h"
+#include "tensor.h"
+
+typedef struct {
+    Tensor w; /* (out, in), PyTorch layout */
+    Tensor b; /* (1, out); cols == 0 when the linear has no bias */
+} Linear;
+
+typedef struct {
+    Tensor g; /* (1, d) gain */
+    Tensor b; /* (1, d) shift */
+} Norm;
+
+typedef struct {
+    Linear q, k, v, out; /* q/k/v: (w, d_in), out: (w, w) */
+    int64_t heads;
+    int64_t dim;         /* w, the attention width */
+} Attention;
+
+typedef struct {
+    BranchType type;
+    int64_t off, dim;    /* channel slice [off, off+dim) of the block input */
+    int64_t heads;
+    int64_t kw, pad;     /* conv kernel width and left padding */
+    int glu;             /* dynamic conv: GLU after linear1 */
+    int with_linear;     /* conv-linear: linear1 and linear2 present */
+    int weight_softmax;  /* softmax over the taps */
+    Attention attn;      /* BRANCH_ATTN */
+    Linear linear1;      /* (c or 2c, c) */
+    Linear weight_linear;/* dynamic: (H*KW, c), no bias */
+    Linear linear2;      /* (c, c) */
+    Tensor kernel;       /* lightweight: (H, KW) */
+} Branch;
+
+typedef struct {
+    int nbranches;       /* 0: plain multi-head self-attention (self_attn) */
+    Branch br[CFG_MAX_BRANCHES];
+    Attention self_attn;
+    Norm self_attn_ln;
+    Attention enc_attn;  /* decoder layers only */
+    Norm enc_attn_ln;
+    Linear fc1, fc2;     /* (F, d), (d, F) */
+    Norm final_ln;
+} Layer;
+
+/* y (M, out) = x (M, in) · w^T + b, recorded under scope.name. */
+void layer_linear(Run *r, const char *name, const Linear *l, Tensor x, Tensor y);
+
+/* out (Tq, w) = MultiheadAttention(q from xq (Tq, d_q), k/v from xkv (Tk, d_kv)).
+ * causal: query i (absolute position q0 + i) sees keys 0..q0+i. */
+void layer_attention(Run *r, const Attention *a, Tensor xq, Tensor xkv, int causal, int64_t q0,
+                     Tensor out);
+
+/* out (L, c) = conv branch (dynamic or lightweight) over x (L, c). */
+void layer_conv_branch(Run *r, const Branch *b, Tensor x, Tensor out);
+
+/* out (L, d) = the self-attention slot: MultiBranch over channel slices, or plain attention. */
+void layer_self_block(Run *r, const Layer *ly, Tensor x, int causal, Tensor out);
+
+/* out (L, d) = fc2(act(fc1(x))). */
+void layer_ffn(Run *r, const Layer *ly, Activation act, int64_t ffn_dim, Tensor x, Tensor out);
+
+/* x = LN(x + y) (post-norm) under scope name. */
+void layer_add_norm(Run *r, const char *name, const Norm *n, Tensor x, Tensor y);
+
+/* y = LN(x) under scope name. */
+void layer_norm(Run *r, const char *name, const Norm *n, Tensor x, Tensor y);
+
+/* x = x + y, recorded under scope name. */
+void layer_residual(Run *r, const char *name, Tensor x, Tensor y);
+
+#endif

@@ -1,0 +1,592 @@
+/*
+ * model.c - parameter registry, weight initialisation and loading, and the forward
+ * passes of the fairseq families (transformer, transformer_multibranch_v2).
+ *
+ * Dimension letters: S source tokens, T target tokens, d width, V vocabulary, c branch
+ * width, H heads, F FFN width, KW kernel width.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "safetensors.h"
+
+#define PADDING_IDX 1 /* fairseq Dictionary: bos 0, pad 1, eos 2, unk 3 */
+
+/* ---- registry ---- */
+
+typedef struct {
+    Model *m;
+    int cap;
+    SimError *err;
+} Reg;
+
+static void reg_add(Reg *g, ParamKind kind, Tensor *dst, int64_t rows, int64_t cols,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void reg_add(Reg *g, ParamKind kind, Tensor *dst, int64_t rows, int64_t cols,
+                    const char *fmt, ...) {
+    if (g->err->code != SIM_OK) return;
+    Model *m = g->m;
+    if (m->nparams == g->cap) {
+        int cap = g->cap ? g->cap * 2 : 256;
+        ParamEntry *p = realloc(m->params, (size_t)cap * sizeof *p);
+        if (p == NULL) {
+            sim_errorf(g->err, SIM_ENOMEM, "out of memory building the parameter registry");
+            return;
+        }
+        m->params = p;
+        g->cap = cap;
+    }
+    ParamEntry *e = &m->params[m->nparams++];
+    memset(e, 0, sizeof *e);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->name, sizeof e->name, fmt, ap);
+    va_end(ap);
+    e->kind = kind;
+    e->dst = dst;
+    e->rows = rows;
+    e->cols = cols;
+    *dst = tensor_make(NULL, rows, cols);
+}
+
+static void reg_linear(Reg *g, Linear *l, int64_t out, int64_t in, int bias, const char *prefix) {
+    reg_add(g, PARAM_WEIGHT, &l->w, out, in, "%s.weight", prefix);
+    if (bias)
+        reg_add(g, PARAM_BIAS, &l->b, 1, out, "%s.bias", prefix);
+    else
+        l->b = tensor_make(NULL, 0, 0);
+}
+
+static void reg_norm(Reg *g, Norm *n, int64_t d, const char *prefix) {
+    reg_add(g, PARAM_NORM_GAIN, &n->g, 1, d, "%s.weight", prefix);
+    reg_add(g, PARAM_NORM_SHIFT, &n->b, 1, d, "%s.bias", prefix);
+}
+
+static void reg_attention(Reg *g, Attention *a, int64_t w, int64_t d_q, int64_t d_kv,
+                          int64_t heads, const char *prefix) {
+    char p[200];
+    a->dim = w;
+    a->heads = heads;
+    snprintf(p, sizeof p, "%s.k_proj", prefix);
+    reg_linear(g, &a->k, w, d_kv, 1, p);
+    snprintf(p, sizeof p, "%s.v_proj", prefix);
+    reg_linear(g, &a->v, w, d_kv, 1, p);
+    snprintf(p, sizeof p, "%s.q_proj", prefix);
+    reg_linear(g, &a->q, w, d_q, 1, p);
+    snprintf(p, sizeof p, "%s.out_proj", prefix);
+    reg_linear(g, &a->out, w, w, 1, p);
+}
+
+/* One encoder or decoder layer in fairseq's registration order. */
+static void reg_layer(Reg *g, const ModelConfig *cfg, const StackConfig *sc, int decoder, int i,
+                      Layer *ly) {
+    char p[200], q[240];
+    const char *side = decoder ? "decoder" : "encoder";
+    int64_t d = sc->embed_dim;
+    snprintf(p, sizeof p, "%s.layers.%d", side, i);
+    ly->nbranches = sc->nbranches;
+    if (sc->nbranches == 0) {
+        snprintf(q, sizeof q, "%s.self_attn", p);
+        reg_attention(g, &ly->self_attn, d, d, d, sc->heads[i], q);
+    }
+    int64_t off = 0;
+    for (int b = 0; b < sc->nbranches; b++) {
+        const BranchSpec *bs = &sc->branches[b];
+        Branch *br = &ly->br[b];
+        br->type = bs->type;
+        br->off = off;
+        br->dim = bs->dim;
+        br->heads = bs->heads;
+        off += bs->dim;
+        snprintf(q, sizeof q, "%s.self_attn.branches.%d", p, b);
+        if (bs->type == BRANCH_ATTN) {
+            reg_attention(g, &br->attn, bs->dim, bs->dim, bs->dim, bs->heads, q);
+            continue;
+        }
+        int64_t kw = bs->kernel > 0 ? bs->kernel : sc->kernel_size[i];
+        br->kw = kw;
+        /* encoder: centred ((K-1)/2 on the left, = K//2 for odd K); decoder: causal */
+        br->pad = decoder ? kw - 1 : (kw - 1) / 2;
+        br->with_linear = cfg->conv_linear;
+        br->weight_softmax = cfg->weight_softmax;
+        br->glu = bs->type == BRANCH_DYNAMIC && sc->glu && cfg->conv_linear;
+        char n[260];
+        if (bs->type == BRANCH_DYNAMIC) {
+            snprintf(n, sizeof n, "%s.weight_linear", q);
+            reg_linear(g, &br->weight_linear, bs->heads * kw, bs->dim, 0, n);
+        } else {
+            reg_add(g, PARAM_CONV_KERNEL, &br->kernel, bs->heads, kw, "%s.weight", q);
+        }
+        if (cfg->conv_linear) {
+            snprintf(n, sizeof n, "%s.linear1", q);
+            reg_linear(g, &br->linear1, br->glu ? 2 * bs->dim : bs->dim, bs->dim, 1, n);
+            snprintf(n, sizeof n, "%s.linear2", q);
+            reg_linear(g, &br->linear2, bs->dim, bs->dim, 1, n);
+        }
+    }
+    snprintf(q, sizeof q, "%s.self_attn_layer_norm", p);
+    reg_norm(g, &ly->self_attn_ln, d, q);
+    if (decoder) {
+        snprintf(q, sizeof q, "%s.encoder_attn", p);
+        reg_attention(g, &ly->enc_attn, d, d, cfg->enc.embed_dim, sc->heads[i], q);
+        snprintf(q, sizeof q, "%s.encoder_attn_layer_norm", p);
+        reg_norm(g, &ly->enc_attn_ln, d, q);
+    }
+    snprintf(q, sizeof q, "%s.fc1", p);
+    reg_linear(g, &ly->fc1, sc->ffn_dim[i], d, 1, q);
+    snprintf(q, sizeof q, "%s.fc2", p);
+    reg_linear(g, &ly->fc2, d, sc->ffn_dim[i], 1, q);
+    snprintf(q, sizeof q, "%s.final_layer_norm", p);
+    reg_norm(g, &ly->final_ln, d, q);
+}
+
+static void reg_stack(Reg *g, Model *m, int decoder) {
+    const ModelConfig *cfg = &m->cfg;
+    const StackConfig *sc = decoder ? &cfg->dec : &cfg->enc;
+    Stack *s = decoder ? &m->dec : &m->enc;
+    const char *side = decoder ? "decoder" : "encoder";
+    s->dim = sc->embed_dim;
+    s->nlayers = sc->layers;
+    s->normalize_before = sc->normalize_before;
+    s->layers = calloc((size_t)sc->layers, sizeof *s->layers);
+    if (s->layers == NULL) {
+        sim_errorf(g->err, SIM_ENOMEM, "out of memory building %s layers", side);
+        return;
+    }
+    if (!decoder || !cfg->share_all_embeddings)
+        reg_add(g, PARAM_EMBEDDING, &s->embed, decoder ? cfg->tgt_vocab : cfg->src_vocab,
+                sc->embed_dim, "%s.embed_tokens.weight", side);
+    for (int i = 0; i < sc->layers; i++) reg_layer(g, cfg, sc, decoder, i, &s->layers[i]);
+    if (sc->normalize_before) {
+        char p[64];
+        snprintf(p, sizeof p, "%s.layer_norm", side);
+        reg_norm(g, &s->final_ln, sc->embed_dim, p);
+    }
+    if (decoder && !cfg->share_all_embeddings && !cfg->share_decoder_input_output_embed)
+        reg_add(g, PARAM_OUTPUT, &m->out_proj, cfg->tgt_vocab, sc->embed_dim, "decoder.embed_out");
+}
+
+/* ---- initialisation ---- */
+
+typedef struct {
+    uint64_t s;
+} Rng;
+
+static uint64_t rng_u64(Rng *r) { /* xorshift64* */
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 2685821657736338717ull;
+}
+
+static float rng_uniform(Rng *r) { /* [0, 1) */
+    return (float)((rng_u64(r) >> 40) * (1.0 / 16777216.0));
+}
+
+static float rng_normal(Rng *r) { /* Box-Muller */
+    float u1 = rng_uniform(r), u2 = rng_uniform(r);
+    if (u1 < 1e-7f) u1 = 1e-7f;
+    return sqrtf(-2.0f * logf(u1)) * cosf(6.2831853f * u2);
+}
+
+static void init_param(Rng *g, const ParamEntry *e) {
+    float *x = e->dst->data;
+    int64_t n = e->rows * e->cols;
+    switch (e->kind) {
+    case PARAM_WEIGHT:
+    case PARAM_CONV_KERNEL: {
+        /* Xavier uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+        float a = sqrtf(6.0f / (float)(e->rows + e->cols));
+        for (int64_t i = 0; i < n; i++) x[i] = (2.0f * rng_uniform(g) - 1.0f) * a;
+        break;
+    }
+    case PARAM_BIAS:
+    case PARAM_NORM_SHIFT:
+        /* non-zero so that every bias path is exercised */
+        for (int64_t i = 0; i < n; i++) x[i] = (2.0f * rng_uniform(g) - 1.0f) * 0.1f;
+        break;
+    case PARAM_NORM_GAIN:
+        for (int64_t i = 0; i < n; i++) x[i] = 1.0f + (2.0f * rng_uniform(g) - 1.0f) * 0.1f;
+        break;
+    case PARAM_EMBEDDING:
+    case PARAM_OUTPUT: {
+        /* fairseq: N(0, d^-0.5), padding row zero */
+        float sd = 1.0f / sqrtf((float)e->cols);
+        for (int64_t i = 0; i < n; i++) x[i] = rng_normal(g) * sd;
+        if (e->kind == PARAM_EMBEDDING && e->rows > PADDING_IDX)
+            memset(x + PADDING_IDX * e->cols, 0, (size_t)e->cols * sizeof(float));
+        break;
+    }
+    }
+}
+
+/* ---- loading ---- */
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int ignored_tensor(const char *name) {
+    return ends_with(name, ".version") || ends_with(name, ".embed_positions._float_tensor") ||
+           ends_with(name, ".embed_positions.weights") || strcmp(name, "version") == 0;
+}
+
+static void shape_str(const StTensorInfo *t, char *buf, size_t n) {
+    size_t k = 0;
+    k += (size_t)snprintf(buf + k, n - k, "[");
+    for (int i = 0; i < t->ndim && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? "," : "", (long long)t->shape[i]);
+    if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+static void expected_str(const ParamEntry *e, char *buf, size_t n) {
+    if (e->kind == PARAM_BIAS || e->kind == PARAM_NORM_GAIN || e->kind == PARAM_NORM_SHIFT)
+        snprintf(buf, n, "[%lld]", (long long)e->cols);
+    else if (e->kind == PARAM_CONV_KERNEL)
+        snprintf(buf, n, "[%lld,1,%lld] or [%lld,%lld]", (long long)e->rows, (long long)e->cols,
+                 (long long)e->rows, (long long)e->cols);
+    else
+        snprintf(buf, n, "[%lld,%lld]", (long long)e->rows, (long long)e->cols);
+}
+
+static int shape_ok(const ParamEntry *e, const StTensorInfo *t) {
+    if (e->kind == PARAM_BIAS || e->kind == PARAM_NORM_GAIN || e->kind == PARAM_NORM_SHIFT)
+        return t->ndim == 1 && t->shape[0] == e->cols;
+    if (e->kind == PARAM_CONV_KERNEL)
+        return (t->ndim == 2 && t->shape[0] == e->rows && t->shape[1] == e->cols) ||
+               (t->ndim == 3 && t->shape[0] == e->rows && t->shape[1] == 1 &&
+                t->shape[2] == e->cols);
+    return t->ndim == 2 && t->shape[0] == e->rows && t->shape[1] == e->cols;
+}
+
+/* Legacy fairseq attention stores q, k, v stacked in in_proj_weight (3w, d) / in_proj_bias
+ * (3w); returns the tensor and the part index (q 0, k 1, v 2), or NULL. */
+static const StTensorInfo *find_in_proj(const SafeTensors *st, const ParamEntry *e, int *part) {
+    static const char *const parts[3] = {".q_proj.", ".k_proj.", ".v_proj."};
+    for (int i = 0; i < 3; i++) {
+        const char *at = strstr(e->name, parts[i]);
+        if (at == NULL) continue;
+        char name[200];
+        int plen = (int)(at - e->name);
+        snprintf(name, sizeof name, "%.*s.in_proj_%s", plen, e->name,
+                 e->kind == PARAM_BIAS ? "bias" : "weight");
+        *part = i;
+        return st_find(st, name);
+    }
+    return NULL;
+}
+
+static SimStatus load_one(const SafeTensors *st, const ParamEntry *e, char *used,
+                          SimError *err) {
+    const char *path = st_path(st);
+    const StTensorInfo *t = st_find(st, e->name);
+    char want[96], got[96];
+    expected_str(e, want, sizeof want);
+    if (t == NULL) {
+        int part = 0;
+        const StTensorInfo *ip = find_in_proj(st, e, &part);
+        if (ip != NULL) {
+            int64_t n = e->rows * e->cols;
+            int bias = e->kind == PARAM_BIAS;
+            int ok = ip->dtype == ST_F32 &&
+                     (bias ? ip->ndim == 1 && ip->shape[0] == 3 * e->cols
+                           : ip->ndim == 2 && ip->shape[0] == 3 * e->rows &&
+                                 ip->shape[1] == e->cols);
+            if (!ok) {
+                shape_str(ip, got, sizeof got);
+                return sim_errorf(err, SIM_EINVAL,
+                                  "%s: tensor %s has shape %s %s; expected 3 x %s F32 for %s",
+                                  path, ip->name, got, st_dtype_name(ip->dtype), want, e->name);
+            }
+            const float *src = st_data(st, ip);
+            memcpy(e->dst->data, src + (size_t)part * (size_t)n, (size_t)n * sizeof(float));
+            used[ip - st_get(st, 0)] = 1;
+            return SIM_OK;
+        }
+        return sim_errorf(err, SIM_EINVAL, "%s: missing tensor %s (expected %s F32)", path,
+                          e->name, want);
+    }
+    if (t->dtype != ST_F32)
+        return sim_errorf(err, SIM_EINVAL, "%s: tensor %s has dtype %s, expected F32", path,
+                          e->name, st_dtype_name(t->dtype));
+    if (!shape_ok(e, t)) {
+        shape_str(t, got, sizeof got);
+        return sim_errorf(err, SIM_EINVAL, "%s: tensor %s has shape %s, expected %s", path,
+                          e->name, got, want);
+    }
+    memcpy(e->dst->data, st_data(st, t), (size_t)(e->rows * e->cols) * sizeof(float));
+    used[t - st_get(st, 0)] = 1;
+    return SIM_OK;
+}
+
+static SimStatus load_weights(Model *m, const ModelOptions *opt, SimError *err) {
+    SafeTensors *st = NULL;
+    char *used = NULL;
+    SimStatus rc = st_open(opt->weights, &st, err);
+    if (rc != SIM_OK) return rc;
+    int n = st_count(st);
+    used = calloc((size_t)n + 1, 1);
+    if (used == NULL) {
+        rc = sim_errorf(err, SIM_ENOMEM, "out of memory loading %s", opt->weights);
+        goto out;
+    }
+    for (int i = 0; i < m->nparams; i++) {
+        rc = load_one(st, &m->params[i], used, err);
+        if (rc != SIM_OK) goto out;
+    }
+    /* share-all: decoder.embed_tokens.weight is the same matrix as the encoder's */
+    if (m->cfg.share_all_embeddings) {
+        const StTensorInfo *t = st_find(st, "decoder.embed_tokens.weight");
+        if (t != NULL) {
+            const Tensor *e = &m->enc.embed;
+            if (t->dtype != ST_F32 || t->ndim != 2 || t->shape[0] != e->rows ||
+                t->shape[1] != e->cols) {
+                char got[96];
+                shape_str(t, got, sizeof got);
+                rc = sim_errorf(err, SIM_EINVAL,
+                                "%s: tensor decoder.embed_tokens.weight has shape %s %s, expected "
+                                "[%lld,%lld] F32 (tied to encoder.embed_tokens.weight)",
+                                opt->weights, got, st_dtype_name(t->dtype), (long long)e->rows,
+                                (long long)e->cols);
+                goto out;
+            }
+            if (memcmp(st_data(st, t), e->data, (size_t)(e->rows * e->cols) * sizeof(float))) {
+                rc = sim_errorf(err, SIM_EINVAL,
+                                "%s: decoder.embed_tokens.weight differs from "
+                                "encoder.embed_tokens.weight, but share-all-embeddings ties them",
+                                opt->weights);
+                goto out;
+            }
+            used[t - st_get(st, 0)] = 1;
+        }
+    }
+    int extra = 0;
+    char list[400] = "";
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        const StTensorInfo *t = st_get(st, i);
+        if (used[i] || ignored_tensor(t->name)) continue;
+        if (extra < 4 && k < sizeof list)
+            k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", extra ? ", " : "", t->name);
+        extra++;
+    }
+    if (extra > 0) {
+        if (!opt->allow_extra_tensors) {
+            rc = sim_errorf(err, SIM_EINVAL,
+                            "%s: %d unexpected tensor%s for this config: %s%s (pass "
+                            "--allow-extra-tensors to ignore them)",
+                            opt->weights, extra, extra > 1 ? "s" : "", list, extra > 4 ? ", ..." : "");
+            goto out;
+        }
+        snprintf(m->warning, sizeof m->warning, "%s: ignored %d unexpected tensor%s: %s%s",
+                 opt->weights, extra, extra > 1 ? "s" : "", list, extra > 4 ? ", ..." : "");
+    }
+out:
+    free(used);
+    st_close(st);
+    return rc;
+}
+
+/* ---- open / close ---- */
+
+const ParamEntry *model_param(const Model *m, const char *name) {
+    for (int i = 0; i < m->nparams; i++)
+        if (strcmp(m->params[i].name, name) == 0) return &m->params[i];
+    return NULL;
+}
+
+static size_t aligned_bytes(int64_t n) { return ((size_t)n * sizeof(float) + 63) & ~(size_t)63; }
+
+SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **out, SimError *err) {
+    *out = NULL;
+    SimStatus rc = config_validate(cfg, err);
+    if (rc != SIM_OK) return rc;
+    if (cfg->family != FAMILY_TRANSFORMER && cfg->family != FAMILY_LITE)
+        return sim_errorf(err, SIM_EINVAL, "%s: arch %s: family %s is not supported by this build",
+                          cfg->path, cfg->arch, config_family_name(cfg->family));
+    Model *m = calloc(1, sizeof *m);
+    if (m == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory allocating a model");
+    m->cfg = *cfg;
+    Reg g = {m, 0, err};
+    reg_stack(&g, m, 0);
+    reg_stack(&g, m, 1);
+    if (err->code != SIM_OK) goto fail;
+
+    int64_t pos_rows = (opt->max_positions > 0 ? opt->max_positions : 1) + PADDING_IDX + 1;
+    size_t bytes = 0;
+    for (int i = 0; i < m->nparams; i++) {
+        const ParamEntry *e = &m->params[i];
+        uint64_t n = (uint64_t)(e->rows * e->cols);
+        m->params_total += n;
+        if (e->kind == PARAM_OUTPUT) m->params_output_projection += n;
+        else if (e->kind != PARAM_EMBEDDING) m->params_headline += n;
+        bytes += aligned_bytes(e->rows * e->cols);
+    }
+    m->weight_bytes = m->params_total * 4u;
+    bytes += aligned_bytes(pos_rows * cfg->enc.embed_dim) + aligned_bytes(pos_rows * cfg->dec.embed_dim);
+
+    if (!opt->count_only) {
+        Arena *a = arena_open(bytes, 0, err);
+        if (a == NULL) goto fail;
+        m->weights = a;
+        for (int i = 0; i < m->nparams; i++) {
+            ParamEntry *e = &m->params[i];
+            e->dst->data = arena_floats(a, (size_t)(e->rows * e->cols), err);
+        }
+        m->enc.pe = tensor_make(arena_floats(a, (size_t)(pos_rows * cfg->enc.embed_dim), err),
+                                pos_rows, cfg->enc.embed_dim);
+        m->dec.pe = tensor_make(arena_floats(a, (size_t)(pos_rows * cfg->dec.embed_dim), err),
+                                pos_rows, cfg->dec.embed_dim);
+        if (err->code != SIM_OK) goto fail;
+        ops_fill_positions(m->enc.pe, PADDING_IDX);
+        ops_fill_positions(m->dec.pe, PADDING_IDX);
+    } else {
+        m->enc.pe = tensor_make(NULL, pos_rows, cfg->enc.embed_dim);
+        m->dec.pe = tensor_make(NULL, pos_rows, cfg->dec.embed_dim);
+    }
+    /* tied matrices: share-all uses the encoder table everywhere */
+    if (cfg->share_all_embeddings) m->dec.embed = m->enc.embed;
+    m->out_proj_tied = cfg->share_all_embeddings || cfg->share_decoder_input_output_embed;
+    if (m->out_proj_tied) m->out_proj = m->dec.embed;
+
+    if (!opt->count_only) {
+        if (opt->weights != NULL) {
+            if (load_weights(m, opt, err) != SIM_OK) goto fail;
+        } else {
+            Rng rng = {opt->seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull};
+            if (rng.s == 0) rng.s = 1;
+            for (int i = 0; i < m->nparams; i++) init_param(&rng, &m->params[i]);
+        }
+    }
+    *out = m;
+    return SIM_OK;
+fail:
+    model_close(m);
+    return err->code != SIM_OK ? err->code : SIM_ENOMEM;
+}
+
+void model_close(Model *m) {
+    if (m == NULL) return;
+    arena_close(m->weights);
+    free(m->enc.layers);
+    free(m->dec.layers);
+    free(m->params);
+    free(m);
+}
+
+/* ---- forward ---- */
+
+/* x (L, d) = sqrt(d) * E[tok] + PE[padding_idx + 1 + i] */
+static Tensor stack_embed(const Model *m, Run *r, const Stack *s, const int64_t *tok, int64_t L) {
+    Tensor x = run_tensor(r, L, s->dim);
+    OpClass saved = r->cls;
+    size_t s0 = run_push(r, "embed_tokens");
+    OpArgs a = {0};
+    a.w = s->embed;
+    a.y = x;
+    a.tokens = tok;
+    a.scale = (float)sqrt((double)s->dim);
+    op_exec(r, OP_EMBED, &a);
+    run_pop(r, s0);
+    if (!m->cfg.no_token_positional_embeddings) {
+        s0 = run_push(r, "embed_positions");
+        OpArgs p = {0};
+        p.w = s->pe;
+        p.x = x;
+        p.y = x;
+        p.q0 = PADDING_IDX + 1;
+        op_exec(r, OP_POSITIONS, &p);
+        run_pop(r, s0);
+    }
+    r->cls = saved;
+    return x;
+}
+
+/* One layer, in place on x (L, d). enc_out is NULL for encoder layers. */
+static void stack_layer(const Model *m, Run *r, const Stack *s, int i, Tensor x,
+                        const Tensor *enc_out) {
+    const Layer *ly = &s->layers[i];
+    const StackConfig *sc = enc_out ? &m->cfg.dec : &m->cfg.enc;
+    int causal = enc_out != NULL;
+    size_t s0 = run_push(r, "layers.%d", i);
+    size_t mark = arena_mark(r->act);
+    Tensor y = run_tensor(r, x.rows, s->dim); /* (L, d) sublayer output */
+    Tensor h = x;                             /* sublayer input */
+    if (s->normalize_before) h = run_tensor(r, x.rows, s->dim);
+
+    /* self-attention slot (plain attention or the LSRA branches) */
+    if (s->normalize_before) layer_norm(r, "self_attn_layer_norm", &ly->self_attn_ln, x, h);
+    layer_self_block(r, ly, h, causal, y);
+    layer_residual(r, "self_attn", x, y);
+    if (!s->normalize_before) layer_norm(r, "self_attn_layer_norm", &ly->self_attn_ln, x, x);
+
+    /* encoder-decoder attention (decoder only), full width */
+    if (enc_out != NULL) {
+        if (s->normalize_before) layer_norm(r, "encoder_attn_layer_norm", &ly->enc_attn_ln, x, h);
+        OpClass saved = r->cls;
+        r->cls = CLASS_ATTENTION;
+        size_t s1 = run_push(r, "encoder_attn");
+        layer_attention(r, &ly->enc_attn, h, *enc_out, 0, 0, y);
+        run_pop(r, s1);
+        r->cls = saved;
+        layer_residual(r, "encoder_attn", x, y);
+        if (!s->normalize_before)
+            layer_norm(r, "encoder_attn_layer_norm", &ly->enc_attn_ln, x, x);
+    }
+
+    /* feed-forward */
+    if (s->normalize_before) layer_norm(r, "final_layer_norm", &ly->final_ln, x, h);
+    layer_ffn(r, ly, m->cfg.activation, sc->ffn_dim[i], h, y);
+    layer_residual(r, "fc2", x, y);
+    if (!s->normalize_before) layer_norm(r, "final_layer_norm", &ly->final_ln, x, x);
+
+    arena_rewind(r->act, mark);
+    run_pop(r, s0);
+}
+
+static Tensor stack_forward(const Model *m, Run *r, int decoder, const int64_t *tok, int64_t L,
+                            const Tensor *enc_out) {
+    const Stack *s = decoder ? &m->dec : &m->enc;
+    size_t s0 = run_push(r, decoder ? "decoder" : "encoder");
+    Tensor x = stack_embed(m, r, s, tok, L);
+    for (int i = 0; i < s->nlayers; i++) stack_layer(m, r, s, i, x, decoder ? enc_out : NULL);
+    if (s->normalize_before) layer_norm(r, "layer_norm", &s->final_ln, x, x);
+    run_pop(r, s0);
+    return x;
+}
+
+SimStatus model_forward(Model *m, Run *r, const int64_t *src, int64_t S, const int64_t *tgt,
+                        int64_t T, ForwardOut *out) {
+    if (r->err->code != SIM_OK) return r->err->code;
+    int64_t maxpos = m->enc.pe.rows - (PADDING_IDX + 1);
+    if (S < 1 || T < 1)
+        return sim_errorf(r->err, SIM_EINVAL, "source and target lengths must be >= 1 (got %lld, %lld)",
+                          (long long)S, (long long)T);
+    if (S > maxpos || T > maxpos)
+        return sim_errorf(r->err, SIM_EINVAL,
+                          "sequence length %lld exceeds the %lld positions the model was built for",
+                          (long long)(S > T ? S : T), (long long)maxpos);
+    r->cls = CLASS_NORM_OTHER;
+    r->scope_len = 0;
+    r->scope[0] = '\0';
+    out->enc_out = stack_forward(m, r, 0, src, S, NULL);
+    out->features = stack_forward(m, r, 1, tgt, T, &out->enc_out);
+    /* output projection to the vocabulary (reported outside the headline) */
+    out->logits = run_tensor(r, T, m->cfg.tgt_vocab);
+    OpClass saved = r->cls;
+    r->cls = CLASS_EMBED_OUTPUT;
+    Linear proj = {m->out_proj, tensor_make(NULL, 0, 0)};
+    size_t s0 = run_push(r, "decoder");
+    layer_linear(r, "output_projection", &proj, out->features, out->logits);
+    run_pop(r, s0);
+    r->cls = saved;
+    return r->err->code;
+}

@@ -1,0 +1,87 @@
+/*
+ * model.h - a built model: its weights (one arena), its parameter registry with fairseq
+ * state_dict names, and the forward passes of the families.
+ *
+ * model_open plans every parameter from the config, allocates the weight arena once
+ * (nothing in count-only mode), and fills it from a seeded RNG or a safetensors file.
+ */
+#ifndef LTSIM_MODEL_H
+#define LTSIM_MODEL_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "layers.h"
+#include "ops.h"
+
+typedef enum {
+    PARAM_WEIGHT = 0, /* linear weight (out, in) */
+    PARAM_BIAS,       /* linear bias (1, out) */
+    PARAM_NORM_GAIN,
+    PARAM_NORM_SHIFT,
+    PARAM_EMBEDDING,  /* token embedding (V, d) */
+    PARAM_OUTPUT,     /* separate output projection decoder.embed_out (V, d) */
+    PARAM_CONV_KERNEL /* lightweight kernel (H, K); files may hold (H, 1, K) */
+} ParamKind;
+
+typedef struct {
+    char name[160];  /* fairseq state_dict key */
+    ParamKind kind;
+    Tensor *dst;     /* where the tensor lives in the Model */
+    int64_t rows, cols;
+} ParamEntry;
+
+typedef struct {
+    int64_t dim;
+    int nlayers;
+    Layer *layers;       /* nlayers */
+    int normalize_before;
+    Norm final_ln;       /* pre-norm only: encoder.layer_norm / decoder.layer_norm */
+    Tensor embed;        /* (V, d) token embedding (shared with the encoder's under share-all) */
+    Tensor pe;           /* (max_positions, d) sinusoidal table */
+} Stack;
+
+typedef struct {
+    int count_only;          /* plan shapes and costs only: no weights are allocated */
+    uint64_t seed;           /* RNG seed for the random initialisation */
+    const char *weights;     /* safetensors file to load, or NULL for random weights */
+    int allow_extra_tensors; /* unexpected tensors in the file: warn instead of failing */
+    int64_t max_positions;   /* longest sequence the position tables must cover */
+} ModelOptions;
+
+typedef struct {
+    ModelConfig cfg;
+    Stack enc, dec;
+    Tensor out_proj;          /* (V_tgt, d): the decoder embedding when tied, else embed_out */
+    int out_proj_tied;
+    ParamEntry *params;
+    int nparams;
+    void *weights;            /* Arena of the weights */
+    uint64_t params_headline; /* without embeddings and output projection (the paper's rule) */
+    uint64_t params_output_projection; /* separate output projection, 0 when tied */
+    uint64_t params_total;    /* everything, each shared matrix once */
+    uint64_t weight_bytes;    /* bytes of all parameters at fp32 */
+    char warning[512];        /* non-fatal note from loading (extra tensors), or "" */
+} Model;
+
+/* Builds the model. On failure returns SIM_EINVAL (bad weights file: missing tensor,
+ * wrong shape or dtype, unexpected tensor, ...) or SIM_ENOMEM, with err set; *out is
+ * NULL then. Caller closes with model_close. */
+SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **out, SimError *err);
+void model_close(Model *m);
+
+typedef struct {
+    Tensor enc_out;  /* (S, d) encoder output */
+    Tensor features; /* (T, d) decoder output before the output projection */
+    Tensor logits;   /* (T, V_tgt) */
+} ForwardOut;
+
+/* One teacher-forced pass: src (S) token ids, tgt (T) decoder input ids (starting with
+ * EOS). Outputs live in r->act. Records every operator in r->ledger. */
+SimStatus model_forward(Model *m, Run *r, const int64_t *src, int64_t S, const int64_t *tgt,
+                        int64_t T, ForwardOut *out);
+
+/* Finds a parameter by state_dict name (NULL if absent). */
+const ParamEntry *model_param(const Model *m, const char *name);
+
+#endif

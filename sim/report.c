@@ -1,0 +1,283 @@
+/*
+ * report.c - readable and JSON reports of a run (see report.h).
+ */
+#include "report.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+void report_totals(const ReportInput *in, ReportTotals *t) {
+    memset(t, 0, sizeof *t);
+    const Model *m = in->res->model;
+    t->params = m->params_headline;
+    t->params_output_projection = m->params_output_projection;
+    t->params_total = m->params_total;
+    t->bytes_weights = m->weight_bytes;
+    OpCost by[CLASS_COUNT];
+    OpCost all = cost_ledger_total(in->res->ledger, by);
+    for (int c = 0; c < CLASS_COUNT; c++) t->class_macs[c] = by[c].macs;
+    t->macs_output_projection = by[CLASS_EMBED_OUTPUT].macs;
+    t->macs = all.macs - t->macs_output_projection;
+    t->other_flops = all.other_flops;
+    t->flops = 2u * all.macs + all.other_flops;
+    t->bytes_activations = all.act_bytes_read + all.bytes_written;
+}
+
+void report_conventions_line(const Conventions *cv, char *buf, size_t n) {
+    const char *conv = "all K taps per position";
+    switch (cv->conv_macs) {
+    case CONV_MACS_TAPS: break;
+    case CONV_MACS_VALID: conv = "only taps inside the sequence"; break;
+    case CONV_MACS_BAND: conv = "T x T band product per conv"; break;
+    case CONV_MACS_NONE: conv = "taps not counted"; break;
+    }
+    snprintf(buf, n,
+             "conventions: 1 MAC = 1 multiply + 1 add; --attn-macs %s (%s); --conv-macs %s (%s); "
+             "embeddings and output projection outside the headline",
+             cost_attn_macs_name(cv->attn_macs),
+             cv->attn_macs == ATTN_MACS_FULL ? "decoder self-attention counts all T^2 pairs"
+                                             : "decoder self-attention counts T(T+1)/2 pairs",
+             cost_conv_macs_name(cv->conv_macs), conv);
+}
+
+void report_host_line(const RunSpec *spec, char *buf, size_t n) {
+    const char *ct = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
+    snprintf(buf, n, "host: %s; OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s; threads %d",
+             ops_blas_name(), ct ? ct : "(unset)", l2 ? l2 : "(unset)",
+             spec->threads > 0 ? spec->threads : 1);
+}
+
+/* "1,234,567" */
+static const char *grouped(uint64_t v, char *buf, size_t n) {
+    char tmp[32];
+    int len = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    size_t k = 0;
+    for (int i = 0; i < len && k + 1 < n; i++) {
+        if (i > 0 && (len - i) % 3 == 0 && k + 1 < n) buf[k++] = ',';
+        if (k + 1 < n) buf[k++] = tmp[i];
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+static const char *scaled(double v, const char *unit, char *buf, size_t n) {
+    const char *p = "";
+    if (v >= 1e9) {
+        v /= 1e9;
+        p = "G";
+    } else if (v >= 1e6) {
+        v /= 1e6;
+        p = "M";
+    } else if (v >= 1e3) {
+        v /= 1e3;
+        p = "k";
+    }
+    snprintf(buf, n, "%.3f %s%s", v, p, unit);
+    return buf;
+}
+
+/* Group key of a scope for the per-layer table: "encoder.layers.3", or the module itself. */
+static void group_of(const char *scope, char *buf, size_t n) {
+    const char *p = strstr(scope, ".layers.");
+    if (p != NULL) {
+        p += strlen(".layers.");
+        while (*p >= '0' && *p <= '9') p++;
+        snprintf(buf, n, "%.*s", (int)(p - scope), scope);
+    } else {
+        snprintf(buf, n, "%s", scope);
+    }
+}
+
+typedef struct {
+    char name[160];
+    uint64_t macs[CLASS_COUNT];
+    uint64_t other;
+    double ms;
+} Group;
+
+static int collect_groups(const CostLedger *l, Group **out) {
+    size_t n = cost_ledger_count(l);
+    Group *g = calloc(n ? n : 1, sizeof *g);
+    if (g == NULL) return -1;
+    int ng = 0;
+    for (size_t i = 0; i < n; i++) {
+        const LedgerEntry *e = cost_ledger_get(l, i);
+        char key[160];
+        group_of(e->scope, key, sizeof key);
+        int j = 0;
+        while (j < ng && strcmp(g[j].name, key) != 0) j++;
+        if (j == ng) snprintf(g[ng++].name, sizeof g[0].name, "%s", key);
+        g[j].macs[e->cls] += e->cost.macs;
+        g[j].other += e->cost.other_flops;
+        g[j].ms += (double)e->time_ns * 1e-6;
+    }
+    *out = g;
+    return ng;
+}
+
+void report_text(FILE *f, const ReportInput *in) {
+    const RunResult *res = in->res;
+    const ModelConfig *cfg = in->cfg;
+    ReportTotals t;
+    report_totals(in, &t);
+    char a[64], b[64], line[512];
+    fprintf(f, "ltsim %s %s  (arch %s, family %s)\n", in->command, in->model_path, cfg->arch,
+            config_family_name(cfg->family));
+    report_conventions_line(&in->spec->conv, line, sizeof line);
+    fprintf(f, "%s\n", line);
+    int shared = cfg->share_all_embeddings;
+    fprintf(f, "mode forward (teacher-forced), S=%lld T=%lld, vocab %lld/%lld%s\n\n",
+            (long long)res->S, (long long)res->T, (long long)cfg->src_vocab,
+            (long long)cfg->tgt_vocab, shared ? " (shared)" : "");
+    fprintf(f, "  params                  %16s   without embeddings and output projection\n",
+            grouped(t.params, a, sizeof a));
+    if (t.params_output_projection)
+        fprintf(f, "  params_output_projection%16s   separate decoder.embed_out\n",
+                grouped(t.params_output_projection, a, sizeof a));
+    fprintf(f, "  params_total            %16s   everything, shared matrices once\n",
+            grouped(t.params_total, a, sizeof a));
+    fprintf(f, "  MACs                    %16s   (%s) headline\n", grouped(t.macs, a, sizeof a),
+            scaled((double)t.macs, "MAC", b, sizeof b));
+    fprintf(f, "  MACs output projection  %16s   (%s) T x d x V\n",
+            grouped(t.macs_output_projection, a, sizeof a),
+            scaled((double)t.macs_output_projection, "MAC", b, sizeof b));
+    fprintf(f, "  FLOPs                   %16s   (%s) 2 x all MACs + other FLOPs\n",
+            grouped(t.flops, a, sizeof a), scaled((double)t.flops, "FLOP", b, sizeof b));
+    fprintf(f, "  bytes of weights        %16s   (%s) fp32\n", grouped(t.bytes_weights, a, sizeof a),
+            scaled((double)t.bytes_weights, "B", b, sizeof b));
+    fprintf(f, "  bytes of activations    %16s   (%s) read + written\n",
+            grouped(t.bytes_activations, a, sizeof a),
+            scaled((double)t.bytes_activations, "B", b, sizeof b));
+    fprintf(f, "  activation arena        %16s   (%s) planned peak\n",
+            grouped(res->planned_bytes, a, sizeof a),
+            scaled((double)res->planned_bytes, "B", b, sizeof b));
+
+    Group *g = NULL;
+    int ng = collect_groups(res->ledger, &g);
+    if (ng >= 0) {
+        int timed = res->repeats > 0;
+        fprintf(f, "\n  %-28s %13s %13s %13s %13s %13s%s\n", "MACs by layer", "attention",
+                "convolution", "ffn", "norm+other", "emb+output", timed ? " mean host ms" : "");
+        for (int i = 0; i < ng; i++) {
+            fprintf(f, "  %-28s", g[i].name);
+            for (int c = 0; c < CLASS_COUNT; c++)
+                fprintf(f, " %13s", grouped(g[i].macs[c], a, sizeof a));
+            if (timed) fprintf(f, " %9.3f", g[i].ms);
+            fprintf(f, "\n");
+        }
+        fprintf(f, "  %-28s", "total");
+        for (int c = 0; c < CLASS_COUNT; c++)
+            fprintf(f, " %13s", grouped(t.class_macs[c], a, sizeof a));
+        fprintf(f, "\n");
+        free(g);
+    }
+    if (t.macs > 0) {
+        fprintf(f, "  share of headline MACs:");
+        for (int c = 0; c < CLASS_EMBED_OUTPUT; c++)
+            fprintf(f, " %s %.1f%%", cost_class_name((OpClass)c),
+                    100.0 * (double)t.class_macs[c] / (double)t.macs);
+        fprintf(f, "\n");
+    }
+    if (res->repeats > 0) {
+        report_host_line(in->spec, line, sizeof line);
+        fprintf(f,
+                "\nmeasured on this host: median %.3f ms (min %.3f, max %.3f) over %d passes "
+                "after %d warm-up; matrix products %.3f ms (forward / GEMM = %.2f)\n%s\n",
+                res->median_ms, res->min_ms, res->max_ms, res->repeats, in->spec->warmup,
+                res->gemm_median_ms, res->ratio_median, line);
+    }
+    if (res->model->warning[0]) fprintf(f, "warning: %s\n", res->model->warning);
+}
+
+static void add_u64(cJSON *o, const char *k, uint64_t v) { cJSON_AddNumberToObject(o, k, (double)v); }
+
+int report_json(FILE *f, const ReportInput *in) {
+    const RunResult *res = in->res;
+    const ModelConfig *cfg = in->cfg;
+    ReportTotals t;
+    report_totals(in, &t);
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL) return -1;
+    cJSON_AddStringToObject(o, "ltsim_version", LTSIM_VERSION);
+    cJSON_AddStringToObject(o, "command", in->command);
+    cJSON_AddStringToObject(o, "model", in->model_path);
+    cJSON_AddStringToObject(o, "arch", cfg->arch);
+    cJSON_AddStringToObject(o, "family", config_family_name(cfg->family));
+    cJSON_AddStringToObject(o, "mode", "forward");
+    cJSON *cv = cJSON_AddObjectToObject(o, "conventions");
+    if (cv) {
+        cJSON_AddStringToObject(cv, "attn_macs", cost_attn_macs_name(in->spec->conv.attn_macs));
+        cJSON_AddStringToObject(cv, "conv_macs", cost_conv_macs_name(in->spec->conv.conv_macs));
+        cJSON_AddStringToObject(cv, "unit", "MAC");
+    }
+    add_u64(o, "src_len", (uint64_t)res->S);
+    add_u64(o, "tgt_len", (uint64_t)res->T);
+    add_u64(o, "batch", 1);
+    cJSON *v = cJSON_AddObjectToObject(o, "vocab");
+    if (v) {
+        add_u64(v, "src", (uint64_t)cfg->src_vocab);
+        add_u64(v, "tgt", (uint64_t)cfg->tgt_vocab);
+        cJSON_AddBoolToObject(v, "shared", cfg->share_all_embeddings);
+    }
+    add_u64(o, "params", t.params);
+    add_u64(o, "params_output_projection", t.params_output_projection);
+    add_u64(o, "params_total", t.params_total);
+    add_u64(o, "macs", t.macs);
+    add_u64(o, "macs_output_projection", t.macs_output_projection);
+    add_u64(o, "other_flops", t.other_flops);
+    add_u64(o, "flops", t.flops);
+    add_u64(o, "bytes_weights", t.bytes_weights);
+    add_u64(o, "bytes_activations", t.bytes_activations);
+    add_u64(o, "peak_bytes", res->planned_bytes);
+    add_u64(o, "seed", in->spec->seed);
+    add_u64(o, "threads", (uint64_t)(in->spec->threads > 0 ? in->spec->threads : 1));
+    cJSON *cl = cJSON_AddObjectToObject(o, "classes");
+    if (cl)
+        for (int c = 0; c < CLASS_COUNT; c++)
+            add_u64(cl, cost_class_name((OpClass)c), t.class_macs[c]);
+    cJSON *ly = cJSON_AddArrayToObject(o, "layers");
+    size_t n = cost_ledger_count(res->ledger);
+    for (size_t i = 0; ly && i < n; i++) {
+        const LedgerEntry *e = cost_ledger_get(res->ledger, i);
+        cJSON *x = cJSON_CreateObject();
+        if (x == NULL) break;
+        cJSON_AddStringToObject(x, "scope", e->scope);
+        cJSON_AddStringToObject(x, "op", op_name((OpKind)e->op));
+        cJSON_AddStringToObject(x, "class", cost_class_name(e->cls));
+        add_u64(x, "macs", e->cost.macs);
+        add_u64(x, "other_flops", e->cost.other_flops);
+        add_u64(x, "params", e->cost.params);
+        add_u64(x, "bytes_weights", e->cost.weight_bytes);
+        add_u64(x, "bytes_read", e->cost.weight_bytes + e->cost.act_bytes_read);
+        add_u64(x, "bytes_written", e->cost.bytes_written);
+        if (res->repeats > 0)
+            cJSON_AddNumberToObject(x, "host_ms", (double)e->time_ns * 1e-6);
+        cJSON_AddItemToArray(ly, x);
+    }
+    if (res->repeats > 0) {
+        cJSON *ms = cJSON_AddObjectToObject(o, "measured_ms");
+        if (ms) {
+            cJSON_AddNumberToObject(ms, "median", res->median_ms);
+            cJSON_AddNumberToObject(ms, "min", res->min_ms);
+            cJSON_AddNumberToObject(ms, "max", res->max_ms);
+            add_u64(ms, "repeats", (uint64_t)res->repeats);
+            add_u64(ms, "warmup", (uint64_t)in->spec->warmup);
+            cJSON_AddNumberToObject(ms, "gemm_median", res->gemm_median_ms);
+            cJSON_AddNumberToObject(ms, "forward_over_gemm", res->ratio_median);
+        }
+        char host[512];
+        report_host_line(in->spec, host, sizeof host);
+        cJSON_AddStringToObject(o, "host", host);
+    }
+    cJSON_AddArrayToObject(o, "predictions");
+    if (res->model->warning[0]) cJSON_AddStringToObject(o, "warning", res->model->warning);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (s == NULL) return -1;
+    fprintf(f, "%s\n", s);
+    free(s);
+    return 0;
+}

@@ -1,0 +1,198 @@
+/*
+ * runner.c - plan, execute and time one run (see runner.h).
+ */
+#include "runner.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double runner_median(const double *v, int n) {
+    if (n <= 0) return 0.0;
+    double *c = malloc((size_t)n * sizeof *c);
+    if (c == NULL) return v[0];
+    memcpy(c, v, (size_t)n * sizeof *c);
+    qsort(c, (size_t)n, sizeof *c, cmp_double);
+    double m = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
+    free(c);
+    return m;
+}
+
+/* Random ids in [4, V): ordinary words, no bos/pad/eos/unk. */
+static uint64_t splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void random_tokens(int64_t *t, int64_t n, int64_t V, uint64_t *s) {
+    int64_t lo = V > 4 ? 4 : 0;
+    for (int64_t i = 0; i < n; i++) t[i] = lo + (int64_t)(splitmix(s) % (uint64_t)(V - lo));
+}
+
+static SimStatus forward_once(Model *m, Run *r, RunResult *res) {
+    cost_ledger_clear(r->ledger);
+    arena_rewind(r->act, 0);
+    return model_forward(m, r, res->src, res->S, res->tgt, res->T, &res->out);
+}
+
+SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult *res,
+                         SimError *err) {
+    memset(res, 0, sizeof *res);
+    Arena *plan = NULL;
+    SimStatus rc = SIM_OK;
+    res->S = spec->src ? spec->nsrc : spec->src_len;
+    res->T = spec->tgt ? spec->ntgt : spec->tgt_len;
+    if (res->S < 1 || res->T < 1) {
+        rc = sim_errorf(err, SIM_EINVAL, "lengths must be >= 1 (source %lld, target %lld)",
+                        (long long)res->S, (long long)res->T);
+        goto fail;
+    }
+    res->src = malloc((size_t)res->S * sizeof(int64_t));
+    res->tgt = malloc((size_t)res->T * sizeof(int64_t));
+    if (res->src == NULL || res->tgt == NULL) {
+        rc = sim_errorf(err, SIM_ENOMEM, "out of memory for the token ids");
+        goto fail;
+    }
+    uint64_t ts = spec->seed ^ 0x5851F42D4C957F2Dull;
+    if (spec->src) memcpy(res->src, spec->src, (size_t)res->S * sizeof(int64_t));
+    else random_tokens(res->src, res->S, cfg->src_vocab, &ts);
+    if (spec->tgt) {
+        memcpy(res->tgt, spec->tgt, (size_t)res->T * sizeof(int64_t));
+    } else {
+        res->tgt[0] = RUNNER_EOS;
+        random_tokens(res->tgt + 1, res->T - 1, cfg->tgt_vocab, &ts);
+    }
+    for (int64_t i = 0; i < res->S; i++)
+        if (res->src[i] < 0 || res->src[i] >= cfg->src_vocab) {
+            rc = sim_errorf(err, SIM_EINVAL,
+                            "--src: token id %lld at position %lld is outside the source "
+                            "vocabulary of %lld",
+                            (long long)res->src[i], (long long)i, (long long)cfg->src_vocab);
+            goto fail;
+        }
+    for (int64_t i = 0; i < res->T; i++)
+        if (res->tgt[i] < 0 || res->tgt[i] >= cfg->tgt_vocab) {
+            rc = sim_errorf(err, SIM_EINVAL,
+                            "--tgt: token id %lld at position %lld is outside the target "
+                            "vocabulary of %lld",
+                            (long long)res->tgt[i], (long long)i, (long long)cfg->tgt_vocab);
+            goto fail;
+        }
+
+    ModelOptions mo = {0};
+    mo.count_only = spec->count_only;
+    mo.seed = spec->seed;
+    mo.weights = spec->weights;
+    mo.allow_extra_tensors = spec->allow_extra_tensors;
+    mo.max_positions = res->S > res->T ? res->S : res->T;
+    rc = model_open(cfg, &mo, &res->model, err);
+    if (rc != SIM_OK) goto fail;
+    res->ledger = cost_ledger_open(err);
+    if (res->ledger == NULL) goto fail;
+
+    /* plan: the same graph, count-only, against a measuring arena */
+    plan = arena_open(0, 1, err);
+    if (plan == NULL) goto fail;
+    Run r = {0};
+    r.count_only = 1;
+    r.act = plan;
+    r.ledger = res->ledger;
+    r.err = err;
+    r.conv = spec->conv;
+    rc = forward_once(res->model, &r, res);
+    if (rc != SIM_OK) goto fail;
+    res->planned_bytes = arena_peak(plan);
+    if (spec->count_only) goto done;
+
+    ops_set_threads(spec->threads > 0 ? spec->threads : 1);
+    res->act = arena_open(res->planned_bytes, 0, err);
+    if (res->act == NULL) goto fail;
+    r.count_only = 0;
+    r.act = res->act;
+    for (int i = 0; i < spec->warmup; i++) {
+        rc = forward_once(res->model, &r, res);
+        if (rc != SIM_OK) goto fail;
+    }
+    int reps = spec->repeats > 0 ? spec->repeats : 1;
+    res->ms = calloc((size_t)reps, sizeof *res->ms);
+    res->gemm_ms = calloc((size_t)reps, sizeof *res->gemm_ms);
+    if (res->ms == NULL || res->gemm_ms == NULL) {
+        rc = sim_errorf(err, SIM_ENOMEM, "out of memory for timings");
+        goto fail;
+    }
+    double *ratio = calloc((size_t)reps, sizeof *ratio);
+    if (ratio == NULL) {
+        rc = sim_errorf(err, SIM_ENOMEM, "out of memory for timings");
+        goto fail;
+    }
+    size_t nent = cost_ledger_count(res->ledger);
+    uint64_t *op_ns = calloc(nent ? nent : 1, sizeof *op_ns);
+    if (op_ns == NULL) {
+        free(ratio);
+        rc = sim_errorf(err, SIM_ENOMEM, "out of memory for timings");
+        goto fail;
+    }
+    r.timing = 1;
+    for (int i = 0; i < reps; i++) {
+        r.gemm_ns = 0;
+        double t0 = now_ms();
+        rc = forward_once(res->model, &r, res);
+        double t1 = now_ms();
+        if (rc != SIM_OK) {
+            free(ratio);
+            free(op_ns);
+            goto fail;
+        }
+        /* the same graph every pass: entry j is the same operator each time */
+        for (size_t j = 0; j < nent; j++) op_ns[j] += cost_ledger_get(res->ledger, j)->time_ns;
+        res->ms[i] = t1 - t0;
+        res->gemm_ms[i] = (double)r.gemm_ns * 1e-6;
+        ratio[i] = res->gemm_ms[i] > 0 ? res->ms[i] / res->gemm_ms[i] : 0.0;
+    }
+    res->repeats = reps;
+    res->median_ms = runner_median(res->ms, reps);
+    res->gemm_median_ms = runner_median(res->gemm_ms, reps);
+    res->ratio_median = runner_median(ratio, reps);
+    res->min_ms = res->max_ms = res->ms[0];
+    for (int i = 1; i < reps; i++) {
+        if (res->ms[i] < res->min_ms) res->min_ms = res->ms[i];
+        if (res->ms[i] > res->max_ms) res->max_ms = res->ms[i];
+    }
+    for (size_t j = 0; j < nent; j++) cost_ledger_set_time(res->ledger, j, op_ns[j] / (uint64_t)reps);
+    free(ratio);
+    free(op_ns);
+    res->peak_bytes = arena_peak(res->act);
+done:
+    arena_close(plan);
+    return SIM_OK;
+fail:
+    arena_close(plan);
+    runner_result_free(res);
+    return err->code != SIM_OK ? err->code : rc;
+}
+
+void runner_result_free(RunResult *res) {
+    model_close(res->model);
+    cost_ledger_close(res->ledger);
+    arena_close(res->act);
+    free(res->src);
+    free(res->tgt);
+    free(res->ms);
+    free(res->gemm_ms);
+    memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,58 @@
+/*
+ * runner.h - one ltsim run: build the model, plan the activation arena with a count-only
+ * pass, then execute (warm-up and timed repeats) or stop at the count.
+ */
+#ifndef LTSIM_RUNNER_H
+#define LTSIM_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "cost.h"
+#include "model.h"
+#include "ops.h"
+
+#define RUNNER_EOS 2 /* fairseq: the decoder input starts with EOS */
+
+typedef struct {
+    int64_t src_len, tgt_len;   /* S, T (used when src/tgt are NULL) */
+    const int64_t *src;         /* (S) token ids or NULL for random */
+    int64_t nsrc;
+    const int64_t *tgt;         /* (T) decoder input ids or NULL for random (EOS first) */
+    int64_t ntgt;
+    uint64_t seed;
+    int threads;
+    Conventions conv;
+    int count_only;
+    int warmup, repeats;        /* execution: untimed warm-up passes, timed passes */
+    const char *weights;        /* safetensors or NULL */
+    int allow_extra_tensors;
+} RunSpec;
+
+typedef struct {
+    Model *model;
+    CostLedger *ledger;         /* one forward pass */
+    void *act;                  /* Arena holding the outputs of the last pass */
+    ForwardOut out;
+    int64_t *src, *tgt;         /* the tokens used (owned) */
+    int64_t S, T;
+    size_t planned_bytes;       /* activation arena size from the plan pass */
+    size_t peak_bytes;          /* activation high-water mark of the executed pass */
+    int repeats;                /* timed passes (0 for count-only) */
+    double *ms;                 /* (repeats) wall time per pass */
+    double *gemm_ms;            /* (repeats) time inside matrix products per pass */
+    double median_ms, min_ms, max_ms;
+    double gemm_median_ms;
+    double ratio_median;        /* median over passes of total / GEMM time */
+} RunResult;
+
+/* Runs cfg as spec says. On failure returns the status with err set and res freed. */
+SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult *res,
+                         SimError *err);
+void runner_result_free(RunResult *res);
+
+/* Median of n values (copied, not reordered in place). */
+double runner_median(const double *v, int n);
+
+#endif
