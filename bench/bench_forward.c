@@ -1,0 +1,110 @@
+/*
+ * bench_forward.c - `make bench`: for each model, the forward time at S = T = 30, batch 1,
+ * one thread (median of the timed passes after warm-up), the time spent inside matrix
+ * products in the same passes, their ratio, the peak RSS of the process that ran it and
+ * the planned arena bytes. Each model runs in its own child process so that its peak RSS
+ * is its own.
+ *
+ * usage: bench_forward [--repeats N] [--warmup N] [MODEL...]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "report.h"
+#include "runner.h"
+
+static int bench_one(const char *path, int warmup, int repeats) {
+    ModelConfig cfg;
+    SimError err;
+    sim_error_init(&err);
+    if (config_load(path, NULL, &cfg, &err) != SIM_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 2;
+    }
+    RunSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.src_len = spec.tgt_len = 30;
+    spec.seed = 1;
+    spec.threads = 1;
+    spec.warmup = warmup;
+    spec.repeats = repeats;
+    RunResult res;
+    if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) {
+        fprintf(stderr, "bench: %s: %s\n", path, err.msg);
+        return 1;
+    }
+    /* the output projection's share, to show the ratio with and without it */
+    double proj_ms = 0.0;
+    for (size_t i = 0; i < cost_ledger_count(res.ledger); i++) {
+        const LedgerEntry *e = cost_ledger_get(res.ledger, i);
+        if (e->cls == CLASS_EMBED_OUTPUT && e->op == OP_LINEAR) proj_ms += (double)e->time_ns * 1e-6;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double body = res.median_ms - proj_ms, gemm_body = res.gemm_median_ms - proj_ms;
+    printf("%-22s forward %8.3f ms (min %.3f, max %.3f, %d passes)  GEMM %8.3f ms  "
+           "forward/GEMM %.2f  [without output projection: %.3f / %.3f ms = %.2f]\n",
+           cfg.path, res.median_ms, res.min_ms, res.max_ms, res.repeats, res.gemm_median_ms,
+           res.ratio_median, body, gemm_body, gemm_body > 0 ? body / gemm_body : 0.0);
+    printf("%-22s peak RSS %.1f MiB  weights %.1f MiB  activation arena (planned) %zu bytes\n", "",
+           (double)ru.ru_maxrss / 1024.0, (double)res.model->weight_bytes / 1048576.0,
+           res.planned_bytes);
+    int over = res.ratio_median > 1.6;
+    runner_result_free(&res);
+    return over ? 3 : 0;
+}
+
+int main(int argc, char **argv) {
+    int warmup = 5, repeats = 30;
+    const char *defaults[] = {"models/lite-wmt-496.yml", "models/transformer-base.yml"};
+    const char **models = defaults;
+    int nmodels = 2;
+    int i = 1;
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) repeats = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--warmup") == 0 && i + 1 < argc) warmup = atoi(argv[++i]);
+        else break;
+    }
+    if (i < argc) {
+        models = (const char **)(argv + i);
+        nmodels = argc - i;
+    }
+    if (repeats < 20) repeats = 20;
+    char host[512];
+    RunSpec hs;
+    memset(&hs, 0, sizeof hs);
+    hs.threads = 1;
+    report_host_line(&hs, host, sizeof host);
+    printf("ltsim bench: S = T = 30, batch 1, %d warm-up + %d timed passes\n%s\n", warmup,
+           repeats, host);
+    int rc = 0;
+    for (int k = 0; k < nmodels; k++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("bench: fork");
+            return 1;
+        }
+        if (pid == 0) {
+            int c = bench_one(models[k], warmup, repeats);
+            fflush(stdout);
+            _exit(c);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+        if (code == 3) {
+            printf("%-22s FLOOR MISSED: the forward takes more than 1.6x its matrix products\n",
+                   models[k]);
+            rc = 1;
+        } else if (code != 0) {
+            rc = code;
+        }
+    }
+    return rc;
+}
