@@ -50,8 +50,8 @@ TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 BENCH_BIN := $(BUILD)/bench/bench_forward
 
-.PHONY: all deps test test-run check bench bench-run demo demo-run fuzz fuzz-build lint \
-        format deps-check clean
+.PHONY: all deps test test-run check bench bench-run demo demo-run fuzz fuzz-run fuzz-build \
+        valgrind lint format deps-check clean
 
 all: $(BIN)
 
@@ -139,6 +139,16 @@ fuzz-run: fuzz-build
 	  ./$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	     -artifact_prefix=$(FUZZ_BUILD)/$$n- $$corpus || exit 1; \
 	done
+
+# The main paths under valgrind (memcheck; the Haswell kernels are the ones it can run).
+VALGRIND := valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
+valgrind: $(BIN)
+	@sh .ci/deps.sh valgrind
+	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) run tests/fixtures/golden_lite_dyn_glu.yml \
+	  --weights ../shared/golden/lite_dyn_glu/model.safetensors --repeats 2 --warmup 1 >/dev/null
+	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) run lite-iwslt-160 --repeats 1 --warmup 0 --json >/dev/null
+	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) count transformer-base --json >/dev/null
+	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) count lite-wmt-496 >/dev/null
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

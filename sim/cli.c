@@ -376,8 +376,11 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
         goto out;
     }
     if (resolve_model(o.model, path, sizeof path) != 0) {
-        fprintf(stderr, "%s %s: %s: no such model file (nor models/%s.yml)\n", prog, cmd, o.model,
-                o.model);
+        if (strchr(o.model, '/') != NULL || strstr(o.model, ".yml") != NULL)
+            fprintf(stderr, "%s %s: %s: cannot open: %s\n", prog, cmd, o.model, strerror(errno));
+        else
+            fprintf(stderr, "%s %s: %s: no such model file, and no models/%s.yml\n", prog, cmd,
+                    o.model, o.model);
         code = 2;
         goto out;
     }
