@@ -540,6 +540,22 @@ static void test_config_activation(void **state) {
 static void test_config_missing_file(void **state) {
     (void)state;
     EXPECT_FILE_ERR(BAD "does_not_exist.yml", 0, "cannot open");
+    EXPECT_FILE_ERR("tests/fixtures/bad", 0, "cannot read");
+}
+
+static void test_config_file_too_large(void **state) {
+    (void)state;
+    char path[] = "/tmp/ltsim_test_config_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs("arch: transformer\nvocab-size: 10\n", f);
+    for (int i = 0; i < (1 << 20) / 64 + 1; i++)
+        fputs("# padding padding padding padding padding padding padding pad\n", f);
+    assert_int_equal(fclose(f), 0);
+    EXPECT_FILE_ERR(path, 0, "larger than 1048576 bytes");
+    assert_int_equal(remove(path), 0);
 }
 
 static void test_config_yaml_syntax_error(void **state) {
@@ -872,6 +888,7 @@ int main(void) {
         cmocka_unit_test(test_config_long_name_truncated),
         cmocka_unit_test(test_config_activation),
         cmocka_unit_test(test_config_missing_file),
+        cmocka_unit_test(test_config_file_too_large),
         cmocka_unit_test(test_config_yaml_syntax_error),
         cmocka_unit_test(test_config_unknown_key),
         cmocka_unit_test(test_config_duplicate_key),

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,11 @@ static void check_output(const SafeTensors *io, const char *name, const Tensor *
     if (!(e <= 1e-4)) fail_msg("%s: rel_err %.3g > 1e-4", name, e);
 }
 
-static void run_golden(const char *name) {
+static void run_golden_weights(const char *name, const char *weights) {
     char cfgpath[256], wpath[256], iopath[256];
     snprintf(cfgpath, sizeof cfgpath, "tests/fixtures/golden_%s.yml", name);
-    snprintf(wpath, sizeof wpath, "../shared/golden/%s/model.safetensors", name);
+    if (weights) snprintf(wpath, sizeof wpath, "%s", weights);
+    else snprintf(wpath, sizeof wpath, "../shared/golden/%s/model.safetensors", name);
     snprintf(iopath, sizeof iopath, "../shared/golden/%s/io.safetensors", name);
     ModelConfig cfg;
     tu_load_config(cfgpath, 0, &cfg);
@@ -65,6 +67,8 @@ static void run_golden(const char *name) {
     st_close(io);
 }
 
+static void run_golden(const char *name) { run_golden_weights(name, NULL); }
+
 static void test_engine_golden_lite_dyn_glu(void **state) {
     (void)state;
     run_golden("lite_dyn_glu");
@@ -80,6 +84,89 @@ static void test_engine_golden_lite_light(void **state) {
 static void test_engine_golden_transformer(void **state) {
     (void)state;
     run_golden("transformer");
+}
+
+/* The golden weights rewritten in another accepted layout must give the same outputs:
+ * lightweight kernels as [H,K] (the CUDA module's shape) instead of [H,1,K], and fairseq's
+ * legacy in_proj_weight / in_proj_bias instead of separate q/k/v projections. */
+static void test_engine_weight_layouts(void **state) {
+    (void)state;
+    SimError err;
+    sim_error_init(&err);
+    /* [H,1,K] -> [H,K] */
+    SafeTensors *st = NULL;
+    assert_int_equal(st_open("../shared/golden/lite_light/model.safetensors", &st, &err), SIM_OK);
+    int n = st_count(st), k = 0, reshaped = 0;
+    StWriteItem *it = calloc((size_t)n, sizeof *it);
+    for (int i = 0; i < n; i++) {
+        const StTensorInfo *t = st_get(st, i);
+        it[k] = (StWriteItem){t->name, t->dtype, t->ndim, {0}, st_data(st, t)};
+        memcpy(it[k].shape, t->shape, sizeof it[k].shape);
+        if (t->ndim == 3 && t->shape[1] == 1) {
+            it[k].ndim = 2;
+            it[k].shape[1] = t->shape[2];
+            reshaped++;
+        }
+        k++;
+    }
+    assert_int_equal(reshaped, 4); /* 2 encoder + 2 decoder layers */
+    char p1[256];
+    snprintf(p1, sizeof p1, "%s/light-2d.safetensors", tu_tmpdir());
+    assert_int_equal(st_write(p1, it, k, &err), SIM_OK);
+    free(it);
+    st_close(st);
+    run_golden_weights("lite_light", p1);
+
+    /* q/k/v -> in_proj_weight [3w, d], in_proj_bias [3w] */
+    assert_int_equal(st_open("../shared/golden/transformer/model.safetensors", &st, &err), SIM_OK);
+    n = st_count(st);
+    it = calloc((size_t)n, sizeof *it);
+    float *bufs[64];
+    int nb = 0;
+    char *names[64];
+    k = 0;
+    for (int i = 0; i < n; i++) {
+        const StTensorInfo *t = st_get(st, i);
+        const char *q = strstr(t->name, ".q_proj.");
+        if (strstr(t->name, ".k_proj.") || strstr(t->name, ".v_proj.")) continue;
+        if (q == NULL) {
+            it[k] = (StWriteItem){t->name, t->dtype, t->ndim, {0}, st_data(st, t)};
+            memcpy(it[k].shape, t->shape, sizeof it[k].shape);
+            k++;
+            continue;
+        }
+        int plen = (int)(q - t->name);
+        int bias = strstr(q, "bias") != NULL;
+        int64_t per = st_numel(t);
+        float *buf = malloc((size_t)(3 * per) * sizeof(float));
+        const char *parts[3] = {"q_proj", "k_proj", "v_proj"};
+        for (int j = 0; j < 3; j++) {
+            char nm[200];
+            snprintf(nm, sizeof nm, "%.*s.%s.%s", plen, t->name, parts[j], bias ? "bias" : "weight");
+            const StTensorInfo *u = st_find(st, nm);
+            assert_non_null(u);
+            memcpy(buf + j * per, st_data(st, u), (size_t)per * sizeof(float));
+        }
+        char *nm = malloc(200);
+        snprintf(nm, 200, "%.*s.in_proj_%s", plen, t->name, bias ? "bias" : "weight");
+        it[k] = (StWriteItem){nm, ST_F32, t->ndim, {0}, buf};
+        memcpy(it[k].shape, t->shape, sizeof it[k].shape);
+        it[k].shape[0] *= 3;
+        k++;
+        bufs[nb] = buf;
+        names[nb++] = nm;
+    }
+    char p2[256];
+    snprintf(p2, sizeof p2, "%s/in-proj.safetensors", tu_tmpdir());
+    assert_int_equal(st_write(p2, it, k, &err), SIM_OK);
+    assert_int_equal(nb, 12); /* 6 attention modules, weight and bias each */
+    for (int i = 0; i < nb; i++) {
+        free(bufs[i]);
+        free(names[i]);
+    }
+    free(it);
+    st_close(st);
+    run_golden_weights("transformer", p2);
 }
 
 /* ---- count-only equals executed ---- */
@@ -121,6 +208,9 @@ static void test_engine_count_only_equals_executed(void **state) {
         {"models/lite-wmt-200.yml", 1000, 30, 30},
         {"models/lite-iwslt-160.yml", 0, 12, 7},
         {"models/transformer-wmt-128.yml", 500, 30, 30},
+        {"tests/fixtures/three_branches.yml", 0, 9, 14},
+        {"tests/fixtures/heterogeneous.yml", 0, 30, 30},
+        {"tests/fixtures/prenorm.yml", 0, 6, 6},
     };
     Conventions cvs[3] = {{ATTN_MACS_CAUSAL, CONV_MACS_TAPS},
                           {ATTN_MACS_FULL, CONV_MACS_VALID},
@@ -284,6 +374,64 @@ static void test_engine_closed_forms(void **state) {
                 }
 }
 
+/* Heterogeneous layers (HAT-style per-layer FFN widths and heads) against the per-layer
+ * closed form of the Transformer. */
+static void test_engine_heterogeneous_layers(void **state) {
+    (void)state;
+    ModelConfig cfg;
+    tu_load_config("tests/fixtures/heterogeneous.yml", 0, &cfg);
+    RunSpec spec = tu_spec(1);
+    SimError err;
+    sim_error_init(&err);
+    RunResult res;
+    assert_int_equal(runner_execute(&cfg, &spec, &res, &err), SIM_OK);
+    const uint64_t d = 96, S = 30, T = 30, PT = 465;
+    const uint64_t Fe[3] = {384, 192, 96}, Fd[2] = {96, 384};
+    uint64_t macs = 0, params = 0;
+    for (int l = 0; l < 3; l++) {
+        macs += S * (4 * d * d + 2 * d * Fe[l]) + 2 * S * S * d;
+        params += 4 * d * d + 2 * d * Fe[l] + Fe[l] + 9 * d;
+    }
+    for (int l = 0; l < 2; l++) {
+        macs += T * (6 * d * d + 2 * d * Fd[l]) + 2 * S * d * d + 2 * PT * d + 2 * T * S * d;
+        params += 8 * d * d + 2 * d * Fd[l] + Fd[l] + 15 * d;
+    }
+    assert_int_equal(tu_macs(res.ledger, -1, NULL, -1) - tu_macs(res.ledger, CLASS_EMBED_OUTPUT, NULL, -1), macs);
+    assert_int_equal(res.model->params_headline, params);
+    assert_int_equal(res.model->enc.layers[0].self_attn.heads, 4);
+    assert_int_equal(res.model->enc.layers[1].self_attn.heads, 8);
+    assert_int_equal(res.model->enc.layers[2].self_attn.heads, 2);
+    assert_int_equal(res.model->dec.layers[1].enc_attn.heads, 6);
+    runner_result_free(&res);
+}
+
+/* Three branches (attention, dynamic, lightweight): each branch's slice and ops are there. */
+static void test_engine_three_branches(void **state) {
+    (void)state;
+    ModelConfig cfg;
+    tu_load_config("tests/fixtures/three_branches.yml", 0, &cfg);
+    RunSpec spec = tu_spec(0);
+    spec.src_len = 9;
+    spec.tgt_len = 14;
+    SimError err;
+    sim_error_init(&err);
+    RunResult res;
+    assert_int_equal(runner_execute(&cfg, &spec, &res, &err), SIM_OK);
+    const Branch *b = res.model->dec.layers[1].br;
+    assert_int_equal(b[1].off, 32);
+    assert_int_equal(b[2].off, 48);
+    assert_int_equal(b[2].kw, 5); /* fixed kernel in the spec, not the list */
+    assert_int_equal(b[1].kw, 9); /* "default": the per-layer list */
+    /* taps of the dynamic (16 channels) and lightweight (16 channels) branches, decoder side */
+    assert_int_equal(tu_macs(res.ledger, -1, "decoder.layers.1.self_attn.branches.1", OP_CONV_DYNAMIC),
+                     14 * 16 * 9);
+    assert_int_equal(tu_macs(res.ledger, -1, "decoder.layers.1.self_attn.branches.2", OP_CONV_LIGHT),
+                     14 * 16 * 5);
+    for (int64_t i = 0; i < res.out.logits.rows * res.out.logits.cols; i++)
+        assert_true(isfinite(res.out.logits.data[i]));
+    runner_result_free(&res);
+}
+
 /* ---- the paper's configs (architectures.md §4.3, published.md §1) ---- */
 
 static void check_model(const char *path, Conventions cv, uint64_t macs, uint64_t params,
@@ -399,7 +547,10 @@ int main(void) {
         cmocka_unit_test(test_engine_golden_lite_dyn_noglu),
         cmocka_unit_test(test_engine_golden_lite_light),
         cmocka_unit_test(test_engine_golden_transformer),
+        cmocka_unit_test(test_engine_weight_layouts),
         cmocka_unit_test(test_engine_count_only_equals_executed),
+        cmocka_unit_test(test_engine_heterogeneous_layers),
+        cmocka_unit_test(test_engine_three_branches),
         cmocka_unit_test(test_engine_closed_forms),
         cmocka_unit_test(test_engine_paper_configs),
         cmocka_unit_test(test_engine_class_breakdown),
