@@ -118,6 +118,7 @@ static void exe_dir(char *buf, size_t n) {
 /* MODEL: an existing path, or NAME resolved as models/NAME.yml under $LTSIM_HOME, the
  * binary's directory, or the current directory. */
 static int resolve_model(const char *name, char *out, size_t n) {
+    if (name == NULL || *name == '\0') return -1;
     if (access(name, R_OK) == 0) {
         snprintf(out, n, "%s", name);
         return 0;
@@ -353,6 +354,7 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     o.repeats = 20;
     int rc = parse_run_options(cmd, argc, argv, &o);
     if (rc != 0) return rc < 0 ? 0 : rc;
+    if (o.model == NULL) return usage_error(cmd, "missing MODEL");
 
     int64_t *src = NULL, *tgt = NULL;
     int64_t nsrc = 0, ntgt = 0;

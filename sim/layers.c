@@ -39,7 +39,8 @@ void layer_attention(Run *r, const Attention *at, Tensor xq, Tensor xkv, int cau
     a.heads = H;
     a.causal = causal;
     a.q0 = q0;
-    a.scale = (float)(1.0 / sqrt((double)(W / H))); /* q * head_dim^-0.5, after the bias */
+    int64_t head_dim = W / H;
+    a.scale = (float)(1.0 / sqrt((double)head_dim)); /* q * head_dim^-0.5, after the bias */
     op_exec(r, OP_ATTN_SCORES, &a);
 
     OpArgs s = {0};

@@ -358,7 +358,7 @@ static SimStatus load_weights(Model *m, const ModelOptions *opt, SimError *err) 
                                 (long long)e->cols);
                 goto out;
             }
-            if (memcmp(st_data(st, t), e->data, (size_t)(e->rows * e->cols) * sizeof(float))) {
+            if (memcmp(st_data(st, t), e->data, (size_t)(e->rows * e->cols) * sizeof(float)) != 0) {
                 rc = sim_errorf(err, SIM_EINVAL,
                                 "%s: decoder.embed_tokens.weight differs from "
                                 "encoder.embed_tokens.weight, but share-all-embeddings ties them",

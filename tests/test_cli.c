@@ -20,6 +20,9 @@
 #include "safetensors.h"
 #include "testutil.h"
 
+/* the argument list terminator of ltsim() (a typed null pointer, as variadics need) */
+#define END ((const char *)NULL)
+
 static char out_buf[1 << 20], err_buf[1 << 16];
 
 static void slurp(const char *path, char *buf, size_t cap) {
@@ -103,14 +106,14 @@ static const char *base_cfg =
 
 static void test_cli_missing_model(void **state) {
     (void)state;
-    expect_bad(ltsim("count", "no-such-model", NULL), "no-such-model", NULL);
-    expect_bad(ltsim("count", "/nonexistent/x.yml", NULL), "/nonexistent/x.yml", NULL);
+    expect_bad(ltsim("count", "no-such-model", END), "no-such-model", NULL);
+    expect_bad(ltsim("count", "/nonexistent/x.yml", END), "/nonexistent/x.yml", NULL);
 }
 
 static void test_cli_yaml_syntax_error(void **state) {
     (void)state;
     const char *p = tmpfile_with("syntax.yml", "arch: transformer\nencoder-embed-dim: [64\n");
-    expect_bad(ltsim("count", p, "--vocab-size", "10", NULL), "syntax.yml", NULL);
+    expect_bad(ltsim("count", p, "--vocab-size", "10", END), "syntax.yml", NULL);
 }
 
 static void test_cli_unknown_key(void **state) {
@@ -118,15 +121,15 @@ static void test_cli_unknown_key(void **state) {
     char text[1024];
     snprintf(text, sizeof text, "%sencoder-embed-dimm: 64\n", base_cfg);
     const char *p = tmpfile_with("unknown.yml", text);
-    expect_bad(ltsim("count", p, NULL), "unknown.yml:8", "encoder-embed-dimm");
+    expect_bad(ltsim("count", p, END), "unknown.yml:8", "encoder-embed-dimm");
 }
 
 static void test_cli_heads_do_not_divide(void **state) {
     (void)state;
     const char *p = tmpfile_with("heads.yml", "arch: transformer\nvocab-size: 50\n"
                                               "encoder-embed-dim: 100\nencoder-attention-heads: 8\n");
-    expect_bad(ltsim("count", p, NULL), "heads.yml", "encoder-attention-heads");
-    expect_bad(ltsim("count", p, NULL), "100", NULL);
+    expect_bad(ltsim("count", p, END), "heads.yml", "encoder-attention-heads");
+    expect_bad(ltsim("count", p, END), "100", NULL);
 }
 
 static void test_cli_branch_widths(void **state) {
@@ -135,7 +138,7 @@ static void test_cli_branch_widths(void **state) {
     snprintf(text, sizeof text, "%sencoder-branch-type: [attn:1:32:4, dynamic:default:28:4]\n",
              base_cfg);
     const char *p = tmpfile_with("branches.yml", text);
-    expect_bad(ltsim("count", p, NULL), "branches.yml", "encoder-branch-type");
+    expect_bad(ltsim("count", p, END), "branches.yml", "encoder-branch-type");
 }
 
 static void test_cli_kernel_list_short(void **state) {
@@ -147,36 +150,36 @@ static void test_cli_kernel_list_short(void **state) {
              "arch: transformer_multibranch_v2_wmt_en_de\nvocab-size: 97\n"
              "encoder-embed-dim: 64\n");
     const char *p = tmpfile_with("kernels.yml", text);
-    expect_bad(ltsim("count", p, NULL), "kernels.yml", "encoder-kernel-size-list");
+    expect_bad(ltsim("count", p, END), "kernels.yml", "encoder-kernel-size-list");
 }
 
 static void test_cli_bad_options(void **state) {
     (void)state;
-    expect_bad(ltsim("count", "lite-wmt-200", "--src-len", "0", NULL), "--src-len", "'0'");
-    expect_bad(ltsim("count", "lite-wmt-200", "--tgt-len", "-5", NULL), "--tgt-len", "-5");
-    expect_bad(ltsim("count", "lite-wmt-200", "--src-len", "abc", NULL), "--src-len", "abc");
-    expect_bad(ltsim("count", "lite-wmt-200", "--attn-macs", "half", NULL), "--attn-macs", "half");
-    expect_bad(ltsim("count", "lite-wmt-200", "--conv-macs", "x", NULL), "--conv-macs", NULL);
-    expect_bad(ltsim("count", "lite-wmt-200", "--batch", "2", NULL), "--batch", NULL);
-    expect_bad(ltsim("count", "lite-wmt-200", "--mode", "sideways", NULL), "--mode", "sideways");
-    expect_bad(ltsim("count", "lite-wmt-200", "--frobnicate", NULL), "--frobnicate", NULL);
-    expect_bad(ltsim("count", NULL), "MODEL", NULL);
-    expect_bad(ltsim("frob", NULL), "frob", NULL);
-    expect_bad(ltsim("run", "lite-wmt-200", "--src", "5 x 7", NULL), "--src", "x");
+    expect_bad(ltsim("count", "lite-wmt-200", "--src-len", "0", END), "--src-len", "'0'");
+    expect_bad(ltsim("count", "lite-wmt-200", "--tgt-len", "-5", END), "--tgt-len", "-5");
+    expect_bad(ltsim("count", "lite-wmt-200", "--src-len", "abc", END), "--src-len", "abc");
+    expect_bad(ltsim("count", "lite-wmt-200", "--attn-macs", "half", END), "--attn-macs", "half");
+    expect_bad(ltsim("count", "lite-wmt-200", "--conv-macs", "x", END), "--conv-macs", NULL);
+    expect_bad(ltsim("count", "lite-wmt-200", "--batch", "2", END), "--batch", NULL);
+    expect_bad(ltsim("count", "lite-wmt-200", "--mode", "sideways", END), "--mode", "sideways");
+    expect_bad(ltsim("count", "lite-wmt-200", "--frobnicate", END), "--frobnicate", NULL);
+    expect_bad(ltsim("count", END), "MODEL", NULL);
+    expect_bad(ltsim("frob", END), "frob", NULL);
+    expect_bad(ltsim("run", "lite-wmt-200", "--src", "5 x 7", END), "--src", "x");
     expect_bad(ltsim("run", "tests/fixtures/golden_transformer.yml", "--src", "5 97", "--repeats",
-                     "1", NULL),
+                     "1", END),
                "97", "vocabulary");
-    assert_int_equal(ltsim("run", "--help", NULL), 0);
+    assert_int_equal(ltsim("run", "--help", END), 0);
     assert_non_null(strstr(out_buf, "--conv-macs"));
-    assert_int_equal(ltsim("--version", NULL), 0);
+    assert_int_equal(ltsim("--version", END), 0);
     assert_non_null(strstr(out_buf, "OpenBLAS"));
 }
 
 static void test_cli_reference_configs_need_vocab(void **state) {
     (void)state;
     const char *p = "../shared/reference-configs/wmt14.en-fr_embed496.yml";
-    expect_bad(ltsim("count", p, NULL), "embed496.yml", "vocab");
-    assert_int_equal(ltsim("count", p, "--vocab-size", "32768", "--json", NULL), 0);
+    expect_bad(ltsim("count", p, END), "embed496.yml", "vocab");
+    assert_int_equal(ltsim("count", p, "--vocab-size", "32768", "--json", END), 0);
     cJSON *j = cJSON_Parse(out_buf);
     assert_non_null(j);
     assert_int_equal((uint64_t)cJSON_GetObjectItem(j, "macs")->valuedouble, 527451360);
@@ -187,7 +190,7 @@ static void test_cli_reference_configs_need_vocab(void **state) {
 
 static void test_cli_count_json(void **state) {
     (void)state;
-    assert_int_equal(ltsim("count", "models/lite-wmt-496.yml", "--json", NULL), 0);
+    assert_int_equal(ltsim("count", "models/lite-wmt-496.yml", "--json", END), 0);
     assert_int_equal(err_buf[0], '\0');
     cJSON *j = cJSON_Parse(out_buf);
     assert_non_null(j);
@@ -215,12 +218,12 @@ static void test_cli_count_json(void **state) {
                      2 * (527451360ull + out) + other);
     cJSON_Delete(j);
     assert_int_equal(ltsim("count", "models/lite-wmt-496.yml", "--json", "--attn-macs", "full",
-                           NULL),
+                           END),
                      0);
     j = cJSON_Parse(out_buf);
     assert_int_equal((uint64_t)cJSON_GetObjectItem(j, "macs")->valuedouble, 528745920);
     cJSON_Delete(j);
-    assert_int_equal(ltsim("count", "lite-iwslt-160", "--json", NULL), 0);
+    assert_int_equal(ltsim("count", "lite-iwslt-160", "--json", END), 0);
     j = cJSON_Parse(out_buf);
     assert_int_equal((uint64_t)cJSON_GetObjectItem(j, "params_output_projection")->valuedouble,
                      160 * 6632);
@@ -229,12 +232,12 @@ static void test_cli_count_json(void **state) {
 
 static void test_cli_readable_output(void **state) {
     (void)state;
-    assert_int_equal(ltsim("count", "lite-wmt-200", NULL), 0);
+    assert_int_equal(ltsim("count", "lite-wmt-200", END), 0);
     assert_non_null(strstr(out_buf, "conventions:"));
     assert_non_null(strstr(out_buf, "90,138,000"));
     assert_non_null(strstr(out_buf, "2,884,400"));
     assert_non_null(strstr(out_buf, "decoder.layers.5"));
-    assert_int_equal(ltsim("run", "tests/fixtures/golden_transformer.yml", "--repeats", "2", NULL),
+    assert_int_equal(ltsim("run", "tests/fixtures/golden_transformer.yml", "--repeats", "2", END),
                      0);
     assert_non_null(strstr(out_buf, "measured on this host: median"));
     assert_non_null(strstr(out_buf, "OPENBLAS_CORETYPE="));
@@ -265,7 +268,7 @@ static void golden_cli(const char *name) {
     ids_arg(io, "src_tokens", src, sizeof src);
     ids_arg(io, "prev_output_tokens", tgt, sizeof tgt);
     int rc = ltsim("run", cfg, "--weights", w, "--src", src, "--tgt", tgt, "--save-outputs", outp,
-                   "--repeats", "1", "--warmup", "0", NULL);
+                   "--repeats", "1", "--warmup", "0", END);
     if (rc != 0) fail_msg("%s: exit %d: %s", name, rc, err_buf);
     assert_int_equal(st_open(outp, &out, &err), SIM_OK);
     const char *names[3] = {"encoder_out", "decoder_features", "logits"};
@@ -358,7 +361,7 @@ static const char *edited_weights(const char *name, Edit edit, const char *targe
 
 static int run_weights(const char *w, const char *extra) {
     return ltsim("run", "tests/fixtures/golden_transformer.yml", "--weights", w, "--repeats", "1",
-                 "--warmup", "0", extra, NULL);
+                 "--warmup", "0", extra, END);
 }
 
 static void test_cli_bad_weights(void **state) {
@@ -405,7 +408,7 @@ static void test_cli_bad_weights(void **state) {
 static void test_cli_save_outputs_failure(void **state) {
     (void)state;
     int rc = ltsim("run", "tests/fixtures/golden_transformer.yml", "--repeats", "1",
-                   "--save-outputs", "/nonexistent-dir/out.safetensors", NULL);
+                   "--save-outputs", "/nonexistent-dir/out.safetensors", END);
     assert_int_equal(rc, 1);
     assert_int_equal(count_lines(err_buf), 1);
     assert_non_null(strstr(err_buf, "/nonexistent-dir/out.safetensors"));
