@@ -97,6 +97,19 @@ SimStatus cost_ledger_add(CostLedger *l, const char *scope, int op, OpClass cls,
     return SIM_OK;
 }
 
+void cost_ledger_set_dims(CostLedger *l, const char *scope, int op, const int64_t dims[3]) {
+    if (l->nslot == 0) return;
+    size_t j = key_hash(scope, op) & (l->nslot - 1);
+    while (l->slot[j]) {
+        LedgerEntry *e = &l->e[l->slot[j] - 1];
+        if (e->op == op && strcmp(e->scope, scope) == 0) {
+            memcpy(e->dims, dims, sizeof e->dims);
+            return;
+        }
+        j = (j + 1) & (l->nslot - 1);
+    }
+}
+
 size_t cost_ledger_count(const CostLedger *l) { return l->n; }
 
 void cost_ledger_set_time(CostLedger *l, size_t i, uint64_t time_ns) {

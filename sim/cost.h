@@ -56,6 +56,8 @@ typedef struct {
     OpCost cost;      /* summed over calls */
     uint64_t calls;
     uint64_t time_ns; /* measured kernel time, summed over calls (0 when not timed) */
+    int64_t dims[3];  /* shape of the last call: matrix products (M, N, K) per head-free
+                         product (attention: Tq, Tk, width); elementwise ops (rows, cols, 0) */
 } LedgerEntry;
 
 typedef struct CostLedger CostLedger;
@@ -68,6 +70,9 @@ void cost_ledger_clear(CostLedger *l);
 /* Adds one call's cost to the entry (scope, op), creating it in first-seen order. */
 SimStatus cost_ledger_add(CostLedger *l, const char *scope, int op, OpClass cls,
                           const OpCost *c, uint64_t time_ns, SimError *err);
+
+/* Records the shape of the last call of entry (scope, op) (see LedgerEntry.dims). */
+void cost_ledger_set_dims(CostLedger *l, const char *scope, int op, const int64_t dims[3]);
 
 size_t cost_ledger_count(const CostLedger *l);
 

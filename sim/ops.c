@@ -449,8 +449,21 @@ SimStatus op_exec(Run *r, OpKind k, const OpArgs *a) {
             if (info->gemm) r->gemm_ns += dt;
         }
     }
-    /* 4. the ledger */
-    return cost_ledger_add(r->ledger, r->scope, (int)k, op_class(k, r->cls), &c, dt, r->err);
+    /* 4. the ledger, with the shape that the latency model reads */
+    SimStatus rc = cost_ledger_add(r->ledger, r->scope, (int)k, op_class(k, r->cls), &c, dt, r->err);
+    if (rc == SIM_OK) {
+        int64_t dims[3] = {a->y.rows, a->y.cols, 0};
+        switch (k) {
+        case OP_LINEAR: dims[2] = a->w.cols; break;                   /* M, N, K */
+        case OP_ATTN_SCORES: dims[0] = a->x.rows; dims[1] = a->x2.rows; dims[2] = a->x.cols; break;
+        case OP_ATTN_WEIGHTED: dims[1] = a->x2.rows; dims[2] = a->y.cols; break;
+        case OP_CONV_DYNAMIC:
+        case OP_CONV_LIGHT: dims[2] = a->kw; break;                   /* L, C, K */
+        default: break;
+        }
+        cost_ledger_set_dims(r->ledger, r->scope, (int)k, dims);
+    }
+    return rc;
 }
 
 size_t run_push(Run *r, const char *fmt, ...) {
