@@ -11,7 +11,7 @@
 #   make deps-check      module boundaries (cblas.h, sqlite3.h, popen)
 
 CC      ?= cc
-PKGS    := openblas yaml-0.1 libcjson
+PKGS    := openblas yaml-0.1 libcjson sqlite3
 OPT     ?= -O2
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Wundef
