@@ -73,6 +73,8 @@ fuzz_safetensors)
 '"b":{"dtype":"BOOL","shape":[1,1,2],"data_offsets":[8,10]},'\
 '"i":{"dtype":"I16","shape":[3],"data_offsets":[10,16]}}' 16
     mk_st tiny-overlap '{"a":{'"$u8"'},"b":{"dtype":"I32","shape":[1],"data_offsets":[2,6]}}' 6
+    mk_st tiny-dims '{"d":{"dtype":"U8","shape":[1,1,1,1,1,1,1,2],"data_offsets":[0,2]}}' 2
+    mk_st tiny-huge '{"h":{"dtype":"I64","shape":[9007199254740992,512,0],"data_offsets":[0,0]}}' 0
     mk_st tiny-dup '{"a":{'"$u8"'},"a":{'"$u8"'}}' 4
     mk_st tiny-empty '{}' 0
     ;;

@@ -34,6 +34,10 @@ typedef struct {
     const char *save_outputs;
     int allow_extra;
     int warmup, repeats;
+    int beam;
+    int64_t max_steps;
+    int no_early_stop;
+    int conv_set; /* --conv-macs given (otherwise: taps forward, valid generate) */
 } CliOptions;
 
 static const char *prog = "ltsim";
@@ -160,7 +164,12 @@ static void print_run_help(FILE *f, const char *cmd) {
             "  --conv-macs taps|valid|band|none  conv taps counted: all K (default), in-sequence "
             "only,\n"
             "                                    the T x T band product, or none\n"
-            "  --mode forward         teacher-forced pass (the only mode of this build)\n"
+            "  --mode forward|generate  one teacher-forced pass (default), or autoregressive\n"
+            "                         decoding: the encoder once, then one decoder step per token\n"
+            "                         over key/value caches and conv windows\n"
+            "  --beam N               generate: beam size (default 1, greedy)\n"
+            "  --max-steps N          generate: at most N steps (default --tgt-len)\n"
+            "  --no-early-stop        generate: do not stop at EOS\n"
             "  --batch 1              sentences per pass (this build runs batch 1)\n"
             "  --json                 one JSON document on stdout\n",
             cmd,
@@ -204,7 +213,7 @@ static void print_main_help(FILE *f) {
 enum {
     OPT_SRC_LEN = 1000, OPT_TGT_LEN, OPT_BATCH, OPT_MODE, OPT_WEIGHTS, OPT_VOCAB, OPT_SEED,
     OPT_THREADS, OPT_ATTN, OPT_CONV, OPT_JSON, OPT_SRC, OPT_TGT, OPT_SAVE, OPT_EXTRA,
-    OPT_WARMUP, OPT_REPEATS
+    OPT_WARMUP, OPT_REPEATS, OPT_BEAM, OPT_MAX_STEPS, OPT_NO_EARLY_STOP
 };
 
 static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions *o) {
@@ -226,6 +235,9 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         {"allow-extra-tensors", no_argument, 0, OPT_EXTRA},
         {"warmup", required_argument, 0, OPT_WARMUP},
         {"repeats", required_argument, 0, OPT_REPEATS},
+        {"beam", required_argument, 0, OPT_BEAM},
+        {"max-steps", required_argument, 0, OPT_MAX_STEPS},
+        {"no-early-stop", no_argument, 0, OPT_NO_EARLY_STOP},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -255,11 +267,23 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             o->batch = v;
             break;
         case OPT_MODE:
-            if (strcmp(optarg, "forward") != 0)
-                return usage_error(cmd, "%s: '%s' is not available in this build (forward)",
-                                   "--mode", optarg);
+            if (strcmp(optarg, "forward") != 0 && strcmp(optarg, "generate") != 0)
+                return usage_error(cmd, "--mode: expected forward or generate, got '%s'", optarg);
             o->mode = optarg;
             break;
+        case OPT_BEAM:
+            if (parse_i64(optarg, 1, 64, &v) != 0)
+                return usage_error(cmd, "--beam: expected an integer from 1 to 64, got '%s'",
+                                   optarg);
+            o->beam = (int)v;
+            break;
+        case OPT_MAX_STEPS:
+            if (parse_i64(optarg, 1, 100000, &v) != 0)
+                return usage_error(cmd, "--max-steps: expected an integer from 1 to 100000, got '%s'",
+                                   optarg);
+            o->max_steps = v;
+            break;
+        case OPT_NO_EARLY_STOP: o->no_early_stop = 1; break;
         case OPT_WEIGHTS:
             if (!run) return usage_error(cmd, "--weights: only 'run' loads weights");
             o->weights = optarg;
@@ -291,6 +315,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             if (cost_conv_macs_parse(optarg, &o->conv.conv_macs) != 0)
                 return usage_error(cmd, "%s: expected taps, valid, band or none, got '%s'",
                                    "--conv-macs", optarg);
+            o->conv_set = 1;
             break;
         case OPT_JSON: o->json = 1; break;
         case OPT_SRC: o->src = optarg; break;
@@ -315,6 +340,10 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         default: return usage_error(cmd, "unknown option '%s'", name);
         }
     }
+    int gen = o->mode != NULL && strcmp(o->mode, "generate") == 0;
+    if (!gen && (o->beam || o->max_steps || o->no_early_stop))
+        return usage_error(cmd, "--beam, --max-steps and --no-early-stop need --mode generate");
+    if (gen && !o->conv_set) o->conv.conv_macs = CONV_MACS_VALID; /* what decoding executes */
     if (optind >= argc) return usage_error(cmd, "missing MODEL");
     if (optind + 1 < argc)
         return usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
@@ -328,11 +357,17 @@ static int fail_with(const char *cmd, const SimError *err) {
 }
 
 static SimStatus save_outputs(const char *path, const RunResult *res, SimError *err) {
+    StWriteItem items[3];
+    memset(items, 0, sizeof items);
+    if (res->steps != NULL) { /* generate: the reported hypothesis */
+        int64_t n = res->gen.steps, V = res->model->cfg.tgt_vocab;
+        items[0] = (StWriteItem){"tokens", ST_I64, 1, {n + 1}, res->gen.tokens};
+        items[1] = (StWriteItem){"step_logits", ST_F32, 2, {n, V}, res->gen.step_logits};
+        return st_write(path, items, 2, err);
+    }
     const Tensor *t[3] = {&res->out.enc_out, &res->out.features, &res->out.logits};
     const char *names[3] = {"encoder_out", "decoder_features", "logits"};
-    StWriteItem items[3];
     for (int i = 0; i < 3; i++) {
-        memset(&items[i], 0, sizeof items[i]);
         items[i].name = names[i];
         items[i].dtype = ST_F32;
         items[i].ndim = 2;
@@ -406,6 +441,11 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     spec.repeats = o.repeats;
     spec.weights = o.weights;
     spec.allow_extra_tensors = o.allow_extra;
+    spec.mode = o.mode && strcmp(o.mode, "generate") == 0 ? MODE_GENERATE : MODE_FORWARD;
+    spec.beam = o.beam;
+    spec.max_steps = o.max_steps;
+    spec.no_early_stop = o.no_early_stop;
+    spec.keep_logits = o.save_outputs != NULL;
     if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) {
         code = fail_with(cmd, &err);
         goto out;

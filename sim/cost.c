@@ -110,6 +110,26 @@ void cost_ledger_set_dims(CostLedger *l, const char *scope, int op, const int64_
     }
 }
 
+SimStatus cost_ledger_merge(CostLedger *dst, const CostLedger *src, SimError *err) {
+    for (size_t i = 0; i < src->n; i++) {
+        const LedgerEntry *e = &src->e[i];
+        SimStatus rc = cost_ledger_add(dst, e->scope, e->op, e->cls, &e->cost, e->time_ns, err);
+        if (rc != SIM_OK) return rc;
+        /* calls: cost_ledger_add counted one; the source may hold several */
+        size_t j = key_hash(e->scope, e->op) & (dst->nslot - 1);
+        while (dst->slot[j]) {
+            LedgerEntry *d = &dst->e[dst->slot[j] - 1];
+            if (d->op == e->op && strcmp(d->scope, e->scope) == 0) {
+                d->calls += e->calls - 1;
+                memcpy(d->dims, e->dims, sizeof d->dims);
+                break;
+            }
+            j = (j + 1) & (dst->nslot - 1);
+        }
+    }
+    return SIM_OK;
+}
+
 size_t cost_ledger_count(const CostLedger *l) { return l->n; }
 
 void cost_ledger_set_time(CostLedger *l, size_t i, uint64_t time_ns) {

@@ -80,6 +80,9 @@ size_t cost_ledger_count(const CostLedger *l);
 void cost_ledger_set_time(CostLedger *l, size_t i, uint64_t time_ns);
 const LedgerEntry *cost_ledger_get(const CostLedger *l, size_t i);
 
+/* Adds every entry of src into dst (same (scope, op) entries merge; calls and times add). */
+SimStatus cost_ledger_merge(CostLedger *dst, const CostLedger *src, SimError *err);
+
 /* Sum of every entry, and the sum per class (by_class may be NULL). */
 OpCost cost_ledger_total(const CostLedger *l, OpCost by_class[CLASS_COUNT]);
 

@@ -114,13 +114,15 @@ void kern_glu(const float *g, int64_t ldg, int64_t M, int64_t C, float *y, int64
 }
 
 void kern_conv_heads(const float *u, int64_t ldu, int64_t L, int64_t C, int64_t H, int64_t KW,
-                     int64_t P, const float *w, int64_t ldw, float *y, int64_t ldy) {
+                     int64_t P, const float *w, int64_t ldw, float *y, int64_t ldy, int64_t t0,
+                     int64_t n) {
     int64_t R = C / H;
-    for (int64_t t = 0; t < L; t++) {
-        float *yr = y + t * ldy;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t t = t0 + i;
+        float *yr = y + i * ldy;
         for (int64_t j = 0; j < C; j++) yr[j] = 0.0f;
-        const float *wt = w + t * ldw; /* ldw = 0: the same filter for every t */
-        /* only taps inside the sequence: the others multiply zero padding */
+        const float *wt = w + i * ldw; /* ldw = 0: the same filter for every position */
+        /* only taps inside the window: the others multiply zero padding */
         int64_t k0 = P - t > 0 ? P - t : 0;
         int64_t k1 = L - t + P < KW ? L - t + P : KW;
         for (int64_t h = 0; h < H; h++) {
@@ -132,6 +134,16 @@ void kern_conv_heads(const float *u, int64_t ldu, int64_t L, int64_t C, int64_t 
                 for (int64_t r = 0; r < R; r++) yh[r] += wk * uh[r];
             }
         }
+    }
+}
+
+void kern_copy(const float *x, int64_t ldx, int64_t M, int64_t N, float *y, int64_t ldy) {
+    if (x == y) return;
+    if (y > x) { /* overlapping rows: copy from the last row backwards */
+        for (int64_t i = M - 1; i >= 0; i--)
+            memmove(y + i * ldy, x + i * ldx, (size_t)N * sizeof(float));
+    } else {
+        for (int64_t i = 0; i < M; i++) memmove(y + i * ldy, x + i * ldx, (size_t)N * sizeof(float));
     }
 }
 

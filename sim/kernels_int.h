@@ -47,12 +47,18 @@ void kern_gelu(float *x, int64_t M, int64_t N, int64_t ldx);
 /* y (M,C) = g[:, :C] * sigmoid(g[:, C:2C]) for g (M,2C): the value half times the gated half. */
 void kern_glu(const float *g, int64_t ldg, int64_t M, int64_t C, float *y, int64_t ldy);
 
-/* Depthwise convolution with per-head filters, the core of the Lite conv branches:
- *   y[t, h*R + r] = sum_k w[t, h, k] * u[t + k - P, h*R + r],  u = 0 outside [0, L).
- * u (L,C), y (L,C), w (L, H*KW) with row stride ldw (ldw = 0: one static filter for all
- * t, as the lightweight conv). */
+/* Depthwise convolution with per-head filters, the core of the Lite conv branches, for the
+ * output positions t = t0 .. t0+n-1 of an input window u of L rows:
+ *   y[i, h*R + r] = sum_k w[i, h, k] * u[t + k - P, h*R + r],  t = t0 + i,  u = 0 outside [0, L).
+ * u (L,C), y (n,C), w (n, H*KW) with row stride ldw (ldw = 0: one static filter for every
+ * position, as the lightweight conv). A forward pass has t0 = 0, n = L; an incremental
+ * decoder step has the last min(t, K) inputs as the window and t0 = L-1, n = 1. */
 void kern_conv_heads(const float *u, int64_t ldu, int64_t L, int64_t C, int64_t H, int64_t KW,
-                     int64_t P, const float *w, int64_t ldw, float *y, int64_t ldy);
+                     int64_t P, const float *w, int64_t ldw, float *y, int64_t ldy, int64_t t0,
+                     int64_t n);
+
+/* y (M,N) = x (M,N); the rows may overlap (memmove). */
+void kern_copy(const float *x, int64_t ldx, int64_t M, int64_t N, float *y, int64_t ldy);
 
 /* y (M,D) = scale * E[tok[i]] for E (V,D). */
 void kern_embed(const int64_t *tok, int64_t M, const float *E, int64_t D, float scale, float *y,

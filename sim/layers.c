@@ -19,19 +19,12 @@ void layer_linear(Run *r, const char *name, const Linear *l, Tensor x, Tensor y)
     run_pop(r, s);
 }
 
-void layer_attention(Run *r, const Attention *at, Tensor xq, Tensor xkv, int causal, int64_t q0,
-                     Tensor out) {
-    int64_t Tq = xq.rows, Tk = xkv.rows, W = at->dim, H = at->heads;
+/* o (Tq, W) = softmax(scale * q k^T [+ causal mask]) v per head, q (Tq, W), k/v (Tk, W). */
+static void attention_core(Run *r, int64_t H, Tensor q, Tensor k, Tensor v, int causal, int64_t q0,
+                           Tensor o) {
+    int64_t Tq = q.rows, Tk = k.rows, W = q.cols;
     size_t mark = arena_mark(r->act);
-    Tensor q = run_tensor(r, Tq, W);     /* (Tq, W) */
-    Tensor k = run_tensor(r, Tk, W);     /* (Tk, W) */
-    Tensor v = run_tensor(r, Tk, W);     /* (Tk, W) */
     Tensor p = run_tensor(r, H * Tq, Tk); /* (H*Tq, Tk) scores, then probabilities */
-    Tensor o = run_tensor(r, Tq, W);     /* (Tq, W) heads concatenated */
-    layer_linear(r, "q_proj", &at->q, xq, q);
-    layer_linear(r, "k_proj", &at->k, xkv, k);
-    layer_linear(r, "v_proj", &at->v, xkv, v);
-
     OpArgs a = {0};
     a.x = q;
     a.x2 = k;
@@ -59,7 +52,64 @@ void layer_attention(Run *r, const Attention *at, Tensor xq, Tensor xkv, int cau
     w.causal = causal;
     w.q0 = q0;
     op_exec(r, OP_ATTN_WEIGHTED, &w);
+    arena_rewind(r->act, mark);
+}
 
+void layer_attention(Run *r, const Attention *at, Tensor xq, Tensor xkv, int causal, int64_t q0,
+                     Tensor out) {
+    int64_t Tq = xq.rows, Tk = xkv.rows, W = at->dim;
+    size_t mark = arena_mark(r->act);
+    Tensor q = run_tensor(r, Tq, W); /* (Tq, W) */
+    Tensor k = run_tensor(r, Tk, W); /* (Tk, W) */
+    Tensor v = run_tensor(r, Tk, W); /* (Tk, W) */
+    Tensor o = run_tensor(r, Tq, W); /* (Tq, W) heads concatenated */
+    layer_linear(r, "q_proj", &at->q, xq, q);
+    layer_linear(r, "k_proj", &at->k, xkv, k);
+    layer_linear(r, "v_proj", &at->v, xkv, v);
+    attention_core(r, at->heads, q, k, v, causal, q0, o);
+    layer_linear(r, "out_proj", &at->out, o, out);
+    arena_rewind(r->act, mark);
+}
+
+void layer_attention_kv(Run *r, const Attention *at, Tensor xq, Tensor k, Tensor v, Tensor out) {
+    size_t mark = arena_mark(r->act);
+    Tensor q = run_tensor(r, xq.rows, at->dim); /* (Tq, W) */
+    Tensor o = run_tensor(r, xq.rows, at->dim); /* (Tq, W) */
+    layer_linear(r, "q_proj", &at->q, xq, q);
+    attention_core(r, at->heads, q, k, v, 0, 0, o);
+    layer_linear(r, "out_proj", &at->out, o, out);
+    arena_rewind(r->act, mark);
+}
+
+/* A view of rows of a cache laid out (B, maxT, W): `rows` rows of hypothesis b from row t0
+ * (stride W), or, with b < 0, row t0 of every hypothesis (stride maxT*W). NULL data stays
+ * NULL (count-only runs). */
+static Tensor cache_view(float *base, int64_t b, int64_t maxT, int64_t W, int64_t t0, int64_t rows,
+                         int64_t B) {
+    Tensor t = {NULL, rows, W, W};
+    if (b < 0) {
+        t.rows = B;
+        t.ld = maxT * W;
+        if (base) t.data = base + t0 * W;
+    } else if (base) {
+        t.data = base + (b * maxT + t0) * W;
+    }
+    return t;
+}
+
+void layer_attention_step(Run *r, const Attention *at, Tensor x, const KvCache *c, int64_t t,
+                          Tensor out) {
+    int64_t B = x.rows, W = at->dim;
+    size_t mark = arena_mark(r->act);
+    Tensor q = run_tensor(r, B, W); /* (B, W) one query per hypothesis */
+    Tensor o = run_tensor(r, B, W); /* (B, W) */
+    layer_linear(r, "q_proj", &at->q, x, q);
+    /* the new keys and values are written straight into row t-1 of every hypothesis' cache */
+    layer_linear(r, "k_proj", &at->k, x, cache_view(c->k, -1, c->max_t, W, t - 1, 1, B));
+    layer_linear(r, "v_proj", &at->v, x, cache_view(c->v, -1, c->max_t, W, t - 1, 1, B));
+    for (int64_t b = 0; b < B; b++)
+        attention_core(r, at->heads, tensor_rows(q, b, 1), cache_view(c->k, b, c->max_t, W, 0, t, B),
+                       cache_view(c->v, b, c->max_t, W, 0, t, B), 1, t - 1, tensor_rows(o, b, 1));
     layer_linear(r, "out_proj", &at->out, o, out);
     arena_rewind(r->act, mark);
 }
@@ -119,6 +169,83 @@ void layer_conv_branch(Run *r, const Branch *b, Tensor x, Tensor out) {
     arena_rewind(r->act, mark);
 }
 
+void layer_conv_step(Run *r, const Branch *b, Tensor x, const ConvState *st, int64_t t,
+                     Tensor out) {
+    int64_t B = x.rows, c = b->dim, H = b->heads, KW = b->kw;
+    int64_t L = t < KW ? t : KW; /* window: the last min(t, K) inputs, the current one last */
+    size_t mark = arena_mark(r->act);
+    /* the current input lands in the last row of each hypothesis' window (B, KW, c) */
+    Tensor cur = {st->win ? st->win + (KW - 1) * c : NULL, B, c, KW * c};
+    if (b->with_linear) {
+        if (b->glu && b->type == BRANCH_DYNAMIC) {
+            Tensor g = run_tensor(r, B, 2 * c); /* (B, 2c) */
+            layer_linear(r, "linear1", &b->linear1, x, g);
+            OpArgs a = {0};
+            a.x = g;
+            a.y = cur;
+            op_exec(r, OP_GLU, &a);
+        } else {
+            layer_linear(r, "linear1", &b->linear1, x, cur);
+        }
+    } else {
+        OpArgs cp = {0};
+        cp.x = x;
+        cp.y = cur;
+        op_exec(r, OP_COPY, &cp);
+    }
+    Tensor y = b->with_linear ? run_tensor(r, B, c) : out; /* (B, c) conv output */
+    Tensor filt = {0};
+    int w_is_param = 0;
+    Tensor z = {0};
+    if (b->type == BRANCH_DYNAMIC) {
+        z = run_tensor(r, B, H * KW); /* (B, H*KW): logits for all K taps of the current token */
+        layer_linear(r, "weight_linear", &b->weight_linear, cur, z);
+        if (b->weight_softmax) {
+            OpArgs s = {0};
+            s.x = tensor_make(z.data, B * H, KW);
+            s.y = s.x;
+            op_exec(r, OP_SOFTMAX, &s);
+        }
+    } else if (b->weight_softmax) {
+        filt = run_tensor(r, H, KW);
+        OpArgs s = {0};
+        s.x = b->kernel;
+        s.y = filt;
+        s.x_is_param = 1;
+        op_exec(r, OP_SOFTMAX, &s);
+    } else {
+        filt = b->kernel;
+        w_is_param = 1;
+    }
+    for (int64_t h = 0; h < B; h++) {
+        OpArgs cv = {0};
+        /* the window rows [KW - L, KW) of hypothesis h; the output is its last position */
+        cv.x = (Tensor){st->win ? st->win + (h * KW + KW - L) * c : NULL, L, c, c};
+        cv.y = tensor_rows(y, h, 1);
+        cv.heads = H;
+        cv.kw = KW;
+        cv.pad = KW - 1;
+        cv.q0 = L - 1;
+        if (b->type == BRANCH_DYNAMIC) {
+            cv.w = tensor_rows(z, h, 1);
+            op_exec(r, OP_CONV_DYNAMIC, &cv);
+        } else {
+            cv.w = filt;
+            cv.w_is_param = w_is_param;
+            op_exec(r, OP_CONV_LIGHT, &cv);
+        }
+        /* keep the last K-1 inputs: shift the window up by one row */
+        if (KW > 1) {
+            OpArgs sh = {0};
+            sh.x = (Tensor){st->win ? st->win + (h * KW + 1) * c : NULL, KW - 1, c, c};
+            sh.y = (Tensor){st->win ? st->win + h * KW * c : NULL, KW - 1, c, c};
+            op_exec(r, OP_COPY, &sh);
+        }
+    }
+    if (b->with_linear) layer_linear(r, "linear2", &b->linear2, y, out);
+    arena_rewind(r->act, mark);
+}
+
 void layer_self_block(Run *r, const Layer *ly, Tensor x, int causal, Tensor out) {
     OpClass saved = r->cls;
     size_t s0 = run_push(r, "self_attn");
@@ -137,6 +264,32 @@ void layer_self_block(Run *r, const Layer *ly, Tensor x, int causal, Tensor out)
         } else {
             r->cls = CLASS_CONVOLUTION;
             layer_conv_branch(r, b, xs, os);
+        }
+        run_pop(r, s1);
+    }
+    run_pop(r, s0);
+    r->cls = saved;
+}
+
+void layer_self_block_step(Run *r, const Layer *ly, Tensor x, const LayerState *st, int64_t t,
+                           Tensor out) {
+    OpClass saved = r->cls;
+    size_t s0 = run_push(r, "self_attn");
+    if (ly->nbranches == 0) {
+        r->cls = CLASS_ATTENTION;
+        layer_attention_step(r, &ly->self_attn, x, &st->kv[0], t, out);
+    }
+    for (int i = 0; i < ly->nbranches; i++) {
+        const Branch *b = &ly->br[i];
+        size_t s1 = run_push(r, "branches.%d", i);
+        Tensor xs = tensor_cols(x, b->off, b->dim);   /* (B, c) input slice */
+        Tensor os = tensor_cols(out, b->off, b->dim); /* (B, c) output slice */
+        if (b->type == BRANCH_ATTN) {
+            r->cls = CLASS_ATTENTION;
+            layer_attention_step(r, &b->attn, xs, &st->kv[i], t, os);
+        } else {
+            r->cls = CLASS_CONVOLUTION;
+            layer_conv_step(r, b, xs, &st->conv[i], t, os);
         }
         run_pop(r, s1);
     }

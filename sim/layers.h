@@ -59,6 +59,23 @@ typedef struct {
     Norm final_ln;
 } Layer;
 
+/* Incremental-decoding state (architectures.md §5.1), planned once for max_t steps. */
+typedef struct {
+    float *k, *v;  /* (B, max_t, w) keys and values of every hypothesis; NULL when counting */
+    int64_t max_t;
+} KvCache;
+
+typedef struct {
+    float *win;    /* (B, K, c): the last K-1 conv inputs (after linear1/GLU), then the current */
+} ConvState;
+
+/* The incremental state of one decoder layer. */
+typedef struct {
+    KvCache kv[CFG_MAX_BRANCHES];     /* self-attention caches: branch j, or [0] when plain */
+    ConvState conv[CFG_MAX_BRANCHES]; /* conv windows of the conv branches */
+    Tensor kx, vx;                    /* (S, d) cross-attention keys and values, computed once */
+} LayerState;
+
 /* y (M, out) = x (M, in) · w^T + b, recorded under scope.name. */
 void layer_linear(Run *r, const char *name, const Linear *l, Tensor x, Tensor y);
 
@@ -67,11 +84,31 @@ void layer_linear(Run *r, const char *name, const Linear *l, Tensor x, Tensor y)
 void layer_attention(Run *r, const Attention *a, Tensor xq, Tensor xkv, int causal, int64_t q0,
                      Tensor out);
 
+/* out (Tq, w) = attention of xq (Tq, d) against keys/values already projected, k/v (Tk, w):
+ * q_proj, scores, softmax, weighted sum, out_proj (cross-attention with cached K/V). */
+void layer_attention_kv(Run *r, const Attention *a, Tensor xq, Tensor k, Tensor v, Tensor out);
+
+/* One decoder step of causal self-attention for B hypotheses x (B, d) at step t (1-based):
+ * appends each hypothesis' new key and value at row t-1 of its cache, attends over rows
+ * [0, t), writes out (B, w). */
+void layer_attention_step(Run *r, const Attention *a, Tensor x, const KvCache *c, int64_t t,
+                          Tensor out);
+
+/* One decoder step of a conv branch for B hypotheses x (B, c) at step t: the new input goes
+ * to the window, the output uses the last min(t, K) inputs (taps of the full-K softmax),
+ * and the window keeps the last K-1. */
+void layer_conv_step(Run *r, const Branch *b, Tensor x, const ConvState *st, int64_t t,
+                     Tensor out);
+
 /* out (L, c) = conv branch (dynamic or lightweight) over x (L, c). */
 void layer_conv_branch(Run *r, const Branch *b, Tensor x, Tensor out);
 
 /* out (L, d) = the self-attention slot: MultiBranch over channel slices, or plain attention. */
 void layer_self_block(Run *r, const Layer *ly, Tensor x, int causal, Tensor out);
+
+/* The self-attention slot for one decoder step (B hypotheses x (B, d)) over st's state. */
+void layer_self_block_step(Run *r, const Layer *ly, Tensor x, const LayerState *st, int64_t t,
+                           Tensor out);
 
 /* out (L, d) = fc2(act(fc1(x))). */
 void layer_ffn(Run *r, const Layer *ly, Activation act, int64_t ffn_dim, Tensor x, Tensor out);

@@ -484,9 +484,9 @@ void model_close(Model *m) {
 
 /* ---- forward ---- */
 
-/* x (L, d) = sqrt(d) * E[tok] + PE[padding_idx + 1 + i] */
-static Tensor stack_embed(const Model *m, Run *r, const Stack *s, const int64_t *tok, int64_t L) {
-    Tensor x = run_tensor(r, L, s->dim);
+/* x (L, d) = sqrt(d) * E[tok] + PE[padding_idx + 1 + pos0 + i] */
+static void stack_embed_into(const Model *m, Run *r, const Stack *s, const int64_t *tok,
+                             int64_t pos0, Tensor x) {
     OpClass saved = r->cls;
     size_t s0 = run_push(r, "embed_tokens");
     OpArgs a = {0};
@@ -502,20 +502,29 @@ static Tensor stack_embed(const Model *m, Run *r, const Stack *s, const int64_t 
         p.w = s->pe;
         p.x = x;
         p.y = x;
-        p.q0 = PADDING_IDX + 1;
+        p.q0 = PADDING_IDX + 1 + pos0;
         op_exec(r, OP_POSITIONS, &p);
         run_pop(r, s0);
     }
     r->cls = saved;
+}
+
+static Tensor stack_embed(const Model *m, Run *r, const Stack *s, const int64_t *tok, int64_t L,
+                          int64_t pos0) {
+    Tensor x = run_tensor(r, L, s->dim);
+    stack_embed_into(m, r, s, tok, pos0, x);
     return x;
 }
 
-/* One layer, in place on x (L, d). enc_out is NULL for encoder layers. */
+/* One layer, in place on x (L, d). enc_out is NULL for encoder layers. With st != NULL this
+ * is one incremental decoder step at step t (x holds one row per hypothesis): the same
+ * recipe, with the self-attention over st's caches and the cross attention over st's
+ * precomputed keys and values. */
 static void stack_layer(const Model *m, Run *r, const Stack *s, int i, Tensor x,
-                        const Tensor *enc_out) {
+                        const Tensor *enc_out, const LayerState *st, int64_t t) {
     const Layer *ly = &s->layers[i];
-    const StackConfig *sc = enc_out ? &m->cfg.dec : &m->cfg.enc;
-    int causal = enc_out != NULL;
+    int decoder = enc_out != NULL || st != NULL;
+    const StackConfig *sc = decoder ? &m->cfg.dec : &m->cfg.enc;
     size_t s0 = run_push(r, "layers.%d", i);
     size_t mark = arena_mark(r->act);
     Tensor y = run_tensor(r, x.rows, s->dim); /* (L, d) sublayer output */
@@ -524,17 +533,19 @@ static void stack_layer(const Model *m, Run *r, const Stack *s, int i, Tensor x,
 
     /* self-attention slot (plain attention or the LSRA branches) */
     if (s->normalize_before) layer_norm(r, "self_attn_layer_norm", &ly->self_attn_ln, x, h);
-    layer_self_block(r, ly, h, causal, y);
+    if (st != NULL) layer_self_block_step(r, ly, h, st, t, y);
+    else layer_self_block(r, ly, h, decoder, y);
     layer_residual(r, "self_attn", x, y);
     if (!s->normalize_before) layer_norm(r, "self_attn_layer_norm", &ly->self_attn_ln, x, x);
 
     /* encoder-decoder attention (decoder only), full width */
-    if (enc_out != NULL) {
+    if (decoder) {
         if (s->normalize_before) layer_norm(r, "encoder_attn_layer_norm", &ly->enc_attn_ln, x, h);
         OpClass saved = r->cls;
         r->cls = CLASS_ATTENTION;
         size_t s1 = run_push(r, "encoder_attn");
-        layer_attention(r, &ly->enc_attn, h, *enc_out, 0, 0, y);
+        if (st != NULL) layer_attention_kv(r, &ly->enc_attn, h, st->kx, st->vx, y);
+        else layer_attention(r, &ly->enc_attn, h, *enc_out, 0, 0, y);
         run_pop(r, s1);
         r->cls = saved;
         layer_residual(r, "encoder_attn", x, y);
@@ -552,15 +563,62 @@ static void stack_layer(const Model *m, Run *r, const Stack *s, int i, Tensor x,
     run_pop(r, s0);
 }
 
+void model_decoder_layer_step(const Model *m, Run *r, int i, Tensor x, const LayerState *st,
+                              int64_t t) {
+    size_t s0 = run_push(r, "decoder");
+    stack_layer(m, r, &m->dec, i, x, NULL, st, t);
+    run_pop(r, s0);
+}
+
+void model_decoder_final_norm(const Model *m, Run *r, Tensor x) {
+    if (!m->dec.normalize_before) return;
+    size_t s0 = run_push(r, "decoder");
+    layer_norm(r, "layer_norm", &m->dec.final_ln, x, x);
+    run_pop(r, s0);
+}
+
 static Tensor stack_forward(const Model *m, Run *r, int decoder, const int64_t *tok, int64_t L,
                             const Tensor *enc_out) {
     const Stack *s = decoder ? &m->dec : &m->enc;
     size_t s0 = run_push(r, decoder ? "decoder" : "encoder");
-    Tensor x = stack_embed(m, r, s, tok, L);
-    for (int i = 0; i < s->nlayers; i++) stack_layer(m, r, s, i, x, decoder ? enc_out : NULL);
+    Tensor x = stack_embed(m, r, s, tok, L, 0);
+    for (int i = 0; i < s->nlayers; i++)
+        stack_layer(m, r, s, i, x, decoder ? enc_out : NULL, NULL, 0);
     if (s->normalize_before) layer_norm(r, "layer_norm", &s->final_ln, x, x);
     run_pop(r, s0);
     return x;
+}
+
+Tensor model_embed(const Model *m, Run *r, int decoder, const int64_t *tok, int64_t n,
+                   int64_t pos0) {
+    size_t s0 = run_push(r, decoder ? "decoder" : "encoder");
+    Tensor x = stack_embed(m, r, decoder ? &m->dec : &m->enc, tok, n, pos0);
+    run_pop(r, s0);
+    return x;
+}
+
+void model_embed_into(const Model *m, Run *r, int decoder, const int64_t *tok, int64_t n,
+                      int64_t pos0, Tensor x) {
+    size_t s0 = run_push(r, decoder ? "decoder" : "encoder");
+    (void)n; /* x.rows tokens */
+    stack_embed_into(m, r, decoder ? &m->dec : &m->enc, tok, pos0, x);
+    run_pop(r, s0);
+}
+
+int64_t model_max_positions(const Model *m) { return m->enc.pe.rows - (PADDING_IDX + 1); }
+
+Tensor model_encode(const Model *m, Run *r, const int64_t *src, int64_t S) {
+    return stack_forward(m, r, 0, src, S, NULL);
+}
+
+void model_output_projection(const Model *m, Run *r, Tensor features, Tensor logits) {
+    OpClass saved = r->cls;
+    r->cls = CLASS_EMBED_OUTPUT;
+    Linear proj = {m->out_proj, tensor_make(NULL, 0, 0)};
+    size_t s0 = run_push(r, "decoder");
+    layer_linear(r, "output_projection", &proj, features, logits);
+    run_pop(r, s0);
+    r->cls = saved;
 }
 
 SimStatus model_forward(Model *m, Run *r, const int64_t *src, int64_t S, const int64_t *tgt,
@@ -581,12 +639,6 @@ SimStatus model_forward(Model *m, Run *r, const int64_t *src, int64_t S, const i
     out->features = stack_forward(m, r, 1, tgt, T, &out->enc_out);
     /* output projection to the vocabulary (reported outside the headline) */
     out->logits = run_tensor(r, T, m->cfg.tgt_vocab);
-    OpClass saved = r->cls;
-    r->cls = CLASS_EMBED_OUTPUT;
-    Linear proj = {m->out_proj, tensor_make(NULL, 0, 0)};
-    size_t s0 = run_push(r, "decoder");
-    layer_linear(r, "output_projection", &proj, out->features, out->logits);
-    run_pop(r, s0);
-    r->cls = saved;
+    model_output_projection(m, r, out->features, out->logits);
     return r->err->code;
 }

@@ -81,6 +81,34 @@ typedef struct {
 SimStatus model_forward(Model *m, Run *r, const int64_t *src, int64_t S, const int64_t *tgt,
                         int64_t T, ForwardOut *out);
 
+/* The token embedding and positions of one stack (decoder != 0: the decoder's) for n tokens
+ * whose 0-based positions start at pos0: x (n, d) = sqrt(d) E[tok] + PE[padding_idx + 1 + pos].
+ * Recorded under <side>.embed_tokens / <side>.embed_positions. */
+Tensor model_embed(const Model *m, Run *r, int decoder, const int64_t *tok, int64_t n,
+                   int64_t pos0);
+
+/* The same into x (n, d) allocated by the caller. */
+void model_embed_into(const Model *m, Run *r, int decoder, const int64_t *tok, int64_t n,
+                      int64_t pos0, Tensor x);
+
+/* The longest sequence the position tables were built for. */
+int64_t model_max_positions(const Model *m);
+
+/* One incremental step of decoder layer i for B hypotheses x (B, d), in place: the layer's
+ * recipe of the forward pass with the self-attention over st's caches and the cross
+ * attention over st's precomputed keys/values. Recorded under decoder.layers.i. */
+void model_decoder_layer_step(const Model *m, Run *r, int i, Tensor x, const LayerState *st,
+                              int64_t t);
+
+/* The decoder's final layer norm (pre-norm models only; a no-op otherwise). */
+void model_decoder_final_norm(const Model *m, Run *r, Tensor x);
+
+/* The encoder over src (S): enc_out (S, d) in r->act, recorded under encoder.*. */
+Tensor model_encode(const Model *m, Run *r, const int64_t *src, int64_t S);
+
+/* logits (B, V) = features (B, d) E_out^T, recorded under decoder.output_projection. */
+void model_output_projection(const Model *m, Run *r, Tensor features, Tensor logits);
+
 /* Finds a parameter by state_dict name (NULL if absent). */
 const ParamEntry *model_param(const Model *m, const char *name);
 

@@ -253,7 +253,8 @@ static void glu_run(const OpArgs *a) {
 
 static const char *conv_check_common(const OpArgs *a) {
     int64_t H = heads_or_1(a);
-    if (!same_shape(a->x, a->y)) return "output shape differs from input";
+    if (a->x.cols != a->y.cols) return "output channels differ from input";
+    if (a->q0 < 0 || a->q0 + a->y.rows > a->x.rows) return "output positions outside the window";
     if (a->x.cols % H != 0) return "heads do not divide the channels";
     if (a->kw < 1 || a->pad < 0 || a->pad >= a->kw) return "padding outside [0, K)";
     return NULL;
@@ -262,37 +263,38 @@ static const char *conv_check_common(const OpArgs *a) {
 static const char *dynconv_check(const OpArgs *a) {
     const char *m = conv_check_common(a);
     if (m) return m;
-    if (a->w.rows != a->x.rows || a->w.cols != heads_or_1(a) * a->kw) return "filters (L, H*K)";
+    if (a->w.rows != a->y.rows || a->w.cols != heads_or_1(a) * a->kw) return "filters (n, H*K)";
     return NULL;
 }
 
 static const char *lightconv_check(const OpArgs *a) {
     const char *m = conv_check_common(a);
     if (m) return m;
-    if (a->w.rows != heads_or_1(a) || a->w.cols != a->kw) return "filter shape is not (H, K)";
+    if (a->w.rows != heads_or_1(a) || a->w.cols != a->kw || a->w.ld != a->kw)
+        return "filter is not a packed (H, K)";
     return NULL;
 }
 
-/* Taps that fall inside [0, L) summed over output positions (what the kernel executes). */
-static uint64_t valid_taps(int64_t L, int64_t KW, int64_t P) {
-    uint64_t n = 0;
-    for (int64_t t = 0; t < L; t++) {
+/* Taps inside [0, L) summed over the output positions t0 .. t0+n-1 (what the kernel runs). */
+static uint64_t valid_taps(int64_t L, int64_t KW, int64_t P, int64_t t0, int64_t n) {
+    uint64_t v = 0;
+    for (int64_t t = t0; t < t0 + n; t++) {
         int64_t k0 = P - t > 0 ? P - t : 0;
         int64_t k1 = L - t + P < KW ? L - t + P : KW;
-        if (k1 > k0) n += u64(k1 - k0);
+        if (k1 > k0) v += u64(k1 - k0);
     }
-    return n;
+    return v;
 }
 
 static uint64_t conv_macs(const Run *r, const OpArgs *a) {
-    uint64_t L = u64(a->x.rows), C = u64(a->x.cols), K = u64(a->kw);
+    uint64_t L = u64(a->x.rows), n = u64(a->y.rows), C = u64(a->x.cols), K = u64(a->kw);
     switch (r->conv.conv_macs) {
-    case CONV_MACS_TAPS: return L * C * K;
-    case CONV_MACS_VALID: return valid_taps(a->x.rows, a->kw, a->pad) * C;
-    case CONV_MACS_BAND: return L * L * C;
+    case CONV_MACS_TAPS: return n * C * K;
+    case CONV_MACS_VALID: return valid_taps(a->x.rows, a->kw, a->pad, a->q0, a->y.rows) * C;
+    case CONV_MACS_BAND: return L * n * C; /* a forward pass: the L x L band product */
     case CONV_MACS_NONE: return 0;
     }
-    return L * C * K;
+    return n * C * K;
 }
 
 static OpCost conv_cost(const Run *r, const OpArgs *a) {
@@ -311,13 +313,32 @@ static OpCost conv_cost(const Run *r, const OpArgs *a) {
 
 static void dynconv_run(const OpArgs *a) {
     kern_conv_heads(a->x.data, a->x.ld, a->x.rows, a->x.cols, heads_or_1(a), a->kw, a->pad,
-                    a->w.data, a->w.ld, a->y.data, a->y.ld);
+                    a->w.data, a->w.ld, a->y.data, a->y.ld, a->q0, a->y.rows);
 }
 
 static void lightconv_run(const OpArgs *a) {
-    /* a static (H, K) filter: row stride 0 over positions; the filter rows must be packed */
+    /* a static (H, K) filter: row stride 0 over positions */
     kern_conv_heads(a->x.data, a->x.ld, a->x.rows, a->x.cols, heads_or_1(a), a->kw, a->pad,
-                    a->w.data, 0, a->y.data, a->y.ld);
+                    a->w.data, 0, a->y.data, a->y.ld, a->q0, a->y.rows);
+}
+
+/* ---- copies (cache appends, window shifts, beam reordering) ---- */
+
+static const char *copy_check(const OpArgs *a) {
+    if (!same_shape(a->x, a->y)) return "copy shapes differ";
+    return NULL;
+}
+
+static OpCost copy_cost(const Run *r, const OpArgs *a) {
+    (void)r;
+    OpCost c = {0};
+    c.act_bytes_read = nbytes(a->x);
+    c.bytes_written = nbytes(a->y);
+    return c;
+}
+
+static void copy_run(const OpArgs *a) {
+    kern_copy(a->x.data, a->x.ld, a->x.rows, a->x.cols, a->y.data, a->y.ld);
 }
 
 /* ---- embeddings and positions ---- */
@@ -381,6 +402,7 @@ static const OpInfo op_table[OP_COUNT] = {
     [OP_EMBED] = {"embedding", CLASS_EMBED_OUTPUT, 0, embed_check, embed_cost, embed_run},
     [OP_POSITIONS] = {"positions", CLASS_NORM_OTHER, 0, positions_check, positions_cost,
                       positions_run},
+    [OP_COPY] = {"copy", CLASS_NORM_OTHER, 0, copy_check, copy_cost, copy_run},
 };
 _Static_assert(sizeof op_table / sizeof op_table[0] == OP_COUNT, "op_table out of sync with OpKind");
 
@@ -412,6 +434,7 @@ static int data_ready(const OpArgs *a, OpKind k) {
     case OP_CONV_DYNAMIC:
     case OP_CONV_LIGHT:
     case OP_POSITIONS: return a->w.data != NULL;
+    case OP_COPY: return 1;
     case OP_EMBED: return a->w.data != NULL && a->tokens != NULL;
     default: return 1;
     }

@@ -30,10 +30,12 @@ typedef enum {
     OP_RELU,          /* x in place                                                           */
     OP_GELU,          /* x in place                                                           */
     OP_GLU,           /* y (M,C) = x[:, :C] * sigmoid(x[:, C:]), x (M, 2C)                   */
-    OP_CONV_DYNAMIC,  /* y (L,C) = per-position filters w (L, H*KW) over u = x (L,C)          */
-    OP_CONV_LIGHT,    /* y (L,C) = one softmaxed filter w (H, KW) over u = x (L,C)            */
+    OP_CONV_DYNAMIC,  /* y (n,C) = per-position filters w (n, H*KW) over the window x (L,C);
+                         outputs for positions q0 .. q0+n-1 (a forward pass: q0 = 0, n = L)   */
+    OP_CONV_LIGHT,    /* the same with one softmaxed filter w (H, KW)                         */
     OP_EMBED,         /* y (M,D) = scale * w[tokens] for the table w (V,D)                    */
     OP_POSITIONS,     /* y (M,D) += rows [q0, q0+M) of the position table w                   */
+    OP_COPY,          /* y (M,N) = x (M,N): cache appends, window shifts, beam reordering      */
     OP_COUNT
 } OpKind;
 
@@ -46,8 +48,8 @@ typedef struct {
     int64_t heads;         /* attention heads; conv heads; softmax head blocks (0 = 1) */
     int64_t kw;            /* conv kernel width */
     int64_t pad;           /* conv left padding P */
-    int64_t q0;            /* absolute position of the first query row (causal), or of the
-                              first position-table row */
+    int64_t q0;            /* absolute position of the first query row (causal), of the
+                              first position-table row, or of the first conv output */
     int causal;            /* causal mask (scores counting, softmax masking) */
     int w_is_param;        /* conv: the filter is a parameter (lightweight) */
     int x_is_param;        /* softmax over a parameter tensor (the lightweight kernel) */

@@ -118,6 +118,14 @@ static int collect_groups(const CostLedger *l, Group **out) {
     return ng;
 }
 
+void step_figures(const RunResult *res, int64_t i, StepFigures *out) {
+    OpCost by[CLASS_COUNT];
+    OpCost all = cost_ledger_total(res->steps[i], by);
+    out->macs_out = by[CLASS_EMBED_OUTPUT].macs;
+    out->macs = all.macs - out->macs_out;
+    out->weight_bytes = all.weight_bytes;
+}
+
 void report_text(FILE *f, const ReportInput *in) {
     const RunResult *res = in->res;
     const ModelConfig *cfg = in->cfg;
@@ -129,9 +137,17 @@ void report_text(FILE *f, const ReportInput *in) {
     report_conventions_line(&in->spec->conv, line, sizeof line);
     fprintf(f, "%s\n", line);
     int shared = cfg->share_all_embeddings;
-    fprintf(f, "mode forward (teacher-forced), S=%lld T=%lld, vocab %lld/%lld%s\n\n",
-            (long long)res->S, (long long)res->T, (long long)cfg->src_vocab,
-            (long long)cfg->tgt_vocab, shared ? " (shared)" : "");
+    if (res->steps != NULL)
+        fprintf(f, "mode generate (%s, beam %d, %lld of at most %lld steps%s), S=%lld, vocab %lld/%lld%s\n\n",
+                in->spec->tgt ? "teacher-forced through the incremental path" : "search",
+                in->spec->beam > 0 ? in->spec->beam : 1, (long long)res->nsteps,
+                (long long)res->max_steps, in->spec->no_early_stop ? ", no early stop" : "",
+                (long long)res->S, (long long)cfg->src_vocab, (long long)cfg->tgt_vocab,
+                shared ? " (shared)" : "");
+    else
+        fprintf(f, "mode forward (teacher-forced), S=%lld T=%lld, vocab %lld/%lld%s\n\n",
+                (long long)res->S, (long long)res->T, (long long)cfg->src_vocab,
+                (long long)cfg->tgt_vocab, shared ? " (shared)" : "");
     fprintf(f, "  params                  %16s   without embeddings and output projection\n",
             grouped(t.params, a, sizeof a));
     if (t.params_output_projection)
@@ -181,6 +197,36 @@ void report_text(FILE *f, const ReportInput *in) {
                     100.0 * (double)t.class_macs[c] / (double)t.macs);
         fprintf(f, "\n");
     }
+    if (res->steps != NULL && res->nsteps > 0) {
+        StepFigures a0, a1;
+        step_figures(res, 0, &a0);
+        step_figures(res, res->nsteps - 1, &a1);
+        OpCost once = cost_ledger_total(res->once, NULL);
+        fprintf(f, "\n  once (encoder, cross-attention K/V): %s MACs, %s weight bytes\n",
+                grouped(once.macs, a, sizeof a), grouped(once.weight_bytes, b, sizeof b));
+        fprintf(f, "  %-6s %14s %16s %16s %14s%s\n", "step", "MACs", "output proj MACs",
+                "weight bytes", "cache bytes", res->repeats ? "   host ms" : "");
+        const StepFigures *sf[2] = {&a0, &a1};
+        int64_t ts[2] = {1, res->nsteps};
+        for (int k = 0; k < (res->nsteps > 1 ? 2 : 1); k++) {
+            char c1[32], c2[32], c3[32], c4[32];
+            fprintf(f, "  t=%-4lld %14s %16s %16s %14s", (long long)ts[k],
+                    grouped(sf[k]->macs, c1, sizeof c1), grouped(sf[k]->macs_out, c2, sizeof c2),
+                    grouped(sf[k]->weight_bytes, c3, sizeof c3),
+                    grouped(res->step_info[ts[k] - 1].cache_bytes, c4, sizeof c4));
+            if (res->repeats) fprintf(f, " %9.3f", res->step_info[ts[k] - 1].ms);
+            fprintf(f, "\n");
+        }
+        fprintf(f, "  state (KV caches, cross K/V, conv windows): %s bytes (%s)\n",
+                grouped(res->gen.state_bytes, a, sizeof a),
+                scaled((double)res->gen.state_bytes, "B", b, sizeof b));
+        if (res->gen.tokens != NULL) {
+            fprintf(f, "  tokens:");
+            for (int64_t i = 0; i <= res->gen.steps; i++)
+                fprintf(f, " %lld", (long long)res->gen.tokens[i]);
+            fprintf(f, "%s\n", res->gen.finished ? " (EOS)" : "");
+        }
+    }
     if (res->repeats > 0) {
         report_host_line(in->spec, line, sizeof line);
         fprintf(f,
@@ -206,7 +252,7 @@ int report_json(FILE *f, const ReportInput *in) {
     cJSON_AddStringToObject(o, "model", in->model_path);
     cJSON_AddStringToObject(o, "arch", cfg->arch);
     cJSON_AddStringToObject(o, "family", config_family_name(cfg->family));
-    cJSON_AddStringToObject(o, "mode", "forward");
+    cJSON_AddStringToObject(o, "mode", res->steps ? "generate" : "forward");
     cJSON *cv = cJSON_AddObjectToObject(o, "conventions");
     if (cv) {
         cJSON_AddStringToObject(cv, "attn_macs", cost_attn_macs_name(in->spec->conv.attn_macs));
@@ -271,6 +317,38 @@ int report_json(FILE *f, const ReportInput *in) {
         char host[512];
         report_host_line(in->spec, host, sizeof host);
         cJSON_AddStringToObject(o, "host", host);
+    }
+    if (res->steps != NULL) {
+        OpCost once = cost_ledger_total(res->once, NULL);
+        cJSON *on = cJSON_AddObjectToObject(o, "once");
+        if (on) {
+            add_u64(on, "macs", once.macs);
+            add_u64(on, "bytes_weights", once.weight_bytes);
+        }
+        add_u64(o, "beam", (uint64_t)(in->spec->beam > 0 ? in->spec->beam : 1));
+        add_u64(o, "max_steps", (uint64_t)res->max_steps);
+        add_u64(o, "state_bytes", res->gen.state_bytes);
+        cJSON *sa = cJSON_AddArrayToObject(o, "steps");
+        for (int64_t i = 0; sa && i < res->nsteps; i++) {
+            StepFigures sf;
+            step_figures(res, i, &sf);
+            cJSON *x = cJSON_CreateObject();
+            if (x == NULL) break;
+            add_u64(x, "t", (uint64_t)(i + 1));
+            add_u64(x, "macs", sf.macs);
+            add_u64(x, "macs_output_projection", sf.macs_out);
+            add_u64(x, "bytes_weights", sf.weight_bytes);
+            add_u64(x, "bytes_cache", res->step_info[i].cache_bytes);
+            if (res->repeats > 0) cJSON_AddNumberToObject(x, "host_ms", res->step_info[i].ms);
+            cJSON_AddItemToArray(sa, x);
+        }
+        if (res->gen.tokens != NULL) {
+            cJSON *tk = cJSON_AddArrayToObject(o, "tokens");
+            for (int64_t i = 0; tk && i <= res->gen.steps; i++)
+                cJSON_AddItemToArray(tk, cJSON_CreateNumber((double)res->gen.tokens[i]));
+            cJSON_AddBoolToObject(o, "finished", res->gen.finished);
+            cJSON_AddNumberToObject(o, "score", res->gen.score);
+        }
     }
     cJSON_AddArrayToObject(o, "predictions");
     if (res->model->warning[0]) cJSON_AddStringToObject(o, "warning", res->model->warning);

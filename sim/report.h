@@ -35,6 +35,12 @@ typedef struct {
 
 void report_totals(const ReportInput *in, ReportTotals *t);
 
+/* Figures of generate step i (0-based): headline MACs, output-projection MACs, weight bytes. */
+typedef struct {
+    uint64_t macs, macs_out, weight_bytes;
+} StepFigures;
+void step_figures(const RunResult *res, int64_t i, StepFigures *out);
+
 /* One line stating the counting conventions in force. */
 void report_conventions_line(const Conventions *cv, char *buf, size_t n);
 

@@ -44,10 +44,33 @@ static void random_tokens(int64_t *t, int64_t n, int64_t V, uint64_t *s) {
     for (int64_t i = 0; i < n; i++) t[i] = lo + (int64_t)(splitmix(s) % (uint64_t)(V - lo));
 }
 
-static SimStatus forward_once(Model *m, Run *r, RunResult *res) {
-    cost_ledger_clear(r->ledger);
+/* One pass of the run's mode into res->ledger (generate: the merge of once + steps). */
+static SimStatus pass_once(Model *m, Run *r, RunResult *res, const RunSpec *spec) {
+    cost_ledger_clear(res->ledger);
     arena_rewind(r->act, 0);
-    return model_forward(m, r, res->src, res->S, res->tgt, res->T, &res->out);
+    if (spec->mode != MODE_GENERATE) {
+        r->ledger = res->ledger;
+        return model_forward(m, r, res->src, res->S, res->tgt, res->T, &res->out);
+    }
+    GenOptions o = {0};
+    o.beam = spec->beam > 0 ? spec->beam : 1;
+    o.max_steps = res->max_steps;
+    o.early_stop = !spec->no_early_stop;
+    o.forced = spec->tgt ? res->tgt : NULL;
+    o.nforced = spec->tgt ? res->T : 0;
+    o.keep_logits = spec->keep_logits;
+    gen_result_free(&res->gen);
+    cost_ledger_clear(res->once);
+    SimStatus rc = gen_run(m, r, res->src, res->S, &o, res->once, res->steps, res->step_info,
+                           &res->gen);
+    r->ledger = res->ledger;
+    if (rc != SIM_OK) return rc;
+    res->nsteps = res->gen.steps;
+    if (r->count_only) res->nsteps = res->max_steps;
+    rc = cost_ledger_merge(res->ledger, res->once, r->err);
+    for (int64_t t = 0; rc == SIM_OK && t < res->nsteps; t++)
+        rc = cost_ledger_merge(res->ledger, res->steps[t], r->err);
+    return rc;
 }
 
 SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult *res,
@@ -94,16 +117,35 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
             goto fail;
         }
 
+    int gen = spec->mode == MODE_GENERATE;
+    res->max_steps = spec->tgt ? res->T : (spec->max_steps > 0 ? spec->max_steps : res->T);
+    if (gen && spec->tgt && spec->beam > 1) {
+        rc = sim_errorf(err, SIM_EINVAL, "--tgt in generate mode feeds the given tokens: use beam 1");
+        goto fail;
+    }
     ModelOptions mo = {0};
     mo.count_only = spec->count_only;
     mo.seed = spec->seed;
     mo.weights = spec->weights;
     mo.allow_extra_tensors = spec->allow_extra_tensors;
     mo.max_positions = res->S > res->T ? res->S : res->T;
+    if (gen && res->max_steps > mo.max_positions) mo.max_positions = res->max_steps;
     rc = model_open(cfg, &mo, &res->model, err);
     if (rc != SIM_OK) goto fail;
     res->ledger = cost_ledger_open(err);
     if (res->ledger == NULL) goto fail;
+    if (gen) {
+        res->once = cost_ledger_open(err);
+        res->steps = calloc((size_t)res->max_steps, sizeof *res->steps);
+        res->step_info = calloc((size_t)res->max_steps, sizeof *res->step_info);
+        if (res->once == NULL || res->steps == NULL || res->step_info == NULL) {
+            rc = sim_errorf(err, SIM_ENOMEM, "out of memory for %lld step ledgers",
+                            (long long)res->max_steps);
+            goto fail;
+        }
+        for (int64_t t = 0; t < res->max_steps; t++)
+            if ((res->steps[t] = cost_ledger_open(err)) == NULL) goto fail;
+    }
 
     /* plan: the same graph, count-only, against a measuring arena */
     plan = arena_open(0, 1, err);
@@ -114,7 +156,7 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
     r.ledger = res->ledger;
     r.err = err;
     r.conv = spec->conv;
-    rc = forward_once(res->model, &r, res);
+    rc = pass_once(res->model, &r, res, spec);
     if (rc != SIM_OK) goto fail;
     res->planned_bytes = arena_peak(plan);
     if (spec->count_only) goto done;
@@ -125,7 +167,7 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
     r.count_only = 0;
     r.act = res->act;
     for (int i = 0; i < spec->warmup; i++) {
-        rc = forward_once(res->model, &r, res);
+        rc = pass_once(res->model, &r, res, spec);
         if (rc != SIM_OK) goto fail;
     }
     int reps = spec->repeats > 0 ? spec->repeats : 1;
@@ -142,7 +184,10 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
     }
     size_t nent = cost_ledger_count(res->ledger);
     uint64_t *op_ns = calloc(nent ? nent : 1, sizeof *op_ns);
-    if (op_ns == NULL) {
+    double *step_ms = gen ? calloc((size_t)(reps * res->max_steps), sizeof *step_ms) : NULL;
+    if (op_ns == NULL || (gen && step_ms == NULL)) {
+        free(op_ns);
+        free(step_ms);
         free(ratio);
         rc = sim_errorf(err, SIM_ENOMEM, "out of memory for timings");
         goto fail;
@@ -151,15 +196,20 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
     for (int i = 0; i < reps; i++) {
         r.gemm_ns = 0;
         double t0 = now_ms();
-        rc = forward_once(res->model, &r, res);
+        rc = pass_once(res->model, &r, res, spec);
         double t1 = now_ms();
         if (rc != SIM_OK) {
             free(ratio);
             free(op_ns);
+            free(step_ms);
             goto fail;
         }
-        /* the same graph every pass: entry j is the same operator each time */
-        for (size_t j = 0; j < nent; j++) op_ns[j] += cost_ledger_get(res->ledger, j)->time_ns;
+        /* the same graph every pass (generation is deterministic): entry j is the same
+         * operator each time */
+        for (size_t j = 0; j < nent && j < cost_ledger_count(res->ledger); j++)
+            op_ns[j] += cost_ledger_get(res->ledger, j)->time_ns;
+        for (int64_t t = 0; gen && t < res->nsteps; t++)
+            step_ms[t * reps + i] = res->step_info[t].ms;
         res->ms[i] = t1 - t0;
         res->gemm_ms[i] = (double)r.gemm_ns * 1e-6;
         ratio[i] = res->gemm_ms[i] > 0 ? res->ms[i] / res->gemm_ms[i] : 0.0;
@@ -174,8 +224,11 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
         if (res->ms[i] > res->max_ms) res->max_ms = res->ms[i];
     }
     for (size_t j = 0; j < nent; j++) cost_ledger_set_time(res->ledger, j, op_ns[j] / (uint64_t)reps);
+    for (int64_t t = 0; gen && t < res->nsteps; t++)
+        res->step_info[t].ms = runner_median(step_ms + t * reps, reps);
     free(ratio);
     free(op_ns);
+    free(step_ms);
     res->peak_bytes = arena_peak(res->act);
 done:
     arena_close(plan);
@@ -189,6 +242,11 @@ fail:
 void runner_result_free(RunResult *res) {
     model_close(res->model);
     cost_ledger_close(res->ledger);
+    cost_ledger_close(res->once);
+    for (int64_t t = 0; res->steps && t < res->max_steps; t++) cost_ledger_close(res->steps[t]);
+    free(res->steps);
+    free(res->step_info);
+    gen_result_free(&res->gen);
     arena_close(res->act);
     free(res->src);
     free(res->tgt);

@@ -10,8 +10,11 @@
 
 #include "config.h"
 #include "cost.h"
+#include "generate.h"
 #include "model.h"
 #include "ops.h"
+
+typedef enum { MODE_FORWARD = 0, MODE_GENERATE } RunMode;
 
 #define RUNNER_EOS 2 /* fairseq: the decoder input starts with EOS */
 
@@ -28,6 +31,11 @@ typedef struct {
     int warmup, repeats;        /* execution: untimed warm-up passes, timed passes */
     const char *weights;        /* safetensors or NULL */
     int allow_extra_tensors;
+    RunMode mode;               /* forward (teacher-forced) or generate */
+    int beam;                   /* generate: hypotheses (default 1 = greedy) */
+    int64_t max_steps;          /* generate: at most this many steps (default tgt_len) */
+    int no_early_stop;          /* generate: do not stop at EOS */
+    int keep_logits;            /* generate: keep the reported hypothesis' step logits */
 } RunSpec;
 
 typedef struct {
@@ -45,6 +53,13 @@ typedef struct {
     double median_ms, min_ms, max_ms;
     double gemm_median_ms;
     double ratio_median;        /* median over passes of total / GEMM time */
+    /* generate mode */
+    CostLedger *once;           /* encoder and cross K/V */
+    CostLedger **steps;         /* (nsteps) one ledger per decoder step */
+    GenStepInfo *step_info;     /* (nsteps) cache bytes and median step time */
+    int64_t nsteps;             /* steps of the reported run */
+    int64_t max_steps;          /* steps planned */
+    GenResult gen;              /* tokens, step logits, score, state bytes */
 } RunResult;
 
 /* Runs cfg as spec says. On failure returns the status with err set and res freed. */
