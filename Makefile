@@ -78,8 +78,8 @@ $(BUILD)/tests/%.o: tests/%.c
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_HELP_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS_ALL)
 
-# the anti-drift test wraps cblas_sgemm to tally the M*N*K the kernels hand to BLAS
-$(BUILD)/tests/test_ops: LDFLAGS += -Wl,--wrap=cblas_sgemm
+# the anti-drift test wraps the BLAS calls to tally the M*N*K the kernels hand to BLAS
+$(BUILD)/tests/test_ops: LDFLAGS += -Wl,--wrap=cblas_sgemm,--wrap=cblas_sgemv
 
 $(BUILD)/bench/%.o: bench/%.c
 	@mkdir -p $(dir $@)

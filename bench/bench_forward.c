@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "generate.h"
 #include "report.h"
 #include "runner.h"
 
@@ -57,6 +58,66 @@ static int bench_one(const char *path, int warmup, int repeats) {
     int over = res.ratio_median > 1.6;
     runner_result_free(&res);
     return over ? 3 : 0;
+}
+
+/* Generate mode: the per-token decode time at t = 1 and t = 30 (median over the timed
+ * generations), greedy and beam 4, 30 steps without early stop, with the bytes each step
+ * moves (weights it reads and cache rows). */
+static int bench_generate(const char *path, int beam, int warmup, int repeats) {
+    ModelConfig cfg;
+    SimError err;
+    sim_error_init(&err);
+    if (config_load(path, NULL, &cfg, &err) != SIM_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 2;
+    }
+    RunSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.src_len = spec.tgt_len = 30;
+    spec.seed = 1;
+    spec.threads = 1;
+    spec.warmup = warmup;
+    spec.repeats = repeats;
+    spec.mode = MODE_GENERATE;
+    spec.beam = beam;
+    spec.no_early_stop = 1;
+    spec.conv.conv_macs = CONV_MACS_VALID;
+    RunResult res;
+    if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) {
+        fprintf(stderr, "bench: %s: %s\n", path, err.msg);
+        return 1;
+    }
+    StepFigures f1, f30;
+    step_figures(&res, 0, &f1);
+    step_figures(&res, res.nsteps - 1, &f30);
+    printf("%-22s generate beam %d: %.3f ms total (median of %d); step t=1 %.3f ms "
+           "(%.1f MB weights + %.2f MB cache), t=%lld %.3f ms (%.1f MB + %.2f MB); "
+           "state %.2f MB\n",
+           cfg.path, beam, res.median_ms, res.repeats, res.step_info[0].ms,
+           (double)f1.weight_bytes / 1e6, (double)res.step_info[0].cache_bytes / 1e6,
+           (long long)res.nsteps, res.step_info[res.nsteps - 1].ms, (double)f30.weight_bytes / 1e6,
+           (double)res.step_info[res.nsteps - 1].cache_bytes / 1e6,
+           (double)res.gen.state_bytes / 1e6);
+    runner_result_free(&res);
+    return 0;
+}
+
+static int run_child(int (*fn)(const char *, int, int, int), const char *path, int arg, int warmup,
+                     int repeats) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("bench: fork");
+        return 1;
+    }
+    if (pid == 0) {
+        int c = fn(path, arg, warmup, repeats);
+        fflush(stdout);
+        _exit(c);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 int main(int argc, char **argv) {
@@ -106,5 +167,10 @@ int main(int argc, char **argv) {
             rc = code;
         }
     }
+    for (int k = 0; k < nmodels; k++)
+        for (int beam = 1; beam <= 4; beam += 3) {
+            int code = run_child(bench_generate, models[k], beam, 1, repeats / 3 > 5 ? repeats / 3 : 5);
+            if (code != 0) rc = code;
+        }
     return rc;
 }

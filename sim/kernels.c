@@ -22,6 +22,11 @@ void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, c
         for (int64_t i = 0; i < M; i++) memcpy(y + i * ldy, b, (size_t)N * sizeof(float));
         beta = 1.0f;
     }
+    if (M == 1) { /* one token (a greedy decoder step): a matrix-vector product */
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)N, (blasint)K, 1.0f, w, (blasint)K, x, 1,
+                    beta, y, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)M, (blasint)N, (blasint)K, 1.0f,
                 x, (blasint)ldx, w, (blasint)K, beta, y, (blasint)ldy);
 }

@@ -16,7 +16,8 @@ void kern_set_threads(int n);
 /* "OpenBLAS 0.3.21 ..." config string of the linked BLAS. */
 const char *kern_blas_name(void);
 
-/* y (M,N) = x (M,K) · w (N,K)^T [+ b (N)]: PyTorch's Linear with w stored [out, in]. */
+/* y (M,N) = x (M,K) · w (N,K)^T [+ b (N)]: PyTorch's Linear with w stored [out, in]
+ * (cblas_sgemv when M = 1). */
 void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
                  const float *b, float *y, int64_t ldy);
 

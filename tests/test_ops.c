@@ -1,7 +1,7 @@
 /*
  * test_ops.c - every operator against a naive reference loop, and the anti-drift checks:
  * the MACs each cost function reports equal the multiply-adds the kernels perform (a
- * wrapped cblas_sgemm tallies M*N*K; reference loops tally their own), and every row of
+ * wrapped cblas_sgemm / cblas_sgemv tally M*N*K; reference loops tally their own), and every row of
  * the operator table is complete. Linked with -Wl,--wrap=cblas_sgemm.
  */
 #include <stdarg.h>
@@ -39,6 +39,21 @@ void __wrap_cblas_sgemm(const enum CBLAS_ORDER o, const enum CBLAS_TRANSPOSE ta,
                         const blasint ldc) {
     gemm_tally += (uint64_t)M * (uint64_t)N * (uint64_t)K;
     __real_cblas_sgemm(o, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void __real_cblas_sgemv(const enum CBLAS_ORDER, const enum CBLAS_TRANSPOSE, const blasint,
+                        const blasint, const float, const float *, const blasint, const float *,
+                        const blasint, const float, float *, const blasint);
+void __wrap_cblas_sgemv(const enum CBLAS_ORDER o, const enum CBLAS_TRANSPOSE ta, const blasint M,
+                        const blasint N, const float alpha, const float *A, const blasint lda,
+                        const float *x, const blasint incx, const float beta, float *y,
+                        const blasint incy);
+void __wrap_cblas_sgemv(const enum CBLAS_ORDER o, const enum CBLAS_TRANSPOSE ta, const blasint M,
+                        const blasint N, const float alpha, const float *A, const blasint lda,
+                        const float *x, const blasint incx, const float beta, float *y,
+                        const blasint incy) {
+    gemm_tally += (uint64_t)M * (uint64_t)N; /* one row: an (M x N) matrix times a vector */
+    __real_cblas_sgemv(o, ta, M, N, alpha, A, lda, x, incx, beta, y, incy);
 }
 
 /* ---- fixtures ---- */
@@ -395,8 +410,9 @@ static void test_ops_table_complete(void **state) {
     assert_false(op_is_gemm(OP_CONV_DYNAMIC));
 }
 
-/* A whole forward pass: the wrapped sgemm sees exactly the ledger's GEMM MACs (attention
- * counted in full, because the kernel computes the masked half too). */
+/* A whole forward pass: the wrapped BLAS sees exactly the ledger's GEMM MACs (attention
+ * counted in full, because the kernel computes the masked half too); and a whole greedy
+ * generation, whose one-row products go through sgemv. */
 static void test_ops_forward_gemm_tally(void **state) {
     (void)state;
     const char *cfgs[] = {"tests/fixtures/golden_lite_dyn_glu.yml", "tests/fixtures/golden_lite_light.yml",
@@ -415,6 +431,13 @@ static void test_ops_forward_gemm_tally(void **state) {
         assert_int_equal(runner_execute(&cfg, &spec, &res, &err), SIM_OK);
         uint64_t ledger = tu_macs(res.ledger, -1, NULL, -1);
         assert_int_equal(gemm_tally, ledger); /* one timed pass; the plan pass runs no kernel */
+        runner_result_free(&res);
+        spec.mode = MODE_GENERATE;
+        spec.no_early_stop = 1;
+        spec.max_steps = 6;
+        gemm_tally = 0;
+        assert_int_equal(runner_execute(&cfg, &spec, &res, &err), SIM_OK);
+        assert_int_equal(gemm_tally, tu_macs(res.ledger, -1, NULL, -1));
         runner_result_free(&res);
     }
 }
