@@ -230,6 +230,52 @@ static void test_cli_count_json(void **state) {
     cJSON_Delete(j);
 }
 
+static void test_cli_generate_json(void **state) {
+    (void)state;
+    assert_int_equal(ltsim("count", "lite-wmt-496", "--mode", "generate", "--json", END), 0);
+    cJSON *j = cJSON_Parse(out_buf);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItem(j, "mode")->valuestring, "generate");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "conventions"), "conv_macs")->valuestring,
+        "valid");
+    cJSON *steps = cJSON_GetObjectItem(j, "steps");
+    assert_int_equal(cJSON_GetArraySize(steps), 30);
+    cJSON *s1 = cJSON_GetArrayItem(steps, 0), *s30 = cJSON_GetArrayItem(steps, 29);
+    assert_int_equal((uint64_t)cJSON_GetObjectItem(s1, "macs")->valuedouble, 8787632);
+    assert_int_equal((uint64_t)cJSON_GetObjectItem(s30, "macs")->valuedouble, 8900968);
+    assert_int_equal((uint64_t)cJSON_GetObjectItem(s30, "t")->valuedouble, 30);
+    assert_true(cJSON_GetObjectItem(s30, "bytes_cache")->valuedouble >
+                cJSON_GetObjectItem(s1, "bytes_cache")->valuedouble);
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "once"), "macs"));
+    cJSON_Delete(j);
+    expect_bad(ltsim("count", "lite-wmt-200", "--beam", "2", END), "--mode generate", NULL);
+    expect_bad(ltsim("count", "lite-wmt-200", "--mode", "generate", "--beam", "0", END), "--beam",
+               "'0'");
+    /* generate through the CLI with the golden weights: tokens and step logits saved */
+    char outp[256];
+    snprintf(outp, sizeof outp, "%s/gen.safetensors", tu_tmpdir());
+    int rc = ltsim("run", "tests/fixtures/golden_lite_light.yml", "--weights",
+                   "../shared/golden/lite_light/model.safetensors", "--src",
+                   "11 7 23 16 49 33 73 96 15 57", "--mode", "generate", "--max-steps", "8",
+                   "--no-early-stop", "--repeats", "1", "--warmup", "0", "--save-outputs", outp, END);
+    if (rc != 0) fail_msg("exit %d: %s", rc, err_buf);
+    SimError err;
+    sim_error_init(&err);
+    SafeTensors *a = NULL, *g = NULL;
+    assert_int_equal(st_open(outp, &a, &err), SIM_OK);
+    assert_int_equal(st_open("../shared/golden/lite_light/io.safetensors", &g, &err), SIM_OK);
+    const StTensorInfo *ta = st_find(a, "tokens"), *tg = st_find(g, "incremental.tokens");
+    assert_non_null(ta);
+    assert_int_equal(st_numel(ta), st_numel(tg));
+    assert_memory_equal(st_data(a, ta), st_data(g, tg), (size_t)st_numel(tg) * 8);
+    const StTensorInfo *la = st_find(a, "step_logits"), *lg = st_find(g, "incremental.logits");
+    assert_int_equal(st_numel(la), st_numel(lg));
+    assert_true(tu_rel_err(st_data(a, la), st_data(g, lg), st_numel(lg)) <= 1e-4);
+    st_close(a);
+    st_close(g);
+}
+
 static void test_cli_readable_output(void **state) {
     (void)state;
     assert_int_equal(ltsim("count", "lite-wmt-200", END), 0);
@@ -425,6 +471,7 @@ int main(void) {
         cmocka_unit_test(test_cli_bad_options),
         cmocka_unit_test(test_cli_reference_configs_need_vocab),
         cmocka_unit_test(test_cli_count_json),
+        cmocka_unit_test(test_cli_generate_json),
         cmocka_unit_test(test_cli_readable_output),
         cmocka_unit_test(test_cli_golden_cases),
         cmocka_unit_test(test_cli_bad_weights),
