@@ -32,6 +32,7 @@ typedef struct {
     int json;
     const char *src, *tgt;
     const char *save_outputs;
+    const char *save_weights;
     int allow_extra;
     int warmup, repeats;
     int beam;
@@ -185,7 +186,11 @@ static void print_run_help(FILE *f, const char *cmd) {
                 "  --allow-extra-tensors  warn about, instead of rejecting, tensors the config "
                 "does not use\n"
                 "  --save-outputs FILE    write encoder_out, decoder_features and logits "
-                "(safetensors)\n"
+                "(safetensors);\n"
+                "                         generate: tokens and step_logits\n"
+                "  --save-weights FILE    write the model's weights (safetensors, the names and "
+                "layout\n"
+                "                         --weights loads)\n"
                 "  --seed N               RNG seed for weights and random tokens (default 1)\n"
                 "  --threads N            BLAS threads (default 1)\n"
                 "  --warmup N             untimed passes before timing (default 3)\n"
@@ -213,7 +218,7 @@ static void print_main_help(FILE *f) {
 enum {
     OPT_SRC_LEN = 1000, OPT_TGT_LEN, OPT_BATCH, OPT_MODE, OPT_WEIGHTS, OPT_VOCAB, OPT_SEED,
     OPT_THREADS, OPT_ATTN, OPT_CONV, OPT_JSON, OPT_SRC, OPT_TGT, OPT_SAVE, OPT_EXTRA,
-    OPT_WARMUP, OPT_REPEATS, OPT_BEAM, OPT_MAX_STEPS, OPT_NO_EARLY_STOP
+    OPT_WARMUP, OPT_REPEATS, OPT_BEAM, OPT_MAX_STEPS, OPT_NO_EARLY_STOP, OPT_SAVE_WEIGHTS
 };
 
 static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions *o) {
@@ -232,6 +237,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         {"src", required_argument, 0, OPT_SRC},
         {"tgt", required_argument, 0, OPT_TGT},
         {"save-outputs", required_argument, 0, OPT_SAVE},
+        {"save-weights", required_argument, 0, OPT_SAVE_WEIGHTS},
         {"allow-extra-tensors", no_argument, 0, OPT_EXTRA},
         {"warmup", required_argument, 0, OPT_WARMUP},
         {"repeats", required_argument, 0, OPT_REPEATS},
@@ -324,6 +330,10 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             if (!run)
                 return usage_error(cmd, "--save-outputs: only 'run' has outputs to save");
             o->save_outputs = optarg;
+            break;
+        case OPT_SAVE_WEIGHTS:
+            if (!run) return usage_error(cmd, "--save-weights: only 'run' has weights to save");
+            o->save_weights = optarg;
             break;
         case OPT_EXTRA: o->allow_extra = 1; break;
         case OPT_WARMUP:
@@ -446,6 +456,7 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     spec.max_steps = o.max_steps;
     spec.no_early_stop = o.no_early_stop;
     spec.keep_logits = o.save_outputs != NULL;
+    spec.save_weights = o.save_weights;
     if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) {
         code = fail_with(cmd, &err);
         goto out;

@@ -62,6 +62,7 @@ enum {
     K_SRC_VOCAB,
     K_TGT_VOCAB,
     K_DESCRIPTION,
+    K_TARGET_SPACE,
     K_MODEL_COUNT
 };
 
@@ -103,6 +104,7 @@ static const KeyDef model_keys[K_MODEL_COUNT] = {
     [K_SRC_VOCAB] = {"src-vocab-size", KIND_INT, CONFIG_MAX_VOCAB},
     [K_TGT_VOCAB] = {"tgt-vocab-size", KIND_INT, CONFIG_MAX_VOCAB},
     [K_DESCRIPTION] = {"description", KIND_STR, 0},
+    [K_TARGET_SPACE] = {"target-space-id", KIND_INT, 31},
 };
 
 /* fairseq keys that do not change the inference model: recognised and ignored, whatever
@@ -161,23 +163,36 @@ typedef struct {
     int64_t ffn_dim;
     int heads;
     int normalize_before;
+    int enc_layers, dec_layers; /* 0: 6 */
+    int64_t dec_embed_dim;      /* fixed decoder defaults of some fairseq archs; 0: follow */
+    int64_t dec_ffn_dim;        /* the encoder (base_architecture's getattr chain) */
 } ArchDef;
 
 static const ArchDef arch_defs[] = {
-    {"transformer", FAMILY_TRANSFORMER, 512, 2048, 8, 0},
-    {"transformer_wmt_en_de", FAMILY_TRANSFORMER, 512, 2048, 8, 0},
-    {"transformer_iwslt_de_en", FAMILY_TRANSFORMER, 512, 1024, 4, 0},
-    {"transformer_vaswani_wmt_en_de_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0},
-    {"transformer_vaswani_wmt_en_fr_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0},
-    {"transformer_wmt_en_de_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0},
-    {"transformer_wmt_en_de_big_t2t", FAMILY_TRANSFORMER, 1024, 4096, 16, 1},
-    {"transformer_multibranch_v2", FAMILY_LITE, 512, 2048, 8, 0},
-    {"transformer_multibranch_v2_wmt_en_de", FAMILY_LITE, 512, 2048, 8, 0},
-    {"transformer_multibranch_v2_iwslt_de_en", FAMILY_LITE, 512, 1024, 4, 0},
-    {"transformer_multibranch_v2_vaswani_wmt_en_de_big", FAMILY_LITE, 1024, 4096, 16, 0},
-    {"transformer_multibranch_v2_vaswani_wmt_en_fr_big", FAMILY_LITE, 1024, 4096, 16, 0},
-    {"transformer_multibranch_v2_wmt_en_de_big", FAMILY_LITE, 1024, 4096, 16, 0},
-    {"transformer_multibranch_v2_wmt_en_de_big_t2t", FAMILY_LITE, 1024, 4096, 16, 1},
+    {"transformer", FAMILY_TRANSFORMER, 512, 2048, 8, 0, 0, 0, 0, 0},
+    {"transformer_wmt_en_de", FAMILY_TRANSFORMER, 512, 2048, 8, 0, 0, 0, 0, 0},
+    {"transformer_iwslt_de_en", FAMILY_TRANSFORMER, 512, 1024, 4, 0, 0, 0, 512, 1024},
+    {"transformer_vaswani_wmt_en_de_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0, 0, 0, 1024, 4096},
+    {"transformer_vaswani_wmt_en_fr_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0, 0, 0, 1024, 4096},
+    {"transformer_wmt_en_de_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0, 0, 0, 1024, 4096},
+    {"transformer_wmt_en_de_big_t2t", FAMILY_TRANSFORMER, 1024, 4096, 16, 1, 0, 0, 1024, 4096},
+    {"transformer_multibranch_v2", FAMILY_LITE, 512, 2048, 8, 0, 0, 0, 0, 0},
+    {"transformer_multibranch_v2_wmt_en_de", FAMILY_LITE, 512, 2048, 8, 0, 0, 0, 0, 0},
+    {"transformer_multibranch_v2_iwslt_de_en", FAMILY_LITE, 512, 1024, 4, 0, 0, 0, 512, 1024},
+    {"transformer_multibranch_v2_vaswani_wmt_en_de_big", FAMILY_LITE, 1024, 4096, 16, 0, 0, 0, 1024,
+     4096},
+    {"transformer_multibranch_v2_vaswani_wmt_en_fr_big", FAMILY_LITE, 1024, 4096, 16, 0, 0, 0, 1024,
+     4096},
+    {"transformer_multibranch_v2_wmt_en_de_big", FAMILY_LITE, 1024, 4096, 16, 0, 0, 0, 1024, 4096},
+    {"transformer_multibranch_v2_wmt_en_de_big_t2t", FAMILY_LITE, 1024, 4096, 16, 1, 0, 0, 1024,
+     4096},
+    /* tensor2tensor's Evolved Transformer: 3 encoder and 4 decoder cells, pre-norm, the FFN
+     * hard-coded to 4d (filter_size unused), shared embeddings */
+    {"evolved_transformer", FAMILY_EVOLVED, 512, 2048, 8, 1, 3, 4, 0, 0},
+    {"evolved_transformer_base", FAMILY_EVOLVED, 512, 2048, 8, 1, 3, 4, 0, 0},
+    {"evolved_transformer_big", FAMILY_EVOLVED, 1024, 4096, 16, 1, 3, 4, 0, 0},
+    {"evolved_transformer_deep", FAMILY_EVOLVED, 640, 2560, 8, 1, 9, 10, 0, 0},
+    {"evolved_transformer_tiny", FAMILY_EVOLVED, 128, 512, 4, 1, 3, 4, 0, 0},
 };
 #define N_ARCHS ((int)(sizeof arch_defs / sizeof arch_defs[0]))
 
@@ -191,11 +206,8 @@ static const ArchDef *arch_find(const char *name) {
     return NULL;
 }
 
-/* Arch families that exist in fairseq / tensor2tensor but are not built yet. */
-static int arch_unsupported(const char *name) {
-    return strncmp(name, "transformer_lm", 14) == 0 ||
-           strncmp(name, "evolved_transformer", 19) == 0;
-}
+/* Arch families that exist in fairseq but are not built yet. */
+static int arch_unsupported(const char *name) { return strncmp(name, "transformer_lm", 14) == 0; }
 
 /* Error for an arch that arch_find does not know; loc is "path:line: " or "path: ". */
 static SimStatus arch_error(const char *loc, const char *name, SimError *err) {
@@ -234,19 +246,20 @@ static void arch_fill(const ArchDef *a, ModelConfig *cfg) {
     StackConfig *sides[2] = {&cfg->enc, &cfg->dec};
     for (int s = 0; s < 2; s++) {
         StackConfig *st = sides[s];
-        st->embed_dim = a->embed_dim;
-        st->layers = 6;
+        int n = s == 0 ? a->enc_layers : a->dec_layers;
+        st->embed_dim = s == 1 && a->dec_embed_dim ? a->dec_embed_dim : a->embed_dim;
+        st->layers = n > 0 ? n : 6;
         for (int i = 0; i < st->layers; i++) {
-            st->ffn_dim[i] = a->ffn_dim;
+            st->ffn_dim[i] = s == 1 && a->dec_ffn_dim ? a->dec_ffn_dim : a->ffn_dim;
             st->heads[i] = a->heads;
-            st->kernel_size[i] = default_kernels[i];
+            st->kernel_size[i] = i < N_DEFAULT_KERNELS ? default_kernels[i] : 0;
         }
         st->normalize_before = a->normalize_before;
         st->nbranches = 0;
         st->glu = a->family == FAMILY_LITE;
     }
-    cfg->share_all_embeddings = 0;
-    cfg->share_decoder_input_output_embed = 0;
+    cfg->share_all_embeddings = a->family == FAMILY_EVOLVED;
+    cfg->share_decoder_input_output_embed = a->family == FAMILY_EVOLVED;
     cfg->conv_linear = 0;
     cfg->weight_softmax = 1;
     cfg->activation = ACT_RELU;
@@ -390,6 +403,7 @@ typedef struct {
     int share_all, share_dec_io, conv_linear, weight_softmax, no_tokpos;
     Activation activation;
     int64_t vocab, src_vocab, tgt_vocab;
+    int64_t target_space;
     char description[256];
 } RawConfig;
 
@@ -402,6 +416,7 @@ static int64_t *raw_int(RawConfig *raw, int k) {
     case K_VOCAB: return &raw->vocab;
     case K_SRC_VOCAB: return &raw->src_vocab;
     case K_TGT_VOCAB: return &raw->tgt_vocab;
+    case K_TARGET_SPACE: return &raw->target_space;
     default: return NULL;
     }
 }
@@ -972,6 +987,20 @@ static SimStatus validate(const ModelConfig *cfg, const VCtx *v, SimError *err) 
     if (cfg->tgt_vocab < 1 || cfg->tgt_vocab > CONFIG_MAX_VOCAB)
         return verr(v, K_TGT_VOCAB, err, "tgt-vocab-size=%" PRId64 "%s must be in 1..%d",
                     cfg->tgt_vocab, vnote(v, K_TGT_VOCAB, n1, sizeof n1), CONFIG_MAX_VOCAB);
+    if (cfg->family == FAMILY_EVOLVED) {
+        for (int i = 0; i < cfg->dec.layers; i++) {
+            int h = cfg->dec.heads[i], h16 = 2 * h < 16 ? 2 * h : 16;
+            if (h16 < h) h16 = h; /* tensor2tensor's _capped_double_heads */
+            if (cfg->dec.embed_dim % h16 != 0)
+                return verr(v, K_DEC + SK_HEADS, err,
+                            "decoder-attention-heads=%d: the %d-head attention does not divide "
+                            "decoder-embed-dim=%" PRId64,
+                            h, h16, cfg->dec.embed_dim);
+        }
+        if (cfg->target_space_id < 0 || cfg->target_space_id > 31)
+            return verr(v, K_TARGET_SPACE, err, "target-space-id=%d must be in 0..31",
+                        cfg->target_space_id);
+    }
     if (cfg->share_all_embeddings) {
         if (cfg->src_vocab != cfg->tgt_vocab)
             return verr(v, K_SHARE_ALL, err,
@@ -1030,7 +1059,7 @@ static SimStatus build_side(const RawConfig *raw, const ArchDef *a, int side, co
 
     if (line[base + SK_EMBED_DIM]) {
         st->embed_dim = rs->embed_dim;
-    } else if (side == 1 && line[K_ENC + SK_EMBED_DIM]) {
+    } else if (side == 1 && line[K_ENC + SK_EMBED_DIM] && !a->dec_embed_dim) {
         st->embed_dim = cfg->enc.embed_dim; /* fairseq: decoder_embed_dim = encoder_embed_dim */
         origin[base + SK_EMBED_DIM] = ORIGIN_ENCODER;
     }
@@ -1046,10 +1075,11 @@ static SimStatus build_side(const RawConfig *raw, const ArchDef *a, int side, co
     /* FFN widths: the key, else (decoder) the encoder's key, else the arch default */
     const IntList *ffn = &def;
     def.n = 1;
-    def.v[0] = a->ffn_dim;
+    def.v[0] = side == 1 && a->dec_ffn_dim ? a->dec_ffn_dim : a->ffn_dim;
+    if (a->family == FAMILY_EVOLVED) def.v[0] = 4 * st->embed_dim; /* ET: 4d, filter_size unused */
     if (line[base + SK_FFN]) {
         ffn = &rs->ffn;
-    } else if (side == 1 && line[K_ENC + SK_FFN]) {
+    } else if (side == 1 && line[K_ENC + SK_FFN] && !a->dec_ffn_dim) {
         ffn = &raw->side[0].ffn;
         origin[base + SK_FFN] = ORIGIN_ENCODER;
     }
@@ -1165,6 +1195,32 @@ static SimStatus build(const RawConfig *raw, const char *path, const ConfigOverr
     if (line[K_DESCRIPTION])
         config_copy_trunc(cfg->description, sizeof cfg->description, raw->description);
 
+    if (line[K_TARGET_SPACE]) {
+        if (cfg->family != FAMILY_EVOLVED)
+            return verr(&v, K_TARGET_SPACE, err,
+                        "target-space-id applies to evolved_transformer only (arch %s)", raw->arch);
+        cfg->target_space_id = (int)raw->target_space;
+    }
+    if (cfg->family == FAMILY_EVOLVED) {
+        /* tensor2tensor's cells fix these: a key that would change them is an error */
+        static const int fixed[] = {K_ENC + SK_FFN,        K_DEC + SK_FFN,        K_ENC + SK_BRANCH,
+                                    K_DEC + SK_BRANCH,     K_ENC + SK_KERNELS,    K_DEC + SK_KERNELS,
+                                    K_ENC + SK_GLU,        K_DEC + SK_GLU,        K_ENC + SK_NORM_BEFORE,
+                                    K_DEC + SK_NORM_BEFORE, K_CONV_LINEAR,        K_WEIGHT_SOFTMAX,
+                                    K_ACTIVATION,          K_SHARE_DEC_IO,        K_NO_TOKPOS};
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+            if (line[fixed[i]])
+                return verr(&v, fixed[i], err,
+                            "%s does not apply to %s (its cells are fixed by tensor2tensor)",
+                            model_keys[fixed[i]].name, raw->arch);
+        if (!cfg->share_all_embeddings)
+            return verr(&v, K_SHARE_ALL, err,
+                        "share-all-embeddings: %s shares its embeddings and softmax weights "
+                        "(false is not supported)",
+                        raw->arch);
+        for (int i = 0; i < cfg->dec.layers; i++) cfg->dec.ffn_dim[i] = 4 * cfg->dec.embed_dim;
+        for (int i = 0; i < cfg->enc.layers; i++) cfg->enc.ffn_dim[i] = 4 * cfg->enc.embed_dim;
+    }
     if (build_vocab(raw, ov, &v, origin, cfg, err) != SIM_OK) return SIM_EINVAL;
     return validate(cfg, &v, err);
 }

@@ -65,6 +65,8 @@ typedef struct {
     int no_token_positional_embeddings;
     int64_t src_vocab;                    /* source vocabulary size (> 0 after load) */
     int64_t tgt_vocab;                    /* target vocabulary size (> 0 after load) */
+    int target_space_id;                  /* evolved_transformer: row of the 32 x d
+                                             target-space embedding added to the input */
     char description[256];                /* optional free text (key "description") */
 } ModelConfig;
 

@@ -153,11 +153,53 @@ void kern_copy(const float *x, int64_t ldx, int64_t M, int64_t N, float *y, int6
 }
 
 void kern_embed(const int64_t *tok, int64_t M, const float *E, int64_t D, float scale, float *y,
-                int64_t ldy) {
+                int64_t ldy, int zero_pad) {
     for (int64_t i = 0; i < M; i++) {
         const float *e = E + tok[i] * D;
         float *yr = y + i * ldy;
-        for (int64_t j = 0; j < D; j++) yr[j] = scale * e[j];
+        float s = zero_pad && tok[i] == 0 ? 0.0f : scale;
+        for (int64_t j = 0; j < D; j++) yr[j] = s * e[j];
+    }
+}
+
+void kern_depthwise(const float *u, int64_t ldu, int64_t L, int64_t C, int64_t KW, int64_t P,
+                    const float *w, float *y, int64_t ldy, int64_t t0, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        int64_t t = t0 + i;
+        float *yr = y + i * ldy;
+        for (int64_t c = 0; c < C; c++) yr[c] = 0.0f;
+        int64_t k0 = P - t > 0 ? P - t : 0;
+        int64_t k1 = L - t + P < KW ? L - t + P : KW;
+        for (int64_t k = k0; k < k1; k++) {
+            const float *wk = w + k * C, *ur = u + (t + k - P) * ldu;
+            for (int64_t c = 0; c < C; c++) yr[c] += wk[c] * ur[c];
+        }
+    }
+}
+
+void kern_conv1d(const float *u, int64_t ldu, int64_t L, int64_t Cin, int64_t Cout, int64_t KW,
+                 int64_t P, const float *w, const float *b, float *y, int64_t ldy, int64_t t0,
+                 int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float *yr = y + i * ldy;
+        if (b) memcpy(yr, b, (size_t)Cout * sizeof(float));
+        else memset(yr, 0, (size_t)Cout * sizeof(float));
+    }
+    for (int64_t k = 0; k < KW; k++) {
+        /* outputs i whose input row t0 + i + k - P lies in [0, L) */
+        int64_t i0 = P - k - t0 > 0 ? P - k - t0 : 0;
+        int64_t i1 = L - t0 - k + P < n ? L - t0 - k + P : n;
+        if (i1 <= i0) continue;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)(i1 - i0), (blasint)Cout,
+                    (blasint)Cin, 1.0f, u + (t0 + i0 + k - P) * ldu, (blasint)ldu, w + k * Cin * Cout,
+                    (blasint)Cout, 1.0f, y + i0 * ldy, (blasint)ldy);
+    }
+}
+
+void kern_swish(float *x, int64_t M, int64_t N, int64_t ldx) {
+    for (int64_t i = 0; i < M; i++) {
+        float *r = x + i * ldx;
+        for (int64_t j = 0; j < N; j++) r[j] = r[j] / (1.0f + expf(-r[j]));
     }
 }
 

@@ -58,12 +58,29 @@ void kern_conv_heads(const float *u, int64_t ldu, int64_t L, int64_t C, int64_t 
                      int64_t P, const float *w, int64_t ldw, float *y, int64_t ldy, int64_t t0,
                      int64_t n);
 
+/* Depthwise convolution, one filter per channel (tensor2tensor's separable convs):
+ *   y[i, c] = sum_k w[k, c] * u[t + k - P, c],  t = t0 + i,  u = 0 outside [0, L).
+ * u (L,C), w (KW,C), y (n,C). */
+void kern_depthwise(const float *u, int64_t ldu, int64_t L, int64_t C, int64_t KW, int64_t P,
+                    const float *w, float *y, int64_t ldy, int64_t t0, int64_t n);
+
+/* Standard 1-D convolution (tensor2tensor's Conv1D), as KW shifted matrix products:
+ *   y[i, :] = b + sum_k u[t + k - P, :] · w_k,  t = t0 + i,  w_k (Cin, Cout) = rows
+ *   [k*Cin, (k+1)*Cin) of w (KW*Cin, Cout). u (L,Cin), y (n,Cout). */
+void kern_conv1d(const float *u, int64_t ldu, int64_t L, int64_t Cin, int64_t Cout, int64_t KW,
+                 int64_t P, const float *w, const float *b, float *y, int64_t ldy, int64_t t0,
+                 int64_t n);
+
+/* x (M,N) = x * sigmoid(x) in place (Swish). */
+void kern_swish(float *x, int64_t M, int64_t N, int64_t ldx);
+
 /* y (M,N) = x (M,N); the rows may overlap (memmove). */
 void kern_copy(const float *x, int64_t ldx, int64_t M, int64_t N, float *y, int64_t ldy);
 
-/* y (M,D) = scale * E[tok[i]] for E (V,D). */
+/* y (M,D) = scale * E[tok[i]] for E (V,D); with zero_pad, token 0 embeds to zeros
+ * (tensor2tensor's padding id). */
 void kern_embed(const int64_t *tok, int64_t M, const float *E, int64_t D, float scale, float *y,
-                int64_t ldy);
+                int64_t ldy, int zero_pad);
 
 /* x (M,D) += pe rows [p0, p0+M) of the table (rows, D). */
 void kern_add_rows(float *x, int64_t ldx, int64_t M, int64_t D, const float *table, int64_t p0);

@@ -331,7 +331,7 @@ void layer_norm(Run *r, const char *name, const Norm *n, Tensor x, Tensor y) {
     a.w = n->g;
     a.b = n->b;
     a.y = y;
-    a.eps = 1e-5f;
+    a.eps = n->eps > 0.0f ? n->eps : 1e-5f;
     op_exec(r, OP_LAYERNORM, &a);
     run_pop(r, s);
 }

@@ -23,8 +23,9 @@ typedef struct {
 } Linear;
 
 typedef struct {
-    Tensor g; /* (1, d) gain */
-    Tensor b; /* (1, d) shift */
+    Tensor g;  /* (1, d) gain */
+    Tensor b;  /* (1, d) shift */
+    float eps; /* 1e-5 (fairseq), 1e-6 (tensor2tensor) */
 } Norm;
 
 typedef struct {

@@ -14,22 +14,15 @@
 #include <string.h>
 
 #include "arena.h"
+#include "evolved.h"
+#include "model_int.h"
 #include "safetensors.h"
 
 #define PADDING_IDX 1 /* fairseq Dictionary: bos 0, pad 1, eos 2, unk 3 */
 
 /* ---- registry ---- */
 
-typedef struct {
-    Model *m;
-    int cap;
-    SimError *err;
-} Reg;
-
-static void reg_add(Reg *g, ParamKind kind, Tensor *dst, int64_t rows, int64_t cols,
-                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void reg_add(Reg *g, ParamKind kind, Tensor *dst, int64_t rows, int64_t cols,
+void model_reg_add(Reg *g, ParamKind kind, Tensor *dst, int64_t rows, int64_t cols,
                     const char *fmt, ...) {
     if (g->err->code != SIM_OK) return;
     Model *m = g->m;
@@ -56,17 +49,18 @@ static void reg_add(Reg *g, ParamKind kind, Tensor *dst, int64_t rows, int64_t c
     *dst = tensor_make(NULL, rows, cols);
 }
 
-static void reg_linear(Reg *g, Linear *l, int64_t out, int64_t in, int bias, const char *prefix) {
-    reg_add(g, PARAM_WEIGHT, &l->w, out, in, "%s.weight", prefix);
+void model_reg_linear(Reg *g, Linear *l, int64_t out, int64_t in, int bias, const char *prefix) {
+    model_reg_add(g, PARAM_WEIGHT, &l->w, out, in, "%s.weight", prefix);
     if (bias)
-        reg_add(g, PARAM_BIAS, &l->b, 1, out, "%s.bias", prefix);
+        model_reg_add(g, PARAM_BIAS, &l->b, 1, out, "%s.bias", prefix);
     else
         l->b = tensor_make(NULL, 0, 0);
 }
 
-static void reg_norm(Reg *g, Norm *n, int64_t d, const char *prefix) {
-    reg_add(g, PARAM_NORM_GAIN, &n->g, 1, d, "%s.weight", prefix);
-    reg_add(g, PARAM_NORM_SHIFT, &n->b, 1, d, "%s.bias", prefix);
+void model_reg_norm(Reg *g, Norm *n, int64_t d, const char *prefix) {
+    model_reg_add(g, PARAM_NORM_GAIN, &n->g, 1, d, "%s.weight", prefix);
+    model_reg_add(g, PARAM_NORM_SHIFT, &n->b, 1, d, "%s.bias", prefix);
+    n->eps = 1e-5f; /* fairseq's LayerNorm */
 }
 
 static void reg_attention(Reg *g, Attention *a, int64_t w, int64_t d_q, int64_t d_kv,
@@ -75,13 +69,13 @@ static void reg_attention(Reg *g, Attention *a, int64_t w, int64_t d_q, int64_t 
     a->dim = w;
     a->heads = heads;
     snprintf(p, sizeof p, "%s.k_proj", prefix);
-    reg_linear(g, &a->k, w, d_kv, 1, p);
+    model_reg_linear(g, &a->k, w, d_kv, 1, p);
     snprintf(p, sizeof p, "%s.v_proj", prefix);
-    reg_linear(g, &a->v, w, d_kv, 1, p);
+    model_reg_linear(g, &a->v, w, d_kv, 1, p);
     snprintf(p, sizeof p, "%s.q_proj", prefix);
-    reg_linear(g, &a->q, w, d_q, 1, p);
+    model_reg_linear(g, &a->q, w, d_q, 1, p);
     snprintf(p, sizeof p, "%s.out_proj", prefix);
-    reg_linear(g, &a->out, w, w, 1, p);
+    model_reg_linear(g, &a->out, w, w, 1, p);
 }
 
 /* One encoder or decoder layer in fairseq's registration order. */
@@ -120,31 +114,31 @@ static void reg_layer(Reg *g, const ModelConfig *cfg, const StackConfig *sc, int
         char n[260];
         if (bs->type == BRANCH_DYNAMIC) {
             snprintf(n, sizeof n, "%s.weight_linear", q);
-            reg_linear(g, &br->weight_linear, bs->heads * kw, bs->dim, 0, n);
+            model_reg_linear(g, &br->weight_linear, bs->heads * kw, bs->dim, 0, n);
         } else {
-            reg_add(g, PARAM_CONV_KERNEL, &br->kernel, bs->heads, kw, "%s.weight", q);
+            model_reg_add(g, PARAM_CONV_KERNEL, &br->kernel, bs->heads, kw, "%s.weight", q);
         }
         if (cfg->conv_linear) {
             snprintf(n, sizeof n, "%s.linear1", q);
-            reg_linear(g, &br->linear1, br->glu ? 2 * bs->dim : bs->dim, bs->dim, 1, n);
+            model_reg_linear(g, &br->linear1, br->glu ? 2 * bs->dim : bs->dim, bs->dim, 1, n);
             snprintf(n, sizeof n, "%s.linear2", q);
-            reg_linear(g, &br->linear2, bs->dim, bs->dim, 1, n);
+            model_reg_linear(g, &br->linear2, bs->dim, bs->dim, 1, n);
         }
     }
     snprintf(q, sizeof q, "%s.self_attn_layer_norm", p);
-    reg_norm(g, &ly->self_attn_ln, d, q);
+    model_reg_norm(g, &ly->self_attn_ln, d, q);
     if (decoder) {
         snprintf(q, sizeof q, "%s.encoder_attn", p);
         reg_attention(g, &ly->enc_attn, d, d, cfg->enc.embed_dim, sc->heads[i], q);
         snprintf(q, sizeof q, "%s.encoder_attn_layer_norm", p);
-        reg_norm(g, &ly->enc_attn_ln, d, q);
+        model_reg_norm(g, &ly->enc_attn_ln, d, q);
     }
     snprintf(q, sizeof q, "%s.fc1", p);
-    reg_linear(g, &ly->fc1, sc->ffn_dim[i], d, 1, q);
+    model_reg_linear(g, &ly->fc1, sc->ffn_dim[i], d, 1, q);
     snprintf(q, sizeof q, "%s.fc2", p);
-    reg_linear(g, &ly->fc2, d, sc->ffn_dim[i], 1, q);
+    model_reg_linear(g, &ly->fc2, d, sc->ffn_dim[i], 1, q);
     snprintf(q, sizeof q, "%s.final_layer_norm", p);
-    reg_norm(g, &ly->final_ln, d, q);
+    model_reg_norm(g, &ly->final_ln, d, q);
 }
 
 static void reg_stack(Reg *g, Model *m, int decoder) {
@@ -161,16 +155,16 @@ static void reg_stack(Reg *g, Model *m, int decoder) {
         return;
     }
     if (!decoder || !cfg->share_all_embeddings)
-        reg_add(g, PARAM_EMBEDDING, &s->embed, decoder ? cfg->tgt_vocab : cfg->src_vocab,
+        model_reg_add(g, PARAM_EMBEDDING, &s->embed, decoder ? cfg->tgt_vocab : cfg->src_vocab,
                 sc->embed_dim, "%s.embed_tokens.weight", side);
     for (int i = 0; i < sc->layers; i++) reg_layer(g, cfg, sc, decoder, i, &s->layers[i]);
     if (sc->normalize_before) {
         char p[64];
         snprintf(p, sizeof p, "%s.layer_norm", side);
-        reg_norm(g, &s->final_ln, sc->embed_dim, p);
+        model_reg_norm(g, &s->final_ln, sc->embed_dim, p);
     }
     if (decoder && !cfg->share_all_embeddings && !cfg->share_decoder_input_output_embed)
-        reg_add(g, PARAM_OUTPUT, &m->out_proj, cfg->tgt_vocab, sc->embed_dim, "decoder.embed_out");
+        model_reg_add(g, PARAM_OUTPUT, &m->out_proj, cfg->tgt_vocab, sc->embed_dim, "decoder.embed_out");
 }
 
 /* ---- initialisation ---- */
@@ -196,11 +190,14 @@ static float rng_normal(Rng *r) { /* Box-Muller */
     return sqrtf(-2.0f * logf(u1)) * cosf(6.2831853f * u2);
 }
 
-static void init_param(Rng *g, const ParamEntry *e) {
+static void init_param(Rng *g, const ParamEntry *e, int zero_padding_row) {
     float *x = e->dst->data;
     int64_t n = e->rows * e->cols;
     switch (e->kind) {
     case PARAM_WEIGHT:
+    case PARAM_TF_KERNEL:
+    case PARAM_TF_CONV1D:
+    case PARAM_TF_DEPTHWISE:
     case PARAM_CONV_KERNEL: {
         /* Xavier uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
         float a = sqrtf(6.0f / (float)(e->rows + e->cols));
@@ -220,7 +217,7 @@ static void init_param(Rng *g, const ParamEntry *e) {
         /* fairseq: N(0, d^-0.5), padding row zero */
         float sd = 1.0f / sqrtf((float)e->cols);
         for (int64_t i = 0; i < n; i++) x[i] = rng_normal(g) * sd;
-        if (e->kind == PARAM_EMBEDDING && e->rows > PADDING_IDX)
+        if (zero_padding_row && e->kind == PARAM_EMBEDDING && e->rows > PADDING_IDX)
             memset(x + PADDING_IDX * e->cols, 0, (size_t)e->cols * sizeof(float));
         break;
     }
@@ -248,8 +245,15 @@ static void shape_str(const StTensorInfo *t, char *buf, size_t n) {
 }
 
 static void expected_str(const ParamEntry *e, char *buf, size_t n) {
+    long long r = (long long)e->rows, c = (long long)e->cols, k = (long long)e->aux;
     if (e->kind == PARAM_BIAS || e->kind == PARAM_NORM_GAIN || e->kind == PARAM_NORM_SHIFT)
         snprintf(buf, n, "[%lld]", (long long)e->cols);
+    else if (e->kind == PARAM_TF_KERNEL) /* (in, out), or (1, in, out) for a pointwise conv */
+        snprintf(buf, n, e->aux ? "[1,%lld,%lld]" : "[%lld,%lld]", c, r);
+    else if (e->kind == PARAM_TF_CONV1D) /* (K, Cin, Cout) */
+        snprintf(buf, n, "[%lld,%lld,%lld]", k, r / (k ? k : 1), c);
+    else if (e->kind == PARAM_TF_DEPTHWISE) /* (K, C, 1) */
+        snprintf(buf, n, "[%lld,%lld,1]", r, c);
     else if (e->kind == PARAM_CONV_KERNEL)
         snprintf(buf, n, "[%lld,1,%lld] or [%lld,%lld]", (long long)e->rows, (long long)e->cols,
                  (long long)e->rows, (long long)e->cols);
@@ -260,6 +264,16 @@ static void expected_str(const ParamEntry *e, char *buf, size_t n) {
 static int shape_ok(const ParamEntry *e, const StTensorInfo *t) {
     if (e->kind == PARAM_BIAS || e->kind == PARAM_NORM_GAIN || e->kind == PARAM_NORM_SHIFT)
         return t->ndim == 1 && t->shape[0] == e->cols;
+    if (e->kind == PARAM_TF_KERNEL)
+        return e->aux ? t->ndim == 3 && t->shape[0] == 1 && t->shape[1] == e->cols &&
+                            t->shape[2] == e->rows
+                      : t->ndim == 2 && t->shape[0] == e->cols && t->shape[1] == e->rows;
+    if (e->kind == PARAM_TF_CONV1D)
+        return t->ndim == 3 && t->shape[0] == e->aux && t->shape[0] * t->shape[1] == e->rows &&
+               t->shape[2] == e->cols;
+    if (e->kind == PARAM_TF_DEPTHWISE)
+        return t->ndim == 3 && t->shape[0] == e->rows && t->shape[1] == e->cols &&
+               t->shape[2] == 1;
     if (e->kind == PARAM_CONV_KERNEL)
         return (t->ndim == 2 && t->shape[0] == e->rows && t->shape[1] == e->cols) ||
                (t->ndim == 3 && t->shape[0] == e->rows && t->shape[1] == 1 &&
@@ -322,7 +336,17 @@ static SimStatus load_one(const SafeTensors *st, const ParamEntry *e, char *used
         return sim_errorf(err, SIM_EINVAL, "%s: tensor %s has shape %s, expected %s", path,
                           e->name, got, want);
     }
-    memcpy(e->dst->data, st_data(st, t), (size_t)(e->rows * e->cols) * sizeof(float));
+    if (e->kind == PARAM_TF_KERNEL) { /* tensor2tensor's (in, out) -> PyTorch's (out, in) */
+        const unsigned char *src = st_data(st, t);
+        for (int64_t i = 0; i < e->cols; i++)
+            for (int64_t o = 0; o < e->rows; o++) {
+                float v;
+                memcpy(&v, src + ((size_t)(i * e->rows + o)) * sizeof(float), sizeof v);
+                e->dst->data[o * e->cols + i] = v;
+            }
+    } else {
+        memcpy(e->dst->data, st_data(st, t), (size_t)(e->rows * e->cols) * sizeof(float));
+    }
     used[t - st_get(st, 0)] = 1;
     return SIM_OK;
 }
@@ -395,6 +419,85 @@ out:
     return rc;
 }
 
+/* ---- saving ---- */
+
+SimStatus model_save_weights(const Model *m, const char *path, SimError *err) {
+    int n = m->nparams + 1;
+    StWriteItem *items = calloc((size_t)n, sizeof *items);
+    float **bufs = calloc((size_t)n, sizeof *bufs);
+    SimStatus rc = SIM_OK;
+    int k = 0;
+    if (items == NULL || bufs == NULL) {
+        rc = sim_errorf(err, SIM_ENOMEM, "out of memory saving weights");
+        goto out;
+    }
+    for (int i = 0; i < m->nparams; i++) {
+        const ParamEntry *e = &m->params[i];
+        StWriteItem *it = &items[k++];
+        it->name = e->name;
+        it->dtype = ST_F32;
+        it->data = e->dst->data;
+        it->ndim = 2;
+        it->shape[0] = e->rows;
+        it->shape[1] = e->cols;
+        switch (e->kind) {
+        case PARAM_BIAS:
+        case PARAM_NORM_GAIN:
+        case PARAM_NORM_SHIFT:
+            it->ndim = 1;
+            it->shape[0] = e->cols;
+            break;
+        case PARAM_CONV_KERNEL: /* fairseq's CPU module: [H, 1, K] */
+            it->ndim = 3;
+            it->shape[1] = 1;
+            it->shape[2] = e->cols;
+            break;
+        case PARAM_TF_CONV1D:
+            it->ndim = 3;
+            it->shape[0] = e->aux;
+            it->shape[1] = e->rows / e->aux;
+            it->shape[2] = e->cols;
+            break;
+        case PARAM_TF_DEPTHWISE:
+            it->ndim = 3;
+            it->shape[2] = 1;
+            break;
+        case PARAM_TF_KERNEL: { /* held (out, in): write (in, out) */
+            float *t = malloc((size_t)(e->rows * e->cols) * sizeof *t);
+            if (t == NULL) {
+                rc = sim_errorf(err, SIM_ENOMEM, "out of memory saving %s", e->name);
+                goto out;
+            }
+            for (int64_t o = 0; o < e->rows; o++)
+                for (int64_t j = 0; j < e->cols; j++) t[j * e->rows + o] = e->dst->data[o * e->cols + j];
+            bufs[i] = t;
+            it->data = t;
+            it->ndim = e->aux ? 3 : 2;
+            int64_t sh[3] = {1, e->cols, e->rows};
+            for (int d = 0; d < it->ndim; d++) it->shape[d] = sh[3 - it->ndim + d];
+            break;
+        }
+        default: break;
+        }
+    }
+    if (m->cfg.share_all_embeddings && m->cfg.family != FAMILY_EVOLVED) {
+        /* fairseq's state_dict holds the tied table under both names */
+        StWriteItem *it = &items[k++];
+        it->name = "decoder.embed_tokens.weight";
+        it->dtype = ST_F32;
+        it->ndim = 2;
+        it->shape[0] = m->enc.embed.rows;
+        it->shape[1] = m->enc.embed.cols;
+        it->data = m->enc.embed.data;
+    }
+    rc = st_write(path, items, k, err);
+out:
+    for (int i = 0; bufs && i < n; i++) free(bufs[i]);
+    free(bufs);
+    free(items);
+    return rc;
+}
+
 /* ---- open / close ---- */
 
 const ParamEntry *model_param(const Model *m, const char *name) {
@@ -409,18 +512,27 @@ SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **ou
     *out = NULL;
     SimStatus rc = config_validate(cfg, err);
     if (rc != SIM_OK) return rc;
-    if (cfg->family != FAMILY_TRANSFORMER && cfg->family != FAMILY_LITE)
+    if (cfg->family == FAMILY_LM)
         return sim_errorf(err, SIM_EINVAL, "%s: arch %s: family %s is not supported by this build",
                           cfg->path, cfg->arch, config_family_name(cfg->family));
     Model *m = calloc(1, sizeof *m);
     if (m == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory allocating a model");
     m->cfg = *cfg;
     Reg g = {m, 0, err};
-    reg_stack(&g, m, 0);
-    reg_stack(&g, m, 1);
+    int t2t = cfg->family == FAMILY_EVOLVED;
+    if (t2t) {
+        et_register(&g, m);
+    } else {
+        reg_stack(&g, m, 0);
+        reg_stack(&g, m, 1);
+    }
     if (err->code != SIM_OK) goto fail;
 
-    int64_t pos_rows = (opt->max_positions > 0 ? opt->max_positions : 1) + PADDING_IDX + 1;
+    /* positions: fairseq's first token is at row padding_idx + 1 (row padding_idx zero);
+     * tensor2tensor's timing signal starts at 0 */
+    int64_t pos_off = t2t ? 0 : PADDING_IDX + 1, zero_row = t2t ? -1 : PADDING_IDX;
+    m->enc.pos_offset = m->dec.pos_offset = pos_off;
+    int64_t pos_rows = (opt->max_positions > 0 ? opt->max_positions : 1) + pos_off;
     size_t bytes = 0;
     for (int i = 0; i < m->nparams; i++) {
         const ParamEntry *e = &m->params[i];
@@ -446,8 +558,8 @@ SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **ou
         m->dec.pe = tensor_make(arena_floats(a, (size_t)(pos_rows * cfg->dec.embed_dim), err),
                                 pos_rows, cfg->dec.embed_dim);
         if (err->code != SIM_OK) goto fail;
-        ops_fill_positions(m->enc.pe, PADDING_IDX);
-        ops_fill_positions(m->dec.pe, PADDING_IDX);
+        ops_fill_positions(m->enc.pe, zero_row);
+        ops_fill_positions(m->dec.pe, zero_row);
     } else {
         m->enc.pe = tensor_make(NULL, pos_rows, cfg->enc.embed_dim);
         m->dec.pe = tensor_make(NULL, pos_rows, cfg->dec.embed_dim);
@@ -463,7 +575,8 @@ SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **ou
         } else {
             Rng rng = {opt->seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull};
             if (rng.s == 0) rng.s = 1;
-            for (int i = 0; i < m->nparams; i++) init_param(&rng, &m->params[i]);
+            int pad_row = cfg->family != FAMILY_EVOLVED; /* fairseq's padding row is zero */
+            for (int i = 0; i < m->nparams; i++) init_param(&rng, &m->params[i], pad_row);
         }
     }
     *out = m;
@@ -478,6 +591,8 @@ void model_close(Model *m) {
     arena_close(m->weights);
     free(m->enc.layers);
     free(m->dec.layers);
+    free(m->et.enc);
+    free(m->et.dec);
     free(m->params);
     free(m);
 }
@@ -502,7 +617,7 @@ static void stack_embed_into(const Model *m, Run *r, const Stack *s, const int64
         p.w = s->pe;
         p.x = x;
         p.y = x;
-        p.q0 = PADDING_IDX + 1 + pos0;
+        p.q0 = s->pos_offset + pos0;
         op_exec(r, OP_POSITIONS, &p);
         run_pop(r, s0);
     }
@@ -605,9 +720,10 @@ void model_embed_into(const Model *m, Run *r, int decoder, const int64_t *tok, i
     run_pop(r, s0);
 }
 
-int64_t model_max_positions(const Model *m) { return m->enc.pe.rows - (PADDING_IDX + 1); }
+int64_t model_max_positions(const Model *m) { return m->enc.pe.rows - m->enc.pos_offset; }
 
 Tensor model_encode(const Model *m, Run *r, const int64_t *src, int64_t S) {
+    if (m->cfg.family == FAMILY_EVOLVED) return et_encode(m, r, src, S);
     return stack_forward(m, r, 0, src, S, NULL);
 }
 
@@ -624,7 +740,7 @@ void model_output_projection(const Model *m, Run *r, Tensor features, Tensor log
 SimStatus model_forward(Model *m, Run *r, const int64_t *src, int64_t S, const int64_t *tgt,
                         int64_t T, ForwardOut *out) {
     if (r->err->code != SIM_OK) return r->err->code;
-    int64_t maxpos = m->enc.pe.rows - (PADDING_IDX + 1);
+    int64_t maxpos = model_max_positions(m);
     if (S < 1 || T < 1)
         return sim_errorf(r->err, SIM_EINVAL, "source and target lengths must be >= 1 (got %lld, %lld)",
                           (long long)S, (long long)T);
@@ -635,6 +751,7 @@ SimStatus model_forward(Model *m, Run *r, const int64_t *src, int64_t S, const i
     r->cls = CLASS_NORM_OTHER;
     r->scope_len = 0;
     r->scope[0] = '\0';
+    if (m->cfg.family == FAMILY_EVOLVED) return et_forward(m, r, src, S, tgt, T, out);
     out->enc_out = stack_forward(m, r, 0, src, S, NULL);
     out->features = stack_forward(m, r, 1, tgt, T, &out->enc_out);
     /* output projection to the vocabulary (reported outside the headline) */

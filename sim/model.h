@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "evolved.h"
 #include "layers.h"
 #include "ops.h"
 
@@ -21,7 +22,11 @@ typedef enum {
     PARAM_NORM_SHIFT,
     PARAM_EMBEDDING,  /* token embedding (V, d) */
     PARAM_OUTPUT,     /* separate output projection decoder.embed_out (V, d) */
-    PARAM_CONV_KERNEL /* lightweight kernel (H, K); files may hold (H, 1, K) */
+    PARAM_CONV_KERNEL,/* lightweight kernel (H, K); files may hold (H, 1, K) */
+    PARAM_TF_KERNEL,  /* tensor2tensor Dense / pointwise kernel: held (out, in) like PyTorch,
+                         stored (in, out) or (1, in, out) in files (aux = 1) */
+    PARAM_TF_CONV1D,  /* tensor2tensor Conv1D kernel (K, Cin, Cout), held (K*Cin, Cout); aux = K */
+    PARAM_TF_DEPTHWISE/* tensor2tensor depthwise kernel (K, C, 1), held (K, C) */
 } ParamKind;
 
 typedef struct {
@@ -29,6 +34,7 @@ typedef struct {
     ParamKind kind;
     Tensor *dst;     /* where the tensor lives in the Model */
     int64_t rows, cols;
+    int64_t aux;     /* kind-specific (see ParamKind) */
 } ParamEntry;
 
 typedef struct {
@@ -38,7 +44,8 @@ typedef struct {
     int normalize_before;
     Norm final_ln;       /* pre-norm only: encoder.layer_norm / decoder.layer_norm */
     Tensor embed;        /* (V, d) token embedding (shared with the encoder's under share-all) */
-    Tensor pe;           /* (max_positions, d) sinusoidal table */
+    Tensor pe;           /* (pos_offset + max_positions, d) sinusoidal table */
+    int64_t pos_offset;  /* table row of position 0: padding_idx + 1 (fairseq), 0 (t2t) */
 } Stack;
 
 typedef struct {
@@ -54,6 +61,7 @@ typedef struct {
     Stack enc, dec;
     Tensor out_proj;          /* (V_tgt, d): the decoder embedding when tied, else embed_out */
     int out_proj_tied;
+    EtWeights et;             /* evolved_transformer: cells, final norms, target space */
     ParamEntry *params;
     int nparams;
     void *weights;            /* Arena of the weights */
@@ -108,6 +116,12 @@ Tensor model_encode(const Model *m, Run *r, const int64_t *src, int64_t S);
 
 /* logits (B, V) = features (B, d) E_out^T, recorded under decoder.output_projection. */
 void model_output_projection(const Model *m, Run *r, Tensor features, Tensor logits);
+
+/* Writes every parameter to a safetensors file under its state_dict name, in the layout
+ * model_open loads (fairseq: PyTorch shapes, lightweight kernels [H,1,K], with share-all
+ * also decoder.embed_tokens.weight; tensor2tensor: Dense kernels (in, out), convolution
+ * kernels (K, Cin, Cout) / (K, C, 1) / (1, Cin, Cout)). SIM_EIO on a failed write. */
+SimStatus model_save_weights(const Model *m, const char *path, SimError *err);
 
 /* Finds a parameter by state_dict name (NULL if absent). */
 const ParamEntry *model_param(const Model *m, const char *name);

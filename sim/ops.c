@@ -322,6 +322,78 @@ static void lightconv_run(const OpArgs *a) {
                     a->w.data, 0, a->y.data, a->y.ld, a->q0, a->y.rows);
 }
 
+/* ---- tensor2tensor's convolutions (Evolved Transformer) ---- */
+
+static const char *window_check(const OpArgs *a) {
+    if (a->q0 < 0 || a->q0 + a->y.rows > a->x.rows) return "output positions outside the window";
+    if (a->kw < 1 || a->pad < 0 || a->pad >= a->kw) return "padding outside [0, K)";
+    return NULL;
+}
+
+static const char *depthwise_check(const OpArgs *a) {
+    const char *m = window_check(a);
+    if (m) return m;
+    if (a->x.cols != a->y.cols) return "output channels differ from input";
+    if (a->w.rows != a->kw || a->w.cols != a->x.cols || a->w.ld != a->w.cols)
+        return "filter is not a packed (K, C)";
+    return NULL;
+}
+
+/* Taps counted for ET's convolutions: `valid` counts the in-sequence taps; every other
+ * convention counts all K (band and none do not apply to them, see ops.h). */
+static uint64_t et_taps(const Run *r, const OpArgs *a) {
+    if (r->conv.conv_macs == CONV_MACS_VALID)
+        return valid_taps(a->x.rows, a->kw, a->pad, a->q0, a->y.rows);
+    return u64(a->y.rows) * u64(a->kw);
+}
+
+static OpCost depthwise_cost(const Run *r, const OpArgs *a) {
+    OpCost c = {0};
+    c.macs = et_taps(r, a) * u64(a->x.cols);
+    c.params = u64(a->w.rows) * u64(a->w.cols);
+    c.weight_bytes = c.params * 4u;
+    c.act_bytes_read = nbytes(a->x);
+    c.bytes_written = nbytes(a->y);
+    return c;
+}
+
+static void depthwise_run(const OpArgs *a) {
+    kern_depthwise(a->x.data, a->x.ld, a->x.rows, a->x.cols, a->kw, a->pad, a->w.data, a->y.data,
+                   a->y.ld, a->q0, a->y.rows);
+}
+
+static const char *conv1d_check(const OpArgs *a) {
+    const char *m = window_check(a);
+    if (m) return m;
+    if (a->w.rows != a->kw * a->x.cols || a->w.cols != a->y.cols || a->w.ld != a->w.cols)
+        return "weight is not a packed (K*Cin, Cout)";
+    if (has_bias(a) && a->b.cols != a->y.cols) return "bias width differs from Cout";
+    return NULL;
+}
+
+static OpCost conv1d_cost(const Run *r, const OpArgs *a) {
+    OpCost c = {0};
+    c.macs = et_taps(r, a) * u64(a->x.cols) * u64(a->y.cols);
+    c.other_flops = has_bias(a) ? nbytes(a->y) / 4u : 0;
+    c.params = u64(a->w.rows) * u64(a->w.cols) + (has_bias(a) ? u64(a->b.cols) : 0);
+    c.weight_bytes = c.params * 4u;
+    c.act_bytes_read = nbytes(a->x);
+    c.bytes_written = nbytes(a->y);
+    return c;
+}
+
+static void conv1d_run(const OpArgs *a) {
+    kern_conv1d(a->x.data, a->x.ld, a->x.rows, a->x.cols, a->y.cols, a->kw, a->pad, a->w.data,
+                has_bias(a) ? a->b.data : NULL, a->y.data, a->y.ld, a->q0, a->y.rows);
+}
+
+static OpCost swish_cost(const Run *r, const OpArgs *a) {
+    (void)r;
+    return act_cost_rate(a, 5);
+}
+
+static void swish_run(const OpArgs *a) { kern_swish(a->x.data, a->x.rows, a->x.cols, a->x.ld); }
+
 /* ---- copies (cache appends, window shifts, beam reordering) ---- */
 
 static const char *copy_check(const OpArgs *a) {
@@ -360,7 +432,8 @@ static OpCost embed_cost(const Run *r, const OpArgs *a) {
 }
 
 static void embed_run(const OpArgs *a) {
-    kern_embed(a->tokens, a->y.rows, a->w.data, a->w.cols, a->scale, a->y.data, a->y.ld);
+    kern_embed(a->tokens, a->y.rows, a->w.data, a->w.cols, a->scale, a->y.data, a->y.ld,
+               a->zero_pad);
 }
 
 static const char *positions_check(const OpArgs *a) {
@@ -403,6 +476,10 @@ static const OpInfo op_table[OP_COUNT] = {
     [OP_POSITIONS] = {"positions", CLASS_NORM_OTHER, 0, positions_check, positions_cost,
                       positions_run},
     [OP_COPY] = {"copy", CLASS_NORM_OTHER, 0, copy_check, copy_cost, copy_run},
+    [OP_CONV_DEPTHWISE] = {"depthwise_conv", CLASS_INHERIT, 0, depthwise_check, depthwise_cost,
+                           depthwise_run},
+    [OP_CONV1D] = {"conv1d", CLASS_INHERIT, 1, conv1d_check, conv1d_cost, conv1d_run},
+    [OP_SWISH] = {"swish", CLASS_NORM_OTHER, 0, inplace_check, swish_cost, swish_run},
 };
 _Static_assert(sizeof op_table / sizeof op_table[0] == OP_COUNT, "op_table out of sync with OpKind");
 
@@ -424,7 +501,7 @@ static uint64_t now_ns(void) {
 
 static int data_ready(const OpArgs *a, OpKind k) {
     if (a->x.data == NULL && k != OP_EMBED) return 0;
-    if (a->y.data == NULL && k != OP_RELU && k != OP_GELU) return 0;
+    if (a->y.data == NULL && k != OP_RELU && k != OP_GELU && k != OP_SWISH) return 0;
     switch (k) {
     case OP_LINEAR: return a->w.data != NULL && (a->b.cols == 0 || a->b.data != NULL);
     case OP_ATTN_SCORES:
@@ -433,7 +510,9 @@ static int data_ready(const OpArgs *a, OpKind k) {
     case OP_LAYERNORM: return a->w.data != NULL && a->b.data != NULL;
     case OP_CONV_DYNAMIC:
     case OP_CONV_LIGHT:
+    case OP_CONV_DEPTHWISE:
     case OP_POSITIONS: return a->w.data != NULL;
+    case OP_CONV1D: return a->w.data != NULL && (a->b.cols == 0 || a->b.data != NULL);
     case OP_COPY: return 1;
     case OP_EMBED: return a->w.data != NULL && a->tokens != NULL;
     default: return 1;
@@ -481,7 +560,9 @@ SimStatus op_exec(Run *r, OpKind k, const OpArgs *a) {
         case OP_ATTN_SCORES: dims[0] = a->x.rows; dims[1] = a->x2.rows; dims[2] = a->x.cols; break;
         case OP_ATTN_WEIGHTED: dims[1] = a->x2.rows; dims[2] = a->y.cols; break;
         case OP_CONV_DYNAMIC:
-        case OP_CONV_LIGHT: dims[2] = a->kw; break;                   /* L, C, K */
+        case OP_CONV_LIGHT:
+        case OP_CONV_DEPTHWISE: dims[2] = a->kw; break;               /* L, C, K */
+        case OP_CONV1D: dims[2] = a->kw * a->x.cols; break;           /* n, Cout, K*Cin */
         default: break;
         }
         cost_ledger_set_dims(r->ledger, r->scope, (int)k, dims);

@@ -8,7 +8,11 @@
  *
  * Other-FLOP rates per element (not MACs): softmax 4 (max, subtract+exp, sum, divide),
  * layer norm 8, residual add 1, bias add 1, ReLU 1, GELU 8, GLU 5 (sigmoid 4, product 1),
- * embedding scale 1, position add 1, attention q scaling 1.
+ * Swish 5, embedding scale 1, position add 1, attention q scaling 1.
+ *
+ * --conv-macs applies to every convolution, with two rules for tensor2tensor's (ET's)
+ * standard and depthwise convolutions: `band` counts their taps (their CPU path is not a
+ * band product), and `none` counts them too (a tracing counter sees them).
  */
 #ifndef LTSIM_OPS_H
 #define LTSIM_OPS_H
@@ -36,6 +40,9 @@ typedef enum {
     OP_EMBED,         /* y (M,D) = scale * w[tokens] for the table w (V,D)                    */
     OP_POSITIONS,     /* y (M,D) += rows [q0, q0+M) of the position table w                   */
     OP_COPY,          /* y (M,N) = x (M,N): cache appends, window shifts, beam reordering      */
+    OP_CONV_DEPTHWISE,/* y (n,C) = per-channel filters w (K, C) over the window x (L,C)        */
+    OP_CONV1D,        /* y (n,Cout) = b + standard conv, w (K*Cin, Cout), over x (L,Cin)      */
+    OP_SWISH,         /* x in place: x * sigmoid(x)                                           */
     OP_COUNT
 } OpKind;
 
@@ -56,6 +63,7 @@ typedef struct {
     float scale;           /* attention q scaling; embedding scale */
     float eps;             /* layer norm epsilon */
     const int64_t *tokens; /* embed: (M) token ids, checked against w.rows */
+    int zero_pad;          /* embed: token 0 embeds to zeros (tensor2tensor's padding id) */
 } OpArgs;
 
 typedef struct {

@@ -79,16 +79,20 @@ static const char *scaled(double v, const char *unit, char *buf, size_t n) {
     return buf;
 }
 
-/* Group key of a scope for the per-layer table: "encoder.layers.3", or the module itself. */
+/* Group key of a scope for the per-layer table: "encoder.layers.3" (fairseq) or
+ * "encoder.layer_3" (tensor2tensor), or the module itself. */
 static void group_of(const char *scope, char *buf, size_t n) {
-    const char *p = strstr(scope, ".layers.");
-    if (p != NULL) {
-        p += strlen(".layers.");
+    const char *marks[2] = {".layers.", ".layer_"};
+    for (int i = 0; i < 2; i++) {
+        const char *p = strstr(scope, marks[i]);
+        if (p == NULL) continue;
+        p += strlen(marks[i]);
+        if (*p < '0' || *p > '9') continue;
         while (*p >= '0' && *p <= '9') p++;
         snprintf(buf, n, "%.*s", (int)(p - scope), scope);
-    } else {
-        snprintf(buf, n, "%s", scope);
+        return;
     }
+    snprintf(buf, n, "%s", scope);
 }
 
 typedef struct {

@@ -161,6 +161,10 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
     res->planned_bytes = arena_peak(plan);
     if (spec->count_only) goto done;
 
+    if (spec->save_weights != NULL) {
+        rc = model_save_weights(res->model, spec->save_weights, err);
+        if (rc != SIM_OK) goto fail;
+    }
     ops_set_threads(spec->threads > 0 ? spec->threads : 1);
     res->act = arena_open(res->planned_bytes, 0, err);
     if (res->act == NULL) goto fail;

@@ -36,6 +36,7 @@ typedef struct {
     int64_t max_steps;          /* generate: at most this many steps (default tgt_len) */
     int no_early_stop;          /* generate: do not stop at EOS */
     int keep_logits;            /* generate: keep the reported hypothesis' step logits */
+    const char *save_weights;   /* write the model's weights here (safetensors) */
 } RunSpec;
 
 typedef struct {

@@ -257,8 +257,43 @@ static void test_config_arch_defaults_unknown(void **state) {
     assert_msg_has(&e, "unknown arch 'transformer_tiny'", "transformer_multibranch_v2",
                    (const char *)NULL);
     sim_error_init(&e);
-    assert_int_equal(config_arch_defaults("evolved_transformer", &c, &e), SIM_EINVAL);
-    assert_msg_has(&e, "'evolved_transformer'", "not supported", (const char *)NULL);
+    assert_int_equal(config_arch_defaults("transformer_lm_gbw", &c, &e), SIM_EINVAL);
+    assert_msg_has(&e, "'transformer_lm_gbw'", "not supported", (const char *)NULL);
+}
+
+/* tensor2tensor's Evolved Transformer: 3 + 4 cells, 4d FFN, shared embeddings, fixed cells. */
+static void test_config_evolved(void **state) {
+    (void)state;
+    ModelConfig c;
+    SimError e;
+    sim_error_init(&e);
+    const char *ok = "arch: evolved_transformer\nvocab-size: 100\nencoder-embed-dim: 128\n"
+                     "encoder-attention-heads: 4\ndecoder-attention-heads: 4\ntarget-space-id: 3\n";
+    assert_int_equal(config_load_buffer(ok, strlen(ok), "et.yml", NULL, &c, &e), SIM_OK);
+    assert_int_equal(c.family, FAMILY_EVOLVED);
+    assert_int_equal(c.enc.layers, 3);
+    assert_int_equal(c.dec.layers, 4);
+    assert_int_equal(c.dec.embed_dim, 128);
+    assert_int_equal(c.enc.ffn_dim[2], 512);
+    assert_int_equal(c.target_space_id, 3);
+    assert_true(c.share_all_embeddings);
+    assert_true(c.enc.normalize_before && c.dec.normalize_before);
+    assert_int_equal(config_arch_defaults("evolved_transformer_big", &c, &e), SIM_OK);
+    assert_int_equal(c.enc.embed_dim, 1024);
+    assert_int_equal(c.enc.heads[0], 16);
+    const char *ffn = "arch: evolved_transformer\nvocab-size: 100\nencoder-ffn-embed-dim: 100\n";
+    sim_error_init(&e);
+    assert_int_equal(config_load_buffer(ffn, strlen(ffn), "et.yml", NULL, &c, &e), SIM_EINVAL);
+    assert_msg_has(&e, "et.yml:3", "encoder-ffn-embed-dim", (const char *)NULL);
+    const char *ts = "arch: transformer\nvocab-size: 100\ntarget-space-id: 1\n";
+    sim_error_init(&e);
+    assert_int_equal(config_load_buffer(ts, strlen(ts), "t.yml", NULL, &c, &e), SIM_EINVAL);
+    assert_msg_has(&e, "t.yml:3", "target-space-id", (const char *)NULL);
+    const char *h = "arch: evolved_transformer\nvocab-size: 100\nencoder-embed-dim: 120\n"
+                    "decoder-attention-heads: 8\nencoder-attention-heads: 8\n";
+    sim_error_init(&e);
+    assert_int_equal(config_load_buffer(h, strlen(h), "h.yml", NULL, &c, &e), SIM_EINVAL);
+    assert_msg_has(&e, "h.yml", "16-head", (const char *)NULL);
 }
 
 static void test_config_file_overrides_defaults(void **state) {
@@ -709,8 +744,6 @@ static void test_config_unknown_arch(void **state) {
     (void)state;
     EXPECT_FILE_ERR(BAD "unknown_arch.yml", 0, ":1: arch: ", "unknown arch 'transformer_tiny'",
                     "transformer_wmt_en_de", "transformer_multibranch_v2_iwslt_de_en");
-    EXPECT_ERR("arch: evolved_transformer\nvocab-size: 10\n", 0, MEM ":1: arch: ",
-               "'evolved_transformer' is not supported by this build");
     EXPECT_ERR("arch: transformer_lm_gbw\nvocab-size: 10\n", 0, MEM ":1: arch: ",
                "'transformer_lm_gbw' is not supported by this build");
 }
@@ -899,6 +932,7 @@ int main(void) {
         cmocka_unit_test(test_config_bad_branch_spec),
         cmocka_unit_test(test_config_missing_arch),
         cmocka_unit_test(test_config_unknown_arch),
+        cmocka_unit_test(test_config_evolved),
         cmocka_unit_test(test_config_learned_pos_rejected),
         cmocka_unit_test(test_config_missing_vocab),
         cmocka_unit_test(test_config_vocab_sources),
