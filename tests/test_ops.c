@@ -279,6 +279,74 @@ static void test_ops_conv(void **state) {
     }
 }
 
+/* tensor2tensor's depthwise and standard 1-D convolutions against reference loops; the
+ * standard conv's multiply-adds go through the wrapped sgemm (the in-sequence taps). */
+static void test_ops_t2t_convs(void **state) {
+    Fx *f = *state;
+    const int64_t cfgs[][6] = {/* L, Cin, Cout, K, P, q0 */
+                               {9, 8, 4, 3, 1, 0}, {7, 6, 5, 11, 10, 0}, {5, 4, 3, 7, 6, 4},
+                               {1, 3, 2, 9, 4, 0}};
+    for (size_t s = 0; s < 4; s++) {
+        int64_t L = cfgs[s][0], Ci = cfgs[s][1], Co = cfgs[s][2], K = cfgs[s][3], P = cfgs[s][4];
+        int64_t q0 = cfgs[s][5], n = L - q0;
+        Tensor u = rand_tensor(f, L, Ci, Ci + 1);
+        Tensor dw = rand_tensor(f, K, Ci, Ci), y = rand_tensor(f, n, Ci, Ci);
+        OpArgs a = {0};
+        a.x = u;
+        a.w = dw;
+        a.y = y;
+        a.kw = K;
+        a.pad = P;
+        a.q0 = q0;
+        f->r.conv.conv_macs = CONV_MACS_VALID;
+        assert_int_equal(fx_exec(f, OP_CONV_DEPTHWISE, &a), SIM_OK);
+        uint64_t taps = 0;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t c = 0; c < Ci; c++) {
+                double acc = 0;
+                for (int64_t k = 0; k < K; k++) {
+                    int64_t tau = q0 + i + k - P;
+                    if (tau < 0 || tau >= L) continue;
+                    acc += (double)dw.data[k * Ci + c] * u.data[tau * u.ld + c];
+                    if (c == 0) taps++;
+                }
+                assert_close(y.data[i * Ci + c], (float)acc);
+            }
+        assert_int_equal(last_cost(f).macs, taps * (uint64_t)Ci);
+        /* the standard conv */
+        Tensor w = rand_tensor(f, K * Ci, Co, Co), b = rand_tensor(f, 1, Co, Co);
+        Tensor z = rand_tensor(f, n, Co, Co);
+        OpArgs c = {0};
+        c.x = u;
+        c.w = w;
+        c.b = b;
+        c.y = z;
+        c.kw = K;
+        c.pad = P;
+        c.q0 = q0;
+        gemm_tally = 0;
+        assert_int_equal(fx_exec(f, OP_CONV1D, &c), SIM_OK);
+        assert_int_equal(last_cost(f).macs, taps * (uint64_t)(Ci * Co));
+        assert_int_equal(gemm_tally, taps * (uint64_t)(Ci * Co));
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t o = 0; o < Co; o++) {
+                double acc = b.data[o];
+                for (int64_t k = 0; k < K; k++) {
+                    int64_t tau = q0 + i + k - P;
+                    if (tau < 0 || tau >= L) continue;
+                    for (int64_t ci = 0; ci < Ci; ci++)
+                        acc += (double)u.data[tau * u.ld + ci] * w.data[(k * Ci + ci) * Co + o];
+                }
+                assert_close(z.data[i * Co + o], (float)acc);
+            }
+        /* taps: all K per output, also under band and none (ET's convs are not custom kernels) */
+        f->r.conv.conv_macs = CONV_MACS_NONE;
+        assert_int_equal(fx_exec(f, OP_CONV1D, &c), SIM_OK);
+        assert_int_equal(last_cost(f).macs, (uint64_t)(n * K * Ci * Co));
+        f->r.conv.conv_macs = CONV_MACS_TAPS;
+    }
+}
+
 static void test_ops_elementwise(void **state) {
     Fx *f = *state;
     int64_t M = 7, N = 13;
@@ -447,6 +515,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_ops_linear, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_attention, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_conv, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ops_t2t_convs, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_elementwise, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_embed_positions, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_shape_checks, fx_setup, fx_teardown),
