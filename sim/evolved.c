@@ -404,3 +404,212 @@ SimStatus et_forward(const Model *m, Run *r, const int64_t *src, int64_t S, cons
     model_output_projection(m, r, out->features, out->logits);
     return r->err->code;
 }
+
+/* ---- incremental decoding ---- */
+
+#define ET_WIN_U 11 /* rows of LN(h) the 11x1 (and, its last 7, the 7x1) conv reads */
+#define ET_WIN_V 7  /* rows of LN_2d(.) the second 7x1 conv reads */
+
+void et_state_open(const Model *m, Run *r, int64_t B, int64_t T, Tensor enc_out,
+                   EtCellState *st, uint64_t *bytes) {
+    int64_t d = m->dec.dim, S = enc_out.rows;
+    for (int i = 0; i < m->dec.nlayers; i++) {
+        const EtDecCell *c = &m->et.dec[i];
+        EtCellState *s = &st[i];
+        s->kv16.k = run_tensor(r, B * T, d).data;
+        s->kv16.v = run_tensor(r, B * T, d).data;
+        s->kv16.max_t = T;
+        s->kv.k = run_tensor(r, B * T, d).data;
+        s->kv.v = run_tensor(r, B * T, d).data;
+        s->kv.max_t = T;
+        s->win_u = run_tensor(r, B * ET_WIN_U, d).data;
+        s->win_v = run_tensor(r, B * ET_WIN_V, 2 * d).data;
+        s->kx1 = run_tensor(r, S, d);
+        s->vx1 = run_tensor(r, S, d);
+        s->kx2 = run_tensor(r, S, d);
+        s->vx2 = run_tensor(r, S, d);
+        *bytes += 4u * (uint64_t)(4 * B * T * d + B * ET_WIN_U * d + B * ET_WIN_V * 2 * d +
+                                  4 * S * d);
+        OpClass saved = r->cls;
+        r->cls = CLASS_ATTENTION;
+        size_t s0 = run_push(r, "decoder.layer_%d.first_attend_to_encoder.multihead_attention", i);
+        layer_linear(r, "k_proj", &c->enc1.k, enc_out, s->kx1);
+        layer_linear(r, "v_proj", &c->enc1.v, enc_out, s->vx1);
+        run_pop(r, s0);
+        s0 = run_push(r, "decoder.layer_%d.second_attend_to_encoder.multihead_attention", i);
+        layer_linear(r, "k_proj", &c->enc2.k, enc_out, s->kx2);
+        layer_linear(r, "v_proj", &c->enc2.v, enc_out, s->vx2);
+        run_pop(r, s0);
+        r->cls = saved;
+    }
+}
+
+static float *off(float *base, int64_t n) { return base ? base + n : NULL; }
+
+/* The newest row of every hypothesis' window (B, rows, w): row rows-1, stride rows*w. */
+static Tensor win_last(float *win, int64_t B, int64_t rows, int64_t w) {
+    Tensor t = {off(win, (rows - 1) * w), B, w, rows * w};
+    return t;
+}
+
+/* Depthwise conv over the last min(t, K) rows of hypothesis b's window (rows, w), written to
+ * row b of y; the filter's taps before the window multiply the zero padding. */
+static void window_depthwise(Run *r, const char *name, Tensor filt, float *win, int64_t rows,
+                             int64_t w, int64_t b, int64_t t, Tensor y) {
+    int64_t K = filt.rows, L = t < K ? t : K;
+    Tensor x = {off(win, (b * rows + rows - L) * w), L, w, w};
+    depthwise(r, name, filt, x, K - 1, L - 1, tensor_rows(y, b, 1));
+}
+
+/* Shifts every hypothesis' window up by one row (the oldest row leaves). */
+static void window_shift(Run *r, const char *name, float *win, int64_t B, int64_t rows,
+                         int64_t w) {
+    size_t s = run_push(r, "%s", name);
+    for (int64_t b = 0; b < B; b++) {
+        OpArgs a = {0};
+        a.x = (Tensor){off(win, (b * rows + 1) * w), rows - 1, w, w};
+        a.y = (Tensor){off(win, b * rows * w), rows - 1, w, w};
+        op_exec(r, OP_COPY, &a);
+    }
+    run_pop(r, s);
+}
+
+static void dec_cell_step(Run *r, const EtDecCell *c, const EtCellState *st, int64_t d,
+                          int64_t t, Tensor h) {
+    int64_t B = h.rows;
+    size_t mark = arena_mark(r->act);
+    Tensor u = run_tensor(r, B, d), y = run_tensor(r, B, d), y2 = run_tensor(r, B, d);
+    Tensor dwd = run_tensor(r, B, d), dw2 = run_tensor(r, B, 2 * d);
+    Tensor lb = run_tensor(r, B, 4 * d), rb = run_tensor(r, B, d / 2);
+
+    size_t s = run_push(r, "sixteen_head_attention");
+    layer_norm(r, "layer_prepostprocess", &c->ln_att16, h, u);
+    set_cls(r, CLASS_ATTENTION);
+    size_t s1 = run_push(r, "multihead_attention");
+    layer_attention_step(r, &c->att16, u, &st->kv16, t, y);
+    run_pop(r, s1);
+    run_pop(r, s);
+    s = run_push(r, "first_attend_to_encoder");
+    s1 = run_push(r, "multihead_attention");
+    layer_attention_kv(r, &c->enc1, u, st->kx1, st->vx1, y2);
+    run_pop(r, s1);
+    layer_residual(r, "residual", h, y);
+    layer_residual(r, "residual", h, y2);
+    run_pop(r, s);
+
+    s = run_push(r, "conv_branches");
+    /* LN(h) goes to the newest row of the 11-row window */
+    layer_norm(r, "layer_prepostprocess", &c->ln_conv, h, win_last(st->win_u, B, ET_WIN_U, d));
+    set_cls(r, CLASS_CONVOLUTION);
+    Tensor lb2 = tensor_make(lb.data, B, 2 * d);
+    for (int64_t b = 0; b < B; b++)
+        window_depthwise(r, "separable_conv11x1", c->sep11_dw, st->win_u, ET_WIN_U, d, b, t, dwd);
+    layer_linear(r, "separable_conv11x1", &c->sep11_pw, dwd, lb2);
+    activation(r, "separable_conv11x1", OP_RELU, lb2);
+    for (int64_t b = 0; b < B; b++)
+        window_depthwise(r, "separable_conv_7x1_1", c->sep7a_dw, st->win_u, ET_WIN_U, d, b, t, dwd);
+    layer_linear(r, "separable_conv_7x1_1", &c->sep7a_pw, dwd, rb);
+    add_into(r, "separable_conv_7x1_1", lb2, rb);
+    layer_norm(r, "layer_prepostprocess_1", &c->ln_conv2d, lb2,
+               win_last(st->win_v, B, ET_WIN_V, 2 * d));
+    for (int64_t b = 0; b < B; b++)
+        window_depthwise(r, "separable_conv_7x1_2", c->sep7b_dw, st->win_v, ET_WIN_V, 2 * d, b, t,
+                         dw2);
+    layer_linear(r, "separable_conv_7x1_2", &c->sep7b_pw, dw2, y);
+    window_shift(r, "separable_conv11x1", st->win_u, B, ET_WIN_U, d);
+    window_shift(r, "separable_conv_7x1_2", st->win_v, B, ET_WIN_V, 2 * d);
+    layer_residual(r, "residual", h, y);
+    run_pop(r, s);
+
+    s = run_push(r, "self_attention");
+    layer_norm(r, "layer_prepostprocess", &c->ln_attn, h, u);
+    set_cls(r, CLASS_ATTENTION);
+    s1 = run_push(r, "multihead_attention");
+    layer_attention_step(r, &c->attn, u, &st->kv, t, y);
+    run_pop(r, s1);
+    layer_residual(r, "residual", h, y);
+    run_pop(r, s);
+
+    s = run_push(r, "second_attend_to_encoder");
+    layer_norm(r, "layer_prepostprocess", &c->ln_enc2, h, u);
+    s1 = run_push(r, "multihead_attention");
+    layer_attention_kv(r, &c->enc2, u, st->kx2, st->vx2, y);
+    run_pop(r, s1);
+    layer_residual(r, "residual", h, y);
+    run_pop(r, s);
+
+    s = run_push(r, "dense_layers");
+    layer_norm(r, "layer_prepostprocess", &c->ln_ffn, h, u);
+    set_cls(r, CLASS_FFN);
+    layer_linear(r, "dense", &c->ffn1, u, lb);
+    activation(r, "dense", OP_SWISH, lb);
+    layer_norm(r, "layer_norm", &c->ln_ffn4d, lb, lb);
+    layer_linear(r, "dense_1", &c->ffn2, lb, y);
+    layer_residual(r, "residual", h, y);
+    run_pop(r, s);
+    arena_rewind(r->act, mark);
+}
+
+void et_decoder_step(const Model *m, Run *r, const int64_t *cur, int64_t t,
+                     const EtCellState *st, Tensor x) {
+    int64_t d = m->dec.dim;
+    size_t s0 = run_push(r, "decoder");
+    r->cls = CLASS_NORM_OTHER;
+    embed_tokens(m, r, cur, x); /* token 0 (the start) embeds to the zero vector */
+    for (int64_t b = 0; b < x.rows; b++) add_timing(r, &m->dec, t - 1, tensor_rows(x, b, 1));
+    for (int i = 0; i < m->dec.nlayers; i++) {
+        size_t s1 = run_push(r, "layer_%d", i);
+        dec_cell_step(r, &m->et.dec[i], &st[i], d, t, x);
+        run_pop(r, s1);
+    }
+    r->cls = CLASS_NORM_OTHER;
+    layer_norm(r, "layer_prepostprocess", &m->et.dec_ln, x, x);
+    run_pop(r, s0);
+}
+
+uint64_t et_step_cache_bytes(const Model *m, int64_t B, int64_t t, int64_t S) {
+    int64_t d = m->dec.dim;
+    int64_t lu = t < ET_WIN_U ? t : ET_WIN_U, lv = t < ET_WIN_V ? t : ET_WIN_V;
+    /* two self-attention caches of t rows, the conv windows, two cross K/V */
+    uint64_t per = (uint64_t)(4 * B * t * d + B * lu * d + B * lv * 2 * d + 4 * S * d);
+    return per * 4u * (uint64_t)m->dec.nlayers;
+}
+
+int64_t et_scratch_floats(const Model *m, int64_t B, int64_t T) {
+    int64_t d = m->dec.dim, a = B * T * d, w = B * ET_WIN_V * 2 * d, u = B * ET_WIN_U * d;
+    int64_t mx = a > w ? a : w;
+    return mx > u ? mx : u;
+}
+
+/* rows [0, rows) of each hypothesis' block (stride per_hyp rows of w) follow parent[] */
+static void reorder_block(Run *r, float *base, int64_t B, int64_t per_hyp, int64_t rows,
+                          int64_t w, const int *parent, float *scratch) {
+    for (int64_t b = 0; b < B; b++) {
+        OpArgs a = {0};
+        a.x = (Tensor){off(base, b * per_hyp * w), rows, w, w};
+        a.y = (Tensor){off(scratch, b * rows * w), rows, w, w};
+        op_exec(r, OP_COPY, &a);
+    }
+    for (int64_t b = 0; b < B; b++) {
+        OpArgs a = {0};
+        a.x = (Tensor){off(scratch, parent[b] * rows * w), rows, w, w};
+        a.y = (Tensor){off(base, b * per_hyp * w), rows, w, w};
+        op_exec(r, OP_COPY, &a);
+    }
+}
+
+void et_state_reorder(const Model *m, Run *r, const EtCellState *st, int64_t B, int64_t t,
+                      const int *parent, float *scratch) {
+    int64_t d = m->dec.dim;
+    for (int i = 0; i < m->dec.nlayers; i++) {
+        const EtCellState *s = &st[i];
+        size_t s0 = run_push(r, "decoder.layer_%d.reorder", i);
+        reorder_block(r, s->kv16.k, B, s->kv16.max_t, t, d, parent, scratch);
+        reorder_block(r, s->kv16.v, B, s->kv16.max_t, t, d, parent, scratch);
+        reorder_block(r, s->kv.k, B, s->kv.max_t, t, d, parent, scratch);
+        reorder_block(r, s->kv.v, B, s->kv.max_t, t, d, parent, scratch);
+        reorder_block(r, s->win_u, B, ET_WIN_U, ET_WIN_U, d, parent, scratch);
+        reorder_block(r, s->win_v, B, ET_WIN_V, ET_WIN_V, 2 * d, parent, scratch);
+        run_pop(r, s0);
+    }
+}

@@ -60,4 +60,19 @@ typedef struct {
 /* tensor2tensor's _capped_double_heads: max(min(2H, 16), H). */
 int et_capped_double_heads(int heads);
 
+/* Incremental state of one decoder cell (architectures.md §5.1). */
+typedef struct {
+    KvCache kv16;       /* sixteen_head_attention keys/values (B, T, d) */
+    KvCache kv;         /* self_attention keys/values (B, T, d) */
+    Tensor kx1, vx1;    /* first_attend_to_encoder keys/values (S, d), computed once */
+    Tensor kx2, vx2;    /* second_attend_to_encoder keys/values (S, d), computed once */
+    float *win_u;       /* (B, 11, d): the last 11 rows of LN(h) for the 11x1 and 7x1 convs */
+    float *win_v;       /* (B, 7, 2d): the last 7 rows of LN_2d(.) for the second 7x1 conv */
+} EtCellState;
+
+#define ET_EOS 1   /* tensor2tensor's ids: pad 0, eos 1 */
+#define ET_PAD 0   /* also the start: the shifted-right zero vector is token 0's embedding */
+
+struct Model;
+
 #endif

@@ -211,14 +211,28 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
     Final *fin = NULL;
     int nfin = 0;
     LayerState *st = NULL;
+    EtCellState *est = NULL;
     float *logit_hist = NULL;
     int *parent_hist = NULL;
+    int64_t *inputs = NULL;
+    int et = m->cfg.family == FAMILY_EVOLVED;
+    /* tensor2tensor starts from the zero vector (token 0) and ends at id 1; fairseq starts
+     * from EOS (2) and ends there, and never produces its padding id (1) */
+    const int64_t start = et ? ET_PAD : GEN_EOS, eos = et ? ET_EOS : GEN_EOS;
+    const int64_t pad = et ? ET_PAD : GEN_PAD;
 
     if (T < 1 || T > model_max_positions(m))
         return sim_errorf(r->err, SIM_EINVAL,
                           "generate: %lld steps: must be from 1 to the %lld positions planned",
                           (long long)T, (long long)model_max_positions(m));
     st = calloc((size_t)m->dec.nlayers, sizeof *st);
+    est = calloc((size_t)m->dec.nlayers, sizeof *est);
+    if (o->forced) { /* the decoder inputs of each step (t2t: the targets shifted right) */
+        inputs = calloc((size_t)T + 1, sizeof *inputs);
+        if (inputs != NULL)
+            for (int64_t i = 0; i < T; i++)
+                inputs[i] = et ? (i == 0 ? start : o->forced[i - 1]) : o->forced[i];
+    }
     parent = calloc((size_t)B, sizeof *parent);
     cur = calloc((size_t)B, sizeof *cur);
     hist = calloc((size_t)(B * (T + 1)), sizeof *hist);
@@ -233,8 +247,8 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
         cand = malloc((size_t)(B * want) * sizeof *cand);
         tmp = malloc((size_t)want * sizeof *tmp);
     }
-    if (!st || !parent || !cur || !hist || !nhist || !score || !nscore || !fin || !parent_hist ||
-        (!r->count_only && (!lp || !cand || !tmp))) {
+    if (!st || !est || !parent || !cur || !hist || !nhist || !score || !nscore || !fin ||
+        !parent_hist || (o->forced && !inputs) || (!r->count_only && (!lp || !cand || !tmp))) {
         rc = sim_errorf(r->err, SIM_ENOMEM, "out of memory for the search state");
         goto out;
     }
@@ -245,13 +259,16 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
     r->scope_len = 0;
     r->scope[0] = '\0';
     Tensor enc_out = model_encode(m, r, src, S);
-    state_open(m, r, B, T, enc_out, st, &res->state_bytes);
-    float *scratch = B > 1 ? run_tensor(r, reorder_scratch_floats(m, B, T), 1).data : NULL;
+    res->state_bytes = 0;
+    if (et) et_state_open(m, r, B, T, enc_out, est, &res->state_bytes);
+    else state_open(m, r, B, T, enc_out, st, &res->state_bytes);
+    int64_t nscratch = et ? et_scratch_floats(m, B, T) : reorder_scratch_floats(m, B, T);
+    float *scratch = B > 1 ? run_tensor(r, nscratch, 1).data : NULL;
     if (o->keep_logits) logit_hist = run_tensor(r, T * B, V).data;
     if (r->err->code != SIM_OK) goto out;
 
     for (int64_t b = 0; b < B; b++) {
-        cur[b] = o->forced ? o->forced[0] : GEN_EOS;
+        cur[b] = o->forced ? inputs[0] : start;
         hist[b * (T + 1)] = cur[b];
     }
     int64_t t = 1;
@@ -261,19 +278,27 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
         r->ledger = steps[t - 1];
         cost_ledger_clear(r->ledger);
         size_t mark = arena_mark(r->act);
-        /* embed the current token of every hypothesis at position t-1 */
+        /* embed the current token of every hypothesis at position t-1, run the cells */
         Tensor x = run_tensor(r, B, d);
-        for (int64_t b = 0; b < B; b++)
-            model_embed_into(m, r, 1, &cur[b], 1, t - 1, tensor_rows(x, b, 1));
-        for (int i = 0; i < m->dec.nlayers; i++) model_decoder_layer_step(m, r, i, x, &st[i], t);
-        model_decoder_final_norm(m, r, x);
+        if (et) {
+            et_decoder_step(m, r, cur, t, est, x);
+        } else {
+            for (int64_t b = 0; b < B; b++)
+                model_embed_into(m, r, 1, &cur[b], 1, t - 1, tensor_rows(x, b, 1));
+            for (int i = 0; i < m->dec.nlayers; i++) model_decoder_layer_step(m, r, i, x, &st[i], t);
+            model_decoder_final_norm(m, r, x);
+        }
         Tensor logits = run_tensor(r, B, V);
         model_output_projection(m, r, x, logits);
-        info[t - 1].cache_bytes = step_cache_bytes(m, B, t, S);
+        info[t - 1].cache_bytes =
+            et ? et_step_cache_bytes(m, B, t, S) : step_cache_bytes(m, B, t, S);
         if (r->err->code != SIM_OK) goto out;
 
         if (r->count_only) { /* tokens are unknown: cost all T steps of B rows */
-            if (B > 1 && t < T) state_reorder(m, r, st, B, t, parent, scratch);
+            if (B > 1 && t < T) {
+                if (et) et_state_reorder(m, r, est, B, t, parent, scratch);
+                else state_reorder(m, r, st, B, t, parent, scratch);
+            }
             arena_rewind(r->act, mark);
             continue;
         }
@@ -281,7 +306,7 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
             memcpy(logit_hist + (t - 1) * B * V, logits.data, (size_t)(B * V) * sizeof(float));
 
         if (o->forced) { /* teacher forcing: the next input is given */
-            int64_t next = t < o->nforced ? o->forced[t] : 0;
+            int64_t next = t < o->nforced ? inputs[t] : 0;
             if (t == o->nforced) { /* the last step: report the argmax */
                 for (int64_t v = 1; v < V; v++)
                     if (logits.data[v] > logits.data[next]) next = v;
@@ -306,8 +331,8 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
              * before one real token (min_len 1). Without early stop the search runs over the
              * whole vocabulary, as the reference decodes of ../shared/golden do. */
             if (o->early_stop) {
-                if (GEN_PAD < V) lp[b * V + GEN_PAD] = -INFINITY;
-                if (t == 1 && GEN_EOS < V) lp[b * V + GEN_EOS] = -INFINITY;
+                if (pad < V) lp[b * V + pad] = -INFINITY;
+                if (t == 1 && eos < V) lp[b * V + eos] = -INFINITY;
             }
         }
         /* step 1: every hypothesis is the start token, so only row 0 is expanded */
@@ -317,7 +342,7 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
         int64_t nb = 0;
         for (int k = 0; k < nc && nb < B; k++) {
             const Cand *c = &cand[k];
-            if (o->early_stop && c->tok == GEN_EOS) {
+            if (o->early_stop && c->tok == eos) {
                 if (k < B && nfin < B) { /* fairseq: an EOS among the top beam finishes */
                     Final *f = &fin[nfin++];
                     f->score = c->score / (double)t; /* normalised by length */
@@ -329,7 +354,7 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
                         goto out;
                     }
                     memcpy(f->toks, hist + c->b * (T + 1), (size_t)t * sizeof(int64_t));
-                    f->toks[t] = GEN_EOS;
+                    f->toks[t] = eos;
                 }
                 continue;
             }
@@ -346,7 +371,10 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
                 nscore[b] = -INFINITY;
                 memcpy(nhist + b * (T + 1), nhist, (size_t)(t + 1) * sizeof(int64_t));
             }
-            if (B > 1 && t < T) state_reorder(m, r, st, B, t, parent, scratch);
+            if (B > 1 && t < T) {
+                if (et) et_state_reorder(m, r, est, B, t, parent, scratch);
+                else state_reorder(m, r, st, B, t, parent, scratch);
+            }
             for (int64_t b = 0; b < B; b++) {
                 parent_hist[t * B + b] = parent[b];
                 cur[b] = nhist[b * (T + 1) + t];
@@ -417,6 +445,8 @@ out:
     for (int k = 0; k < nfin; k++) free(fin[k].toks);
     free(fin);
     free(st);
+    free(est);
+    free(inputs);
     free(parent);
     free(cur);
     free(hist);

@@ -123,6 +123,26 @@ void model_output_projection(const Model *m, Run *r, Tensor features, Tensor log
  * kernels (K, Cin, Cout) / (K, C, 1) / (1, Cin, Cout)). SIM_EIO on a failed write. */
 SimStatus model_save_weights(const Model *m, const char *path, SimError *err);
 
+/* ---- Evolved Transformer decoding (evolved.c) ---- */
+
+/* Allocates the caches of every decoder cell for B hypotheses and T steps and computes both
+ * attend-to-encoder keys/values from enc_out once; adds the state bytes to *bytes. */
+void et_state_open(const Model *m, Run *r, int64_t B, int64_t T, Tensor enc_out,
+                   EtCellState *st, uint64_t *bytes);
+
+/* One decoder step t (1-based) for B hypotheses whose current tokens are cur (token 0 is the
+ * zero start vector): embedding, every cell over its state, the final norm; x (B, d). */
+void et_decoder_step(const Model *m, Run *r, const int64_t *cur, int64_t t,
+                     const EtCellState *st, Tensor x);
+
+/* Bytes step t reads from the state of B hypotheses over S source tokens. */
+uint64_t et_step_cache_bytes(const Model *m, int64_t B, int64_t t, int64_t S);
+
+/* Every cache follows its hypothesis (parent[b]), through scratch of et_scratch_floats. */
+void et_state_reorder(const Model *m, Run *r, const EtCellState *st, int64_t B, int64_t t,
+                      const int *parent, float *scratch);
+int64_t et_scratch_floats(const Model *m, int64_t B, int64_t T);
+
 /* Finds a parameter by state_dict name (NULL if absent). */
 const ParamEntry *model_param(const Model *m, const char *name);
 

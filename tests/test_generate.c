@@ -81,6 +81,32 @@ static void test_generate_forced_equals_forward(void **state) {
     for (int i = 0; i < 4; i++) golden_generate(cases[i], 1);
 }
 
+/* The Evolved Transformer: the target tokens fed one step at a time (the zero start vector
+ * first) reproduce the forward logits of tests/fixtures/et_tiny row by row. */
+static void test_generate_evolved_forced_equals_forward(void **state) {
+    (void)state;
+    ModelConfig cfg;
+    tu_load_config("tests/fixtures/et_tiny.yml", 0, &cfg);
+    SimError err;
+    sim_error_init(&err);
+    SafeTensors *io = NULL;
+    assert_int_equal(st_open("tests/fixtures/et_tiny/io.safetensors", &io, &err), SIM_OK);
+    RunSpec spec = tu_spec(0);
+    spec.mode = MODE_GENERATE;
+    spec.src = io_ids(io, "src_tokens", &spec.nsrc);
+    spec.tgt = io_ids(io, "tgt_tokens", &spec.ntgt);
+    spec.weights = "tests/fixtures/et_tiny/model.safetensors";
+    spec.keep_logits = 1;
+    RunResult res;
+    if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) fail_msg("%s", err.msg);
+    assert_int_equal(res.gen.steps, spec.ntgt);
+    assert_int_equal(res.gen.tokens[0], 0);
+    double e = tu_rel_err(res.gen.step_logits, st_data(io, st_find(io, "logits")), spec.ntgt * 40);
+    if (!(e <= 1e-4)) fail_msg("evolved forced logits rel_err %.3g", e);
+    runner_result_free(&res);
+    st_close(io);
+}
+
 /* ---- per-step MACs (architectures.md §5.2) ---- */
 
 static void count_generate(const char *path, int64_t S, int64_t steps, int beam, ConvMacs cm,
@@ -144,6 +170,19 @@ static void test_generate_step_macs_closed_form(void **state) {
     count_generate("models/lite-wmt-496.yml", 30, 30, 1, CONV_MACS_TAPS, &res);
     assert_int_equal(step_macs(&res, 1), 8787632 + 248 * (3 + 7 + 15 + 31 + 31 + 31 - 6));
     runner_result_free(&res);
+
+    /* ET: N_d (24.5 d^2 + 32 d + 4 t d + 4 S d) with full windows; the two attend-to-encoder
+     * K/V projections once (N_d 4 S d^2) */
+    count_generate("models/evolved-base.yml", 30, 30, 1, CONV_MACS_TAPS, &res);
+    assert_int_equal(step_macs(&res, 1), 26009600);
+    assert_int_equal(step_macs(&res, 30), 26247168);
+    assert_int_equal(tu_macs(res.once, -1, "attend_to_encoder", -1), 4ull * 4 * 30 * 512 * 512);
+    runner_result_free(&res);
+    /* valid taps: min(t,11) d + min(t,7) d + min(t,7) 2d per cell at step t */
+    count_generate("models/evolved-base.yml", 30, 30, 1, CONV_MACS_VALID, &res);
+    assert_int_equal(step_macs(&res, 1), 26009600 - 4ull * (32 - 4) * 512);
+    assert_int_equal(step_macs(&res, 30), 26247168);
+    runner_result_free(&res);
 }
 
 /* Work per step grows linearly with t: no prefix is recomputed. Beyond the largest kernel
@@ -172,8 +211,8 @@ static void test_generate_count_equals_executed(void **state) {
     (void)state;
     const char *cfgs[] = {"tests/fixtures/golden_lite_dyn_glu.yml", "tests/fixtures/golden_lite_light.yml",
                           "tests/fixtures/golden_transformer.yml", "tests/fixtures/prenorm.yml",
-                          "tests/fixtures/three_branches.yml"};
-    for (int i = 0; i < 5; i++) {
+                          "tests/fixtures/three_branches.yml", "tests/fixtures/et_tiny.yml"};
+    for (int i = 0; i < 6; i++) {
         ModelConfig cfg;
         tu_load_config(cfgs[i], 0, &cfg);
         RunSpec a = tu_spec(1), b = tu_spec(0);
@@ -259,12 +298,23 @@ static void test_generate_beam_search(void **state) {
     assert_int_not_equal(b.gen.tokens[1], 2);
     for (int64_t i = 1; i <= b.gen.steps; i++) assert_int_not_equal(b.gen.tokens[i], 1);
     runner_result_free(&b);
+    /* beam search over the Evolved Transformer: planned state, hypotheses start from 0 */
+    tu_load_config("tests/fixtures/et_tiny.yml", 0, &cfg);
+    spec.beam = 4;
+    spec.max_steps = 25;
+    spec.no_early_stop = 1;
+    assert_int_equal(runner_execute(&cfg, &spec, &b, &err), SIM_OK);
+    assert_int_equal(b.gen.tokens[0], 0);
+    assert_int_equal(b.nsteps, 25);
+    assert_true(b.peak_bytes <= b.planned_bytes);
+    runner_result_free(&b);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generate_golden_incremental),
         cmocka_unit_test(test_generate_forced_equals_forward),
+        cmocka_unit_test(test_generate_evolved_forced_equals_forward),
         cmocka_unit_test(test_generate_step_macs_closed_form),
         cmocka_unit_test(test_generate_linear_growth),
         cmocka_unit_test(test_generate_count_equals_executed),
