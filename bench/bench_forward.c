@@ -122,9 +122,10 @@ static int run_child(int (*fn)(const char *, int, int, int), const char *path, i
 
 int main(int argc, char **argv) {
     int warmup = 5, repeats = 30;
-    const char *defaults[] = {"models/lite-wmt-496.yml", "models/transformer-base.yml"};
+    const char *defaults[] = {"models/lite-wmt-496.yml", "models/transformer-base.yml",
+                              "models/evolved-wmt-128.yml", "models/evolved-base.yml"};
     const char **models = defaults;
-    int nmodels = 2;
+    int nmodels = 4;
     int i = 1;
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) repeats = atoi(argv[++i]);
@@ -167,7 +168,7 @@ int main(int argc, char **argv) {
             rc = code;
         }
     }
-    for (int k = 0; k < nmodels; k++)
+    for (int k = 0; k < nmodels && k < 2; k++) /* decoding: the two WMT-size models */
         for (int beam = 1; beam <= 4; beam += 3) {
             int code = run_child(bench_generate, models[k], beam, 1, repeats / 3 > 5 ? repeats / 3 : 5);
             if (code != 0) rc = code;

@@ -10,10 +10,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+#include "model.h"
 #include "runner.h"
 #include "safetensors.h"
 #include "testutil.h"
@@ -219,6 +222,100 @@ static void test_evolved_weights_round_trip(void **state) {
     runner_result_free(&ra);
 }
 
+/* The decoder is causal: changing target tokens from position k on leaves the decoder
+ * outputs at positions <= k bit-identical (the input is shifted right by one). */
+static void test_evolved_decoder_causal(void **state) {
+    (void)state;
+    ModelConfig cfg;
+    tu_load_config("tests/fixtures/et_tiny.yml", 0, &cfg);
+    SimError err;
+    sim_error_init(&err);
+    int64_t src[6] = {5, 6, 7, 8, 9, 10}, a[8] = {11, 12, 13, 14, 15, 16, 17, 18};
+    int64_t b[8] = {11, 12, 13, 14, 30, 31, 32, 33};
+    RunSpec sa = tu_spec(0), sb;
+    sa.src = src;
+    sa.nsrc = 6;
+    sa.tgt = a;
+    sa.ntgt = 8;
+    sb = sa;
+    sb.tgt = b;
+    RunResult ra, rb;
+    assert_int_equal(runner_execute(&cfg, &sa, &ra, &err), SIM_OK);
+    assert_int_equal(runner_execute(&cfg, &sb, &rb, &err), SIM_OK);
+    /* tokens differ from index 4: outputs 0..4 see only tokens 0..3 */
+    assert_memory_equal(ra.out.features.data, rb.out.features.data, 5 * 16 * sizeof(float));
+    assert_memory_not_equal(ra.out.features.data + 5 * 16, rb.out.features.data + 5 * 16,
+                            16 * sizeof(float));
+    runner_result_free(&ra);
+    runner_result_free(&rb);
+}
+
+static void zero_param(Model *m, const char *name) {
+    const ParamEntry *e = model_param(m, name);
+    if (e == NULL) fail_msg("no parameter %s", name);
+    memset(e->dst->data, 0, (size_t)(e->rows * e->cols) * sizeof(float));
+}
+
+/* With every block's output side zeroed (GLU values, the separable conv's pointwise part,
+ * the attention output transforms, the FFN's second dense), each cell is an identity: the
+ * encoder output is exactly the final layer norm of the input path
+ * sqrt(d) E[tok] + E_ts[id] + timing. */
+static void test_evolved_identity_cells(void **state) {
+    (void)state;
+    ModelConfig cfg;
+    tu_load_config("tests/fixtures/et_tiny.yml", 0, &cfg);
+    SimError err;
+    sim_error_init(&err);
+    ModelOptions mo = {0};
+    mo.seed = 5;
+    mo.max_positions = 8;
+    Model *m = NULL;
+    assert_int_equal(model_open(&cfg, &mo, &m, &err), SIM_OK);
+    char n[200];
+    for (int i = 0; i < cfg.enc.layers; i++) {
+        const char *z[] = {"gated_linear_unit.dense.kernel", "gated_linear_unit.dense.bias",
+                           "conv_branches.separable_conv_9x1.pointwise_kernel",
+                           "conv_branches.separable_conv_9x1.bias",
+                           "self_attention.multihead_attention.output_transform.kernel",
+                           "dense_layers.dense_1.kernel", "dense_layers.dense_1.bias"};
+        for (size_t k = 0; k < sizeof z / sizeof z[0]; k++) {
+            snprintf(n, sizeof n, "body.encoder.layer_%d.%s", i, z[k]);
+            zero_param(m, n);
+        }
+    }
+    Arena *act = arena_open(1 << 20, 0, &err);
+    CostLedger *l = cost_ledger_open(&err);
+    Run r = {0};
+    r.act = act;
+    r.ledger = l;
+    r.err = &err;
+    int64_t src[5] = {7, 0, 9, 39, 2};
+    Tensor enc = model_encode(m, &r, src, 5);
+    assert_int_equal(err.code, SIM_OK);
+    /* the reference: the input path, then the final layer norm (eps 1e-6) */
+    const float *E = m->enc.embed.data, *ts = m->et.target_space.data + 5 * 16;
+    const float *g = m->et.enc_ln.g.data, *b = m->et.enc_ln.b.data;
+    for (int t = 0; t < 5; t++) {
+        double x[16], mean = 0, var = 0;
+        for (int j = 0; j < 16; j++) {
+            double e = src[t] == 0 ? 0.0 : 4.0 * E[src[t] * 16 + j];
+            x[j] = e + ts[j] + m->enc.pe.data[t * 16 + j];
+            mean += x[j];
+        }
+        mean /= 16;
+        for (int j = 0; j < 16; j++) var += (x[j] - mean) * (x[j] - mean);
+        var /= 16;
+        for (int j = 0; j < 16; j++) {
+            double want = (x[j] - mean) / sqrt(var + 1e-6) * g[j] + b[j];
+            if (fabs(enc.data[t * 16 + j] - want) > 1e-5 * (1 + fabs(want)))
+                fail_msg("row %d col %d: %g vs %g", t, j, enc.data[t * 16 + j], want);
+        }
+    }
+    cost_ledger_close(l);
+    arena_close(act);
+    model_close(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evolved_reference_outputs),
@@ -226,6 +323,8 @@ int main(void) {
         cmocka_unit_test(test_evolved_paper_configs),
         cmocka_unit_test(test_evolved_count_equals_executed),
         cmocka_unit_test(test_evolved_weights_round_trip),
+        cmocka_unit_test(test_evolved_decoder_causal),
+        cmocka_unit_test(test_evolved_identity_cells),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

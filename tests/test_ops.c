@@ -339,6 +339,28 @@ static void test_ops_t2t_convs(void **state) {
                 }
                 assert_close(z.data[i * Co + o], (float)acc);
             }
+        /* a separable conv is the depthwise conv then the pointwise product: compare the
+         * composition through the dispatcher with the direct double sum */
+        Tensor pw = rand_tensor(f, Co, Ci, Ci), pb = rand_tensor(f, 1, Co, Co);
+        Tensor sep = rand_tensor(f, n, Co, Co);
+        OpArgs lin = {0};
+        lin.x = y;
+        lin.w = pw;
+        lin.b = pb;
+        lin.y = sep;
+        assert_int_equal(fx_exec(f, OP_LINEAR, &lin), SIM_OK);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t o = 0; o < Co; o++) {
+                double acc = pb.data[o];
+                for (int64_t ci = 0; ci < Ci; ci++)
+                    for (int64_t k = 0; k < K; k++) {
+                        int64_t tau = q0 + i + k - P;
+                        if (tau >= 0 && tau < L)
+                            acc += (double)pw.data[o * Ci + ci] * dw.data[k * Ci + ci] *
+                                   u.data[tau * u.ld + ci];
+                    }
+                assert_close(sep.data[i * Co + o], (float)acc);
+            }
         /* taps: all K per output, also under band and none (ET's convs are not custom kernels) */
         f->r.conv.conv_macs = CONV_MACS_NONE;
         assert_int_equal(fx_exec(f, OP_CONV1D, &c), SIM_OK);
@@ -395,6 +417,15 @@ static void test_ops_elementwise(void **state) {
     re.y = p;
     assert_int_equal(fx_exec(f, OP_RELU, &re), SIM_OK);
     for (int64_t i = 0; i < M * N; i++) assert_true(p.data[i] >= 0.0f);
+    /* Swish: x * sigmoid(x) */
+    Tensor sw = rand_tensor(f, M, N, N);
+    float s0 = sw.data[3];
+    OpArgs sa = {0};
+    sa.x = sw;
+    sa.y = sw;
+    assert_int_equal(fx_exec(f, OP_SWISH, &sa), SIM_OK);
+    assert_close(sw.data[3], (float)(s0 / (1.0 + exp(-s0))));
+    assert_int_equal(last_cost(f).other_flops, 5u * (uint64_t)(M * N));
 }
 
 static void test_ops_embed_positions(void **state) {
