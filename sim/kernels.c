@@ -70,19 +70,28 @@ void kern_layernorm(const float *x, int64_t ldx, int64_t M, int64_t N, const flo
     for (int64_t i = 0; i < M; i++) {
         const float *xr = x + i * ldx;
         float *yr = y + i * ldy;
-        /* two-pass mean and biased variance in double for stability */
-        double mean = 0.0;
-        for (int64_t j = 0; j < N; j++) mean += xr[j];
-        mean /= (double)N;
+        /* two-pass mean and biased variance; 8 partial sums keep the loops vectorisable
+         * without reassociating a single float accumulator */
+        float ps[8] = {0};
+        int64_t j = 0;
+        for (; j + 8 <= N; j += 8)
+            for (int k = 0; k < 8; k++) ps[k] += xr[j + k];
+        double sum = 0.0;
+        for (int k = 0; k < 8; k++) sum += ps[k];
+        for (; j < N; j++) sum += xr[j];
+        float m = (float)(sum / (double)N);
+        float pv[8] = {0};
+        for (j = 0; j + 8 <= N; j += 8)
+            for (int k = 0; k < 8; k++) {
+                float dlt = xr[j + k] - m;
+                pv[k] += dlt * dlt;
+            }
         double var = 0.0;
-        for (int64_t j = 0; j < N; j++) {
-            double dlt = xr[j] - mean;
-            var += dlt * dlt;
-        }
+        for (int k = 0; k < 8; k++) var += pv[k];
+        for (; j < N; j++) var += (double)(xr[j] - m) * (xr[j] - m);
         var /= (double)N;
-        float m = (float)mean;
         float rstd = (float)(1.0 / sqrt(var + (double)eps));
-        for (int64_t j = 0; j < N; j++) yr[j] = (xr[j] - m) * rstd * g[j] + b[j];
+        for (j = 0; j < N; j++) yr[j] = (xr[j] - m) * rstd * g[j] + b[j];
     }
 }
 
