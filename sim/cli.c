@@ -3,7 +3,10 @@
  * to the user: results on stdout, errors (one line each) and warnings on stderr.
  */
 #include "cli.h"
+#include "cli_db.h"
+#include "cli_hw.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -18,6 +21,7 @@
 #include "report.h"
 #include "runner.h"
 #include "safetensors.h"
+#include "store.h"
 
 typedef struct {
     const char *model;
@@ -33,6 +37,10 @@ typedef struct {
     const char *src, *tgt;
     const char *save_outputs;
     const char *save_weights;
+    const char *hw[64];  /* --hw NAME (repeatable; "all") */
+    int nhw;
+    const char *db;      /* --db PATH */
+    int no_db;
     int allow_extra;
     int warmup, repeats;
     int beam;
@@ -172,7 +180,11 @@ static void print_run_help(FILE *f, const char *cmd) {
             "  --max-steps N          generate: at most N steps (default --tgt-len)\n"
             "  --no-early-stop        generate: do not stop at EOS\n"
             "  --batch 1              sentences per pass (this build runs batch 1)\n"
-            "  --json                 one JSON document on stdout\n",
+            "  --json                 one JSON document on stdout\n"
+            "  --hw NAME              predict latency and energy on hardware profile NAME\n"
+            "                         (hwprofiles/NAME.yml; repeatable; 'all' for every profile)\n"
+            "  --db PATH              store the run in PATH (default db/ltsim.db)\n"
+            "  --no-db                do not store the run\n",
             cmd,
             run ? "Builds MODEL, executes it (OpenBLAS), prints the cost ledger per layer and per "
                   "operator class,\nand the measured host time."
@@ -208,7 +220,11 @@ static void print_main_help(FILE *f) {
                "multiply-accumulate, parameter and byte, from the paper's configs.\n\n"
                "commands:\n"
                "  run MODEL     execute MODEL and print its cost ledger and host time\n"
-               "  count MODEL   the same ledger without executing (count-only)\n\n"
+               "  count MODEL   the same ledger without executing (count-only)\n"
+               "  hw list|show NAME   hardware profiles and their sources\n"
+               "  calibrate     fit a hardware profile: this host, or a device from a CSV\n"
+               "  validate      predicted against measured latency\n"
+               "  db SUBCMD     list / show / diff / export / merge stored runs\n\n"
                "options:\n"
                "  --version     version and BLAS build\n"
                "  -h, --help    this help\n\n"
@@ -218,7 +234,8 @@ static void print_main_help(FILE *f) {
 enum {
     OPT_SRC_LEN = 1000, OPT_TGT_LEN, OPT_BATCH, OPT_MODE, OPT_WEIGHTS, OPT_VOCAB, OPT_SEED,
     OPT_THREADS, OPT_ATTN, OPT_CONV, OPT_JSON, OPT_SRC, OPT_TGT, OPT_SAVE, OPT_EXTRA,
-    OPT_WARMUP, OPT_REPEATS, OPT_BEAM, OPT_MAX_STEPS, OPT_NO_EARLY_STOP, OPT_SAVE_WEIGHTS
+    OPT_WARMUP, OPT_REPEATS, OPT_BEAM, OPT_MAX_STEPS, OPT_NO_EARLY_STOP, OPT_SAVE_WEIGHTS,
+    OPT_HW, OPT_DB, OPT_NO_DB
 };
 
 static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions *o) {
@@ -238,6 +255,9 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         {"tgt", required_argument, 0, OPT_TGT},
         {"save-outputs", required_argument, 0, OPT_SAVE},
         {"save-weights", required_argument, 0, OPT_SAVE_WEIGHTS},
+        {"hw", required_argument, 0, OPT_HW},
+        {"db", required_argument, 0, OPT_DB},
+        {"no-db", no_argument, 0, OPT_NO_DB},
         {"allow-extra-tensors", no_argument, 0, OPT_EXTRA},
         {"warmup", required_argument, 0, OPT_WARMUP},
         {"repeats", required_argument, 0, OPT_REPEATS},
@@ -336,6 +356,13 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             o->save_weights = optarg;
             break;
         case OPT_EXTRA: o->allow_extra = 1; break;
+        case OPT_HW:
+            if (o->nhw == (int)(sizeof o->hw / sizeof o->hw[0]))
+                return usage_error(cmd, "--hw: at most %d profiles", o->nhw);
+            o->hw[o->nhw++] = optarg;
+            break;
+        case OPT_DB: o->db = optarg; break;
+        case OPT_NO_DB: o->no_db = 1; break;
         case OPT_WARMUP:
         case OPT_REPEATS:
             if (!run)
@@ -388,6 +415,97 @@ static SimStatus save_outputs(const char *path, const RunResult *res, SimError *
     return st_write(path, items, 3, err);
 }
 
+static int64_t stored_id;
+
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (nb == NULL) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t k = fread(buf + n, 1, 4096, f);
+        n += k;
+        if (k < 4096) break;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Stores the run with its predictions into db (NULL: the default database); the path used
+ * goes to dbpath. Returns the exit code (0, or 1 with the message printed). */
+static int store_run(const char *cmd, const ReportInput *in, const HwProfile *profiles,
+                     const char *db, char *dbpath, size_t n, SimError *err) {
+    StorePrediction *sp = NULL;
+    char **texts = NULL, **tops = NULL;
+    int code = 0;
+    if (in->npreds > 0) {
+        sp = calloc((size_t)in->npreds, sizeof *sp);
+        texts = calloc((size_t)in->npreds, sizeof *texts);
+        tops = calloc((size_t)in->npreds, sizeof *tops);
+        if (sp == NULL || texts == NULL || tops == NULL) {
+            fprintf(stderr, "%s %s: out of memory storing the run\n", prog, cmd);
+            code = 1;
+            goto out;
+        }
+    }
+    for (int i = 0; i < in->npreds; i++) {
+        const HwPrediction *p = &in->preds[i];
+        cJSON *arr = cJSON_CreateArray();
+        for (int k = 0; arr && k < p->ntop; k++) {
+            cJSON *t = cJSON_CreateObject();
+            if (t == NULL) break;
+            cJSON_AddStringToObject(t, "scope", p->top[k].scope);
+            cJSON_AddStringToObject(t, "op", op_name((OpKind)p->top[k].op));
+            cJSON_AddNumberToObject(t, "latency_ms", p->top[k].latency_ms);
+            cJSON_AddItemToArray(arr, t);
+        }
+        tops[i] = arr ? cJSON_PrintUnformatted(arr) : NULL;
+        cJSON_Delete(arr);
+        texts[i] = profiles[i].path[0] ? read_text(profiles[i].path) : NULL;
+        sp[i].hw = p->hw;
+        sp[i].latency_ms = p->latency_ms;
+        sp[i].energy_mj = p->energy_mj;
+        sp[i].bound = p->memory_bound ? "memory" : "compute";
+        sp[i].top_ops_json = tops[i];
+        sp[i].profile_text = texts[i];
+    }
+    char dir[512], git[64] = "";
+    exe_dir(dir, sizeof dir);
+    store_git_hash(dir, git, sizeof git);
+    StoreExtra x = {0};
+    x.git_hash = git[0] ? git : NULL;
+    x.predictions = sp;
+    x.npredictions = (size_t)in->npreds;
+    if (db != NULL) snprintf(dbpath, n, "%s", db);
+    else if (store_default_path(dbpath, n, err) != SIM_OK) {
+        code = fail_with(cmd, err);
+        goto out;
+    }
+    stored_id = 0;
+    /* the default database (db == NULL) has its db/ directory created when missing */
+    if (store_save_report(db, in, &x, &stored_id, err) != SIM_OK) code = fail_with(cmd, err);
+out:
+    for (int i = 0; i < in->npreds && texts; i++) {
+        free(texts[i]);
+        if (tops) cJSON_free(tops[i]);
+    }
+    free(texts);
+    free(tops);
+    free(sp);
+    return code;
+}
+
 static int cmd_run(const char *cmd, int argc, char **argv) {
     CliOptions o = {0};
     o.src_len = 30;
@@ -411,6 +529,9 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     ModelConfig cfg;
     char path[1024];
     int code = 0;
+    HwProfile *profiles = NULL;
+    HwPrediction *preds = NULL;
+    int npreds = 0;
 
     if (o.src && (nsrc = parse_ids(o.src, &src, bad, sizeof bad)) <= 0) {
         code = usage_error(cmd, "--src: expected token ids like \"5 17 9\", got '%s'",
@@ -466,7 +587,47 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
         code = fail_with(cmd, &err);
         goto out;
     }
-    ReportInput in = {cmd, path, &cfg, &spec, &res};
+    /* predictions on the requested hardware profiles */
+    HwProfileList all = {0};
+    const char *names[256];
+    int nnames = 0;
+    for (int i = 0; i < o.nhw; i++) {
+        if (strcmp(o.hw[i], "all") == 0) {
+            if (all.names == NULL && hw_profile_list(&all, &err) != SIM_OK) {
+                code = fail_with(cmd, &err);
+                goto out;
+            }
+            for (int k = 0; k < all.n && nnames < 256; k++) names[nnames++] = all.names[k];
+        } else if (nnames < 256) {
+            names[nnames++] = o.hw[i];
+        }
+    }
+    if (nnames > 0) {
+        profiles = calloc((size_t)nnames, sizeof *profiles);
+        preds = calloc((size_t)nnames, sizeof *preds);
+        if (profiles == NULL || preds == NULL) {
+            fprintf(stderr, "%s %s: out of memory for predictions\n", prog, cmd);
+            code = 1;
+            goto out;
+        }
+    }
+    for (int i = 0; i < nnames; i++) {
+        if (hw_profile_open(names[i], &profiles[i], &err) != SIM_OK ||
+            runner_predict(&res, &profiles[i], &preds[i], &err) != SIM_OK) {
+            code = fail_with(cmd, &err);
+            goto out;
+        }
+        npreds = i + 1;
+    }
+    ReportInput in = {cmd, path, &cfg, &spec, &res, preds, npreds, 0, NULL};
+    /* store before printing: a run that cannot be stored is a failure (exit 1) */
+    char dbpath[1024] = "";
+    if (!o.no_db) {
+        code = store_run(cmd, &in, profiles, o.db, dbpath, sizeof dbpath, &err);
+        if (code != 0) goto out;
+        in.db_path = dbpath;
+        in.run_id = stored_id;
+    }
     if (o.json) {
         if (report_json(stdout, &in) != 0) {
             fprintf(stderr, "%s %s: out of memory building the JSON document\n", prog, cmd);
@@ -481,6 +642,10 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
         code = 1;
     }
 out:
+    for (int i = 0; i < npreds; i++) hw_prediction_free(&preds[i]);
+    free(preds);
+    free(profiles);
+    hw_profile_list_free(&all);
     runner_result_free(&res);
     free(src);
     free(tgt);
@@ -503,6 +668,9 @@ int cli_main(int argc, char **argv) {
     }
     if (strcmp(cmd, "run") == 0 || strcmp(cmd, "count") == 0)
         return cmd_run(cmd, argc - 1, argv + 1);
+    if (strcmp(cmd, "hw") == 0 || strcmp(cmd, "calibrate") == 0 || strcmp(cmd, "validate") == 0)
+        return cli_hw_main(cmd, argc - 1, argv + 1);
+    if (strcmp(cmd, "db") == 0) return cli_db_main(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog, cmd, prog);
     return 2;
 }

@@ -231,6 +231,16 @@ void report_text(FILE *f, const ReportInput *in) {
             fprintf(f, "%s\n", res->gen.finished ? " (EOS)" : "");
         }
     }
+    for (int i = 0; i < in->npreds; i++) {
+        const HwPrediction *p = &in->preds[i];
+        if (i == 0) fprintf(f, "\npredicted (latency model of DESIGN.md §6):\n");
+        fprintf(f, "  %-22s %10.3f ms %10.3f mJ  %s-bound;", p->hw, p->latency_ms, p->energy_mj,
+                p->memory_bound ? "memory" : "compute");
+        for (int k = 0; k < p->ntop; k++)
+            fprintf(f, "%s %s/%s %.3f ms", k ? "," : " top:", p->top[k].scope,
+                    op_name((OpKind)p->top[k].op), p->top[k].latency_ms);
+        fprintf(f, "\n");
+    }
     if (res->repeats > 0) {
         report_host_line(in->spec, line, sizeof line);
         fprintf(f,
@@ -240,6 +250,7 @@ void report_text(FILE *f, const ReportInput *in) {
                 res->gemm_median_ms, res->ratio_median, line);
     }
     if (res->model->warning[0]) fprintf(f, "warning: %s\n", res->model->warning);
+    if (in->run_id > 0) fprintf(f, "stored as run %lld in %s\n", (long long)in->run_id, in->db_path);
 }
 
 static void add_u64(cJSON *o, const char *k, uint64_t v) { cJSON_AddNumberToObject(o, k, (double)v); }
@@ -354,7 +365,36 @@ int report_json(FILE *f, const ReportInput *in) {
             cJSON_AddNumberToObject(o, "score", res->gen.score);
         }
     }
-    cJSON_AddArrayToObject(o, "predictions");
+    cJSON *pa = cJSON_AddArrayToObject(o, "predictions");
+    for (int i = 0; pa && i < in->npreds; i++) {
+        const HwPrediction *p = &in->preds[i];
+        cJSON *x = cJSON_CreateObject();
+        if (x == NULL) break;
+        cJSON_AddStringToObject(x, "hw", p->hw);
+        cJSON_AddNumberToObject(x, "latency_ms", p->latency_ms);
+        cJSON_AddNumberToObject(x, "energy_mj", p->energy_mj);
+        cJSON_AddStringToObject(x, "bound", p->memory_bound ? "memory" : "compute");
+        cJSON *top = cJSON_AddArrayToObject(x, "top_ops");
+        for (int k = 0; top && k < p->ntop; k++) {
+            cJSON *tj = cJSON_CreateObject();
+            if (tj == NULL) break;
+            cJSON_AddStringToObject(tj, "scope", p->top[k].scope);
+            cJSON_AddStringToObject(tj, "op", op_name((OpKind)p->top[k].op));
+            cJSON_AddNumberToObject(tj, "latency_ms", p->top[k].latency_ms);
+            cJSON_AddItemToArray(top, tj);
+        }
+        if (p->nsteps > 1 && p->step_ms) {
+            cJSON_AddNumberToObject(x, "once_ms", p->step_ms[0]);
+            cJSON *st = cJSON_AddArrayToObject(x, "step_ms");
+            for (int k = 1; st && k < p->nsteps; k++)
+                cJSON_AddItemToArray(st, cJSON_CreateNumber(p->step_ms[k]));
+        }
+        cJSON_AddItemToArray(pa, x);
+    }
+    if (in->run_id > 0) {
+        add_u64(o, "run_id", (uint64_t)in->run_id);
+        cJSON_AddStringToObject(o, "db", in->db_path);
+    }
     if (res->model->warning[0]) cJSON_AddStringToObject(o, "warning", res->model->warning);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

@@ -19,6 +19,10 @@ typedef struct {
     const ModelConfig *cfg;
     const RunSpec *spec;
     const RunResult *res;
+    const HwPrediction *preds; /* (npreds) predictions for --hw profiles, or NULL */
+    int npreds;
+    int64_t run_id;            /* the stored run, 0 when not stored */
+    const char *db_path;       /* where it was stored */
 } ReportInput;
 
 /* Headline figures derived from the ledger and the registry. */

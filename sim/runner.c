@@ -258,3 +258,19 @@ void runner_result_free(RunResult *res) {
     free(res->gemm_ms);
     memset(res, 0, sizeof *res);
 }
+
+SimStatus runner_predict(const RunResult *res, const HwProfile *p, HwPrediction *out,
+                         SimError *err) {
+    if (res->steps == NULL) {
+        const CostLedger *one[1] = {res->ledger};
+        return hw_predict(p, one, 1, NULL, out, err);
+    }
+    int n = (int)res->nsteps + 1;
+    const CostLedger **v = malloc((size_t)n * sizeof *v);
+    if (v == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory predicting %s", p->name);
+    v[0] = res->once;
+    for (int64_t t = 0; t < res->nsteps; t++) v[t + 1] = res->steps[t];
+    SimStatus rc = hw_predict(p, v, n, NULL, out, err);
+    free(v);
+    return rc;
+}

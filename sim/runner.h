@@ -11,6 +11,7 @@
 #include "config.h"
 #include "cost.h"
 #include "generate.h"
+#include "hw.h"
 #include "model.h"
 #include "ops.h"
 
@@ -67,6 +68,11 @@ typedef struct {
 SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult *res,
                          SimError *err);
 void runner_result_free(RunResult *res);
+
+/* Predicts res on profile p (DESIGN.md §6): a forward run is one ledger; a generate run the
+ * once ledger followed by one ledger per step. out is freed with hw_prediction_free. */
+SimStatus runner_predict(const RunResult *res, const HwProfile *p, HwPrediction *out,
+                         SimError *err);
 
 /* Median of n values (copied, not reordered in place). */
 double runner_median(const double *v, int n);

@@ -461,6 +461,8 @@ static void test_cli_save_outputs_failure(void **state) {
 }
 
 int main(void) {
+    /* runs are stored in a database under the test's own LTSIM_HOME, not the repository's */
+    setenv("LTSIM_HOME", tu_tmpdir(), 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_missing_model),
         cmocka_unit_test(test_cli_yaml_syntax_error),

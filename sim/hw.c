@@ -1,0 +1,1462 @@
+/*
+ * hw.c - hardware profiles: YAML loading and validation, writing, name resolution; the
+ * latency / energy model over ledgers and its least-squares fit (see hw.h).
+ *
+ * Units inside: peak in FLOP per millisecond (GFLOPS * 1e6), bandwidth in bytes per
+ * millisecond (GB/s * 1e6), times in ms, energies in pJ until converted to mJ (1e-9).
+ */
+#include "hw.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "ops.h"
+
+/* ---- names ---- */
+
+static const char *const status_names[HW_SRC_COUNT] = {
+    [HW_SRC_VERIFIED] = "verified", [HW_SRC_RECALLED] = "recalled",
+    [HW_SRC_DERIVED] = "derived",   [HW_SRC_MEASURED] = "measured",
+    [HW_SRC_ESTIMATED] = "estimated", [HW_SRC_FITTED] = "fitted",
+};
+_Static_assert(sizeof status_names / sizeof status_names[0] == HW_SRC_COUNT,
+               "status_names out of sync with HwSourceStatus");
+
+const char *hw_source_status_name(HwSourceStatus s) {
+    return (unsigned)s < HW_SRC_COUNT ? status_names[s] : "?";
+}
+
+static const char *const class_names[HW_CLASS_COUNT] = {
+    [HW_GEMM] = "gemm", [HW_ATTENTION] = "attention", [HW_CONV] = "conv",
+    [HW_ELEMENTWISE] = "elementwise",
+};
+_Static_assert(sizeof class_names / sizeof class_names[0] == HW_CLASS_COUNT,
+               "class_names out of sync with HwClass");
+
+const char *hw_class_name(HwClass c) { return (unsigned)c < HW_CLASS_COUNT ? class_names[c] : "?"; }
+
+HwClass hw_op_class(int op) {
+    switch (op) {
+    case OP_LINEAR: return HW_GEMM;
+    case OP_ATTN_SCORES:
+    case OP_ATTN_WEIGHTED: return HW_ATTENTION;
+    case OP_CONV_DYNAMIC:
+    case OP_CONV_LIGHT:
+    case OP_CONV_DEPTHWISE:
+    case OP_CONV1D: return HW_CONV;
+    default: return HW_ELEMENTWISE;
+    }
+}
+
+/* ---- the numeric keys ---- */
+
+typedef struct {
+    const char *key;  /* "section.key" for nested keys */
+    size_t off;       /* offset of the double in HwProfile */
+    double max;       /* inclusive upper bound, 0 = none */
+    int integer;
+    const char *unit;
+} NumKey;
+
+#define NK(k, f, mx, in, u) {k, offsetof(HwProfile, f), mx, in, u}
+static const NumKey num_keys[] = {
+    NK("cores", cores, 4096, 1, "cores"),
+    NK("clock_ghz", clock_ghz, 10, 0, "GHz"),
+    NK("process_nm", process_nm, 1000, 0, "nm"),
+    NK("peak_gflops_fp32", peak_gflops_fp32, 0, 0, "GFLOPS"),
+    NK("peak_gops_int8", peak_gops_int8, 0, 0, "GOPS"),
+    NK("dram_gbs", dram_gbs, 0, 0, "GB/s"),
+    NK("l1d_kib", l1d_kib, 0, 0, "KiB"),
+    NK("l2_kib", l2_kib, 0, 0, "KiB"),
+    NK("llc_kib", llc_kib, 0, 0, "KiB"),
+    NK("energy.mac_fp32_pj", mac_fp32_pj, 0, 0, "pJ/MAC"),
+    NK("energy.mac_int8_pj", mac_int8_pj, 0, 0, "pJ/MAC"),
+    NK("energy.dram_byte_pj", dram_byte_pj, 0, 0, "pJ/B"),
+    NK("energy.sram_byte_pj", sram_byte_pj, 0, 0, "pJ/B"),
+    NK("power.active_w", active_w, 0, 0, "W"),
+    NK("power.idle_w", idle_w, 0, 0, "W"),
+    NK("model.gemm_efficiency", model.gemm_efficiency, 1, 0, "of peak"),
+    NK("model.gemm_m_half", model.gemm_m_half, 1e6, 0, "rows"),
+    NK("model.attention_efficiency", model.attention_efficiency, 1, 0, "of peak"),
+    NK("model.conv_efficiency", model.conv_efficiency, 1, 0, "of peak"),
+    NK("model.elementwise_efficiency", model.elementwise_efficiency, 1, 0, "of peak"),
+    NK("model.dram_efficiency", model.dram_efficiency, 1, 0, "of dram_gbs"),
+    NK("model.overhead_us", model.overhead_us, 1e6, 0, "us/call"),
+};
+#undef NK
+#define NUM_KEYS ((int)(sizeof num_keys / sizeof num_keys[0]))
+
+static double *num_ptr(HwProfile *p, int i) { return (double *)((char *)p + num_keys[i].off); }
+static double num_get(const HwProfile *p, int i) {
+    return *(const double *)((const char *)p + num_keys[i].off);
+}
+
+static int num_lookup(const char *key) {
+    for (int i = 0; i < NUM_KEYS; i++)
+        if (strcmp(num_keys[i].key, key) == 0) return i;
+    return -1;
+}
+
+int hw_profile_nkeys(void) { return NUM_KEYS; }
+
+const char *hw_profile_key(int i, const HwProfile *p, double *value, const char **unit) {
+    if (i < 0 || i >= NUM_KEYS) return NULL;
+    if (value) *value = p ? num_get(p, i) : 0.0;
+    if (unit) *unit = num_keys[i].unit;
+    return num_keys[i].key;
+}
+
+static const char *const param_keys[HW_PARAM_COUNT] = {
+    [HW_P_GEMM_EFF] = "model.gemm_efficiency",
+    [HW_P_GEMM_M_HALF] = "model.gemm_m_half",
+    [HW_P_ATTN_EFF] = "model.attention_efficiency",
+    [HW_P_CONV_EFF] = "model.conv_efficiency",
+    [HW_P_ELEM_EFF] = "model.elementwise_efficiency",
+    [HW_P_DRAM_EFF] = "model.dram_efficiency",
+    [HW_P_OVERHEAD] = "model.overhead_us",
+};
+_Static_assert(sizeof param_keys / sizeof param_keys[0] == HW_PARAM_COUNT, "param_keys");
+
+const char *hw_param_key(HwParam k) { return (unsigned)k < HW_PARAM_COUNT ? param_keys[k] : "?"; }
+
+double hw_param_get(const HwModelParams *m, HwParam k) {
+    switch (k) {
+    case HW_P_GEMM_EFF: return m->gemm_efficiency;
+    case HW_P_GEMM_M_HALF: return m->gemm_m_half;
+    case HW_P_ATTN_EFF: return m->attention_efficiency;
+    case HW_P_CONV_EFF: return m->conv_efficiency;
+    case HW_P_ELEM_EFF: return m->elementwise_efficiency;
+    case HW_P_DRAM_EFF: return m->dram_efficiency;
+    case HW_P_OVERHEAD: return m->overhead_us;
+    default: return 0.0;
+    }
+}
+
+void hw_param_set(HwModelParams *m, HwParam k, double v) {
+    switch (k) {
+    case HW_P_GEMM_EFF: m->gemm_efficiency = v; break;
+    case HW_P_GEMM_M_HALF: m->gemm_m_half = v; break;
+    case HW_P_ATTN_EFF: m->attention_efficiency = v; break;
+    case HW_P_CONV_EFF: m->conv_efficiency = v; break;
+    case HW_P_ELEM_EFF: m->elementwise_efficiency = v; break;
+    case HW_P_DRAM_EFF: m->dram_efficiency = v; break;
+    case HW_P_OVERHEAD: m->overhead_us = v; break;
+    default: break;
+    }
+}
+
+/* ---- sources ---- */
+
+const HwSource *hw_profile_source(const HwProfile *p, const char *key) {
+    for (int i = 0; i < p->nsources; i++)
+        if (strcmp(p->sources[i].key, key) == 0) return &p->sources[i];
+    return NULL;
+}
+
+void hw_profile_set_source(HwProfile *p, const char *key, HwSourceStatus st, const char *fmt, ...) {
+    HwSource *s = (HwSource *)hw_profile_source(p, key);
+    if (s == NULL) {
+        if (p->nsources >= HW_MAX_SOURCES) return;
+        s = &p->sources[p->nsources++];
+        memset(s, 0, sizeof *s);
+        snprintf(s->key, sizeof s->key, "%s", key);
+    }
+    s->status = st;
+    s->line = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->source, sizeof s->source, fmt, ap);
+    va_end(ap);
+}
+
+static int parse_status(const char *s, HwSourceStatus *out) {
+    for (int i = 0; i < HW_SRC_COUNT; i++)
+        if (strcmp(s, status_names[i]) == 0) {
+            *out = (HwSourceStatus)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- loading ---- */
+
+typedef struct {
+    const char *path;
+    yaml_document_t *doc;
+    HwProfile *p;
+    SimError *err;
+    int line[sizeof num_keys / sizeof num_keys[0]]; /* where each number was set, 0 = absent */
+    int name_line, desc_line, sources_line;
+    int section_line[3]; /* energy, power, model */
+    int prov_line;
+} Loader;
+
+static int node_line(const yaml_node_t *n) {
+    size_t l = n ? n->start_mark.line + 1 : 1;
+    return l > 1000000000u ? 1000000000 : (int)l;
+}
+
+static const char *scalar(const yaml_node_t *n) {
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int lerr(Loader *L, int line, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Records "path:line: key: message"; returns -1. */
+static int lerr(Loader *L, int line, const char *key, const char *fmt, ...) {
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sim_errorf(L->err, SIM_EINVAL, "%s:%d: %s: %s", L->path, line, key, msg);
+    return -1;
+}
+
+/* Checks a number against key i's rules; message into msg. 0 ok. */
+static int num_rule(int i, double v, char *msg, size_t n) {
+    if (!isfinite(v) || v <= 0.0) {
+        snprintf(msg, n, "must be a positive number (got %g)", v);
+        return -1;
+    }
+    if (num_keys[i].max > 0 && v > num_keys[i].max) {
+        snprintf(msg, n, "must be at most %g (got %g)", num_keys[i].max, v);
+        return -1;
+    }
+    if (num_keys[i].integer && v != floor(v)) {
+        snprintf(msg, n, "must be a whole number (got %g)", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_number(Loader *L, const char *key, const yaml_node_t *v) {
+    int i = num_lookup(key);
+    if (i < 0) return lerr(L, node_line(v), key, "unknown key");
+    if (L->line[i]) return lerr(L, node_line(v), key, "duplicate key (first at line %d)", L->line[i]);
+    const char *s = scalar(v);
+    if (s == NULL) return lerr(L, node_line(v), key, "expected a number");
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(s, &end);
+    while (end && (*end == ' ' || *end == '\t')) end++;
+    if (*s == '\0' || end == s || *end != '\0' || errno == ERANGE)
+        return lerr(L, node_line(v), key, "expected a number, got '%.60s'", s);
+    char msg[160];
+    if (num_rule(i, x, msg, sizeof msg) != 0) return lerr(L, node_line(v), key, "%s", msg);
+    *num_ptr(L->p, i) = x;
+    L->line[i] = node_line(v);
+    return 0;
+}
+
+static int copy_string(Loader *L, const char *key, const yaml_node_t *v, char *dst, size_t n) {
+    const char *s = scalar(v);
+    if (s == NULL) return lerr(L, node_line(v), key, "expected a string");
+    if (strlen(s) >= n) return lerr(L, node_line(v), key, "longer than %zu characters", n - 1);
+    for (const char *q = s; *q; q++)
+        if (*q == '\n' || *q == '\r')
+            return lerr(L, node_line(v), key, "must be one line");
+    snprintf(dst, n, "%s", s);
+    return 0;
+}
+
+static int valid_name(const char *s) {
+    if (*s == '\0' || strlen(s) >= HW_NAME_MAX) return 0;
+    for (const char *q = s; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+              *q == '-' || *q == '_' || *q == '.'))
+            return 0;
+    return 1;
+}
+
+/* The pairs of mapping m: calls fn(L, key, keyline, value) for each; rejects non-scalar and
+ * duplicate keys among themselves is left to fn. */
+typedef int (*PairFn)(Loader *L, const char *section, const char *key, const yaml_node_t *v);
+
+static int walk_mapping(Loader *L, const char *section, const yaml_node_t *m, PairFn fn) {
+    for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+        const yaml_node_t *k = yaml_document_get_node(L->doc, pr->key);
+        const yaml_node_t *v = yaml_document_get_node(L->doc, pr->value);
+        const char *ks = scalar(k);
+        if (ks == NULL) return lerr(L, node_line(k), section ? section : "profile",
+                                    "keys must be plain scalars");
+        if (v == NULL) return lerr(L, node_line(k), ks, "missing value");
+        if (fn(L, section, ks, v) != 0) return -1;
+    }
+    return 0;
+}
+
+static int section_pair(Loader *L, const char *section, const char *key, const yaml_node_t *v) {
+    char full[96];
+    snprintf(full, sizeof full, "%s.%s", section, key);
+    return set_number(L, full, v);
+}
+
+static int prov_pair(Loader *L, const char *section, const char *key, const yaml_node_t *v) {
+    (void)section;
+    HwProvenance *pv = &L->p->prov;
+    char full[96];
+    snprintf(full, sizeof full, "provenance.%s", key);
+    struct { const char *k; char *dst; size_t n; } strs[] = {
+        {"cpu", pv->cpu, sizeof pv->cpu},
+        {"blas", pv->blas, sizeof pv->blas},
+        {"openblas_coretype", pv->coretype, sizeof pv->coretype},
+        {"openblas_l2_size", pv->l2_size, sizeof pv->l2_size},
+        {"date", pv->date, sizeof pv->date},
+        {"method", pv->method, sizeof pv->method},
+        {"ltsim_version", pv->version, sizeof pv->version},
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (strcmp(key, strs[i].k) == 0) return copy_string(L, full, v, strs[i].dst, strs[i].n);
+    struct { const char *k; double *dst; } nums[] = {
+        {"threads", &pv->threads},
+        {"fit_rows", &pv->fit_rows},
+        {"fit_rms_rel_err", &pv->fit_rms_rel_err},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+        if (strcmp(key, nums[i].k) == 0) {
+            const char *s = scalar(v);
+            char *end = NULL;
+            double x = s ? strtod(s, &end) : -1.0;
+            if (s == NULL || end == s || *end != '\0' || !isfinite(x) || x < 0)
+                return lerr(L, node_line(v), full, "expected a number >= 0");
+            *nums[i].dst = x;
+            return 0;
+        }
+    return lerr(L, node_line(v), full, "unknown key");
+}
+
+/* One sources entry: {key: K | [K, ...], status: S, source: TEXT}. */
+static int load_source(Loader *L, const yaml_node_t *item) {
+    int line = node_line(item);
+    if (item->type != YAML_MAPPING_NODE)
+        return lerr(L, line, "sources", "each entry must be a mapping {key, status, source}");
+    const yaml_node_t *keyn = NULL, *stn = NULL, *srcn = NULL;
+    for (yaml_node_pair_t *pr = item->data.mapping.pairs.start; pr < item->data.mapping.pairs.top;
+         pr++) {
+        const yaml_node_t *k = yaml_document_get_node(L->doc, pr->key);
+        const yaml_node_t *v = yaml_document_get_node(L->doc, pr->value);
+        const char *ks = scalar(k);
+        if (ks == NULL || v == NULL) return lerr(L, node_line(k), "sources", "bad entry");
+        const yaml_node_t **slot = strcmp(ks, "key") == 0      ? &keyn
+                                   : strcmp(ks, "status") == 0 ? &stn
+                                   : strcmp(ks, "source") == 0 ? &srcn
+                                                               : NULL;
+        if (slot == NULL)
+            return lerr(L, node_line(k), "sources",
+                        "unknown field '%.40s' (expected key, status, source)", ks);
+        if (*slot != NULL) return lerr(L, node_line(k), "sources", "duplicate field '%s'", ks);
+        *slot = v;
+    }
+    if (keyn == NULL) return lerr(L, line, "sources", "entry without 'key'");
+    if (stn == NULL) return lerr(L, line, "sources", "entry without 'status'");
+    if (srcn == NULL) return lerr(L, line, "sources", "entry without 'source'");
+    HwSourceStatus st;
+    const char *sts = scalar(stn);
+    if (sts == NULL || parse_status(sts, &st) != 0)
+        return lerr(L, node_line(stn), "sources",
+                    "status '%.40s' is not one of verified, recalled, derived, measured, "
+                    "estimated, fitted",
+                    sts ? sts : "?");
+    const char *text = scalar(srcn);
+    if (text == NULL || *text == '\0')
+        return lerr(L, node_line(srcn), "sources", "'source' must be a non-empty string");
+    if (strlen(text) >= sizeof L->p->sources[0].source)
+        return lerr(L, node_line(srcn), "sources", "source text longer than %zu characters",
+                    sizeof L->p->sources[0].source - 1);
+    /* key: one name or a list of names */
+    const yaml_node_t *single[1] = {keyn};
+    const yaml_node_t *const *keys = single;
+    int nkeys = 1;
+    const yaml_node_t *list[HW_MAX_SOURCES];
+    if (keyn->type == YAML_SEQUENCE_NODE) {
+        nkeys = 0;
+        for (yaml_node_item_t *it = keyn->data.sequence.items.start;
+             it < keyn->data.sequence.items.top && nkeys < HW_MAX_SOURCES; it++)
+            list[nkeys++] = yaml_document_get_node(L->doc, *it);
+        keys = list;
+        if (nkeys == 0) return lerr(L, node_line(keyn), "sources", "empty key list");
+    }
+    for (int j = 0; j < nkeys; j++) {
+        const char *ks = scalar(keys[j]);
+        if (ks == NULL || num_lookup(ks) < 0)
+            return lerr(L, node_line(keys[j]), "sources",
+                        "key '%.60s' is not a number of the profile", ks ? ks : "?");
+        if (hw_profile_source(L->p, ks) != NULL)
+            return lerr(L, node_line(keys[j]), "sources", "key '%s' has two entries", ks);
+        if (L->p->nsources >= HW_MAX_SOURCES)
+            return lerr(L, node_line(keys[j]), "sources", "more than %d entries", HW_MAX_SOURCES);
+        HwSource *s = &L->p->sources[L->p->nsources++];
+        memset(s, 0, sizeof *s);
+        snprintf(s->key, sizeof s->key, "%s", ks);
+        s->status = st;
+        snprintf(s->source, sizeof s->source, "%s", text);
+        s->line = node_line(keys[j]);
+    }
+    return 0;
+}
+
+static const char *const sections[3] = {"energy", "power", "model"};
+
+static int top_pair(Loader *L, const char *section, const char *key, const yaml_node_t *v) {
+    (void)section;
+    int line = node_line(v);
+    if (strcmp(key, "name") == 0) {
+        if (L->name_line) return lerr(L, line, key, "duplicate key (first at line %d)", L->name_line);
+        if (copy_string(L, key, v, L->p->name, sizeof L->p->name) != 0) return -1;
+        if (!valid_name(L->p->name))
+            return lerr(L, line, key, "'%s' must be letters, digits, '-', '_' or '.'", L->p->name);
+        L->name_line = line;
+        return 0;
+    }
+    if (strcmp(key, "description") == 0) {
+        if (L->desc_line) return lerr(L, line, key, "duplicate key (first at line %d)", L->desc_line);
+        L->desc_line = line;
+        return copy_string(L, key, v, L->p->description, sizeof L->p->description);
+    }
+    for (int s = 0; s < 3; s++)
+        if (strcmp(key, sections[s]) == 0) {
+            if (L->section_line[s])
+                return lerr(L, line, key, "duplicate key (first at line %d)", L->section_line[s]);
+            if (v->type != YAML_MAPPING_NODE)
+                return lerr(L, line, key, "expected a mapping of numbers");
+            L->section_line[s] = line;
+            return walk_mapping(L, key, v, section_pair);
+        }
+    if (strcmp(key, "provenance") == 0) {
+        if (L->prov_line) return lerr(L, line, key, "duplicate key (first at line %d)", L->prov_line);
+        if (v->type != YAML_MAPPING_NODE) return lerr(L, line, key, "expected a mapping");
+        L->prov_line = line;
+        L->p->has_provenance = 1;
+        return walk_mapping(L, key, v, prov_pair);
+    }
+    if (strcmp(key, "sources") == 0) {
+        if (L->sources_line)
+            return lerr(L, line, key, "duplicate key (first at line %d)", L->sources_line);
+        if (v->type != YAML_SEQUENCE_NODE)
+            return lerr(L, line, key, "expected a list of {key, status, source}");
+        L->sources_line = line;
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++) {
+            const yaml_node_t *item = yaml_document_get_node(L->doc, *it);
+            if (item == NULL || load_source(L, item) != 0) return -1;
+        }
+        return 0;
+    }
+    if (strchr(key, '.') == NULL && num_lookup(key) >= 0) return set_number(L, key, v);
+    return lerr(L, line, key, "unknown key");
+}
+
+/* Line of the section holding key i (for "missing" messages), or 1. */
+static int missing_line(const Loader *L, int i) {
+    for (int s = 0; s < 3; s++) {
+        size_t n = strlen(sections[s]);
+        if (strncmp(num_keys[i].key, sections[s], n) == 0 && num_keys[i].key[n] == '.')
+            return L->section_line[s] ? L->section_line[s] : 1;
+    }
+    return 1;
+}
+
+static void yaml_error(Loader *L, const yaml_parser_t *yp) {
+    if (yp->error == YAML_MEMORY_ERROR) {
+        sim_errorf(L->err, SIM_ENOMEM, "%s: out of memory while parsing YAML", L->path);
+        return;
+    }
+    const char *problem = yp->problem ? yp->problem : "unknown error";
+    size_t line = yp->error == YAML_READER_ERROR ? 1 : yp->problem_mark.line + 1;
+    if (yp->context)
+        sim_errorf(L->err, SIM_EINVAL, "%s:%zu: YAML syntax error: %s (%s at line %zu)", L->path,
+                   line, problem, yp->context, (size_t)yp->context_mark.line + 1);
+    else
+        sim_errorf(L->err, SIM_EINVAL, "%s:%zu: YAML syntax error: %s", L->path, line, problem);
+}
+
+SimStatus hw_profile_load_buffer(const char *buf, size_t len, const char *name, HwProfile *p,
+                                 SimError *err) {
+    memset(p, 0, sizeof *p);
+    snprintf(p->path, sizeof p->path, "%s", name);
+    Loader L;
+    memset(&L, 0, sizeof L);
+    L.path = name;
+    L.p = p;
+    L.err = err;
+    yaml_parser_t yp;
+    yaml_document_t doc;
+    int have_doc = 0;
+    if (!yaml_parser_initialize(&yp))
+        return sim_errorf(err, SIM_ENOMEM, "%s: out of memory (YAML parser)", name);
+    yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
+    if (!yaml_parser_load(&yp, &doc)) {
+        yaml_error(&L, &yp);
+        goto out;
+    }
+    have_doc = 1;
+    L.doc = &doc;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root == NULL) {
+        sim_errorf(err, SIM_EINVAL, "%s:1: empty file (expected a mapping of profile keys)", name);
+        goto out;
+    }
+    if (root->type != YAML_MAPPING_NODE) {
+        lerr(&L, node_line(root), "profile", "expected a mapping of profile keys");
+        goto out;
+    }
+    if (walk_mapping(&L, NULL, root, top_pair) != 0) goto out;
+    /* a second document is an error too */
+    yaml_document_t extra;
+    if (yaml_parser_load(&yp, &extra)) {
+        yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+        int l2 = r2 ? node_line(r2) : 0;
+        yaml_document_delete(&extra);
+        if (r2 != NULL) {
+            sim_errorf(err, SIM_EINVAL, "%s:%d: more than one YAML document", name, l2);
+            goto out;
+        }
+    }
+    if (!L.name_line) {
+        lerr(&L, 1, "name", "missing");
+        goto out;
+    }
+    if (!L.desc_line) {
+        lerr(&L, 1, "description", "missing");
+        goto out;
+    }
+    for (int i = 0; i < NUM_KEYS; i++)
+        if (!L.line[i]) {
+            lerr(&L, missing_line(&L, i), num_keys[i].key, "missing (a positive number is required)");
+            goto out;
+        }
+    if (!L.sources_line) {
+        lerr(&L, 1, "sources", "missing (every number needs its source)");
+        goto out;
+    }
+    for (int i = 0; i < NUM_KEYS; i++)
+        if (hw_profile_source(p, num_keys[i].key) == NULL) {
+            lerr(&L, L.line[i], num_keys[i].key,
+                 "no entry in 'sources' (every number needs its source and status)");
+            goto out;
+        }
+out:
+    if (have_doc) yaml_document_delete(&doc);
+    yaml_parser_delete(&yp);
+    return err->code;
+}
+
+SimStatus hw_profile_load(const char *path, HwProfile *p, SimError *err) {
+    memset(p, 0, sizeof *p);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return sim_errorf(err, SIM_EINVAL, "%s: cannot open: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    SimStatus rc = SIM_OK;
+    for (;;) {
+        if (len + 4096 > cap) {
+            size_t ncap = cap ? cap * 2 : 16384;
+            if (ncap > ((size_t)4 << 20)) {
+                rc = sim_errorf(err, SIM_EINVAL, "%s:1: file too large for a profile (> 4 MiB)",
+                                path);
+                goto out;
+            }
+            char *nb = realloc(buf, ncap);
+            if (nb == NULL) {
+                rc = sim_errorf(err, SIM_ENOMEM, "%s: out of memory reading the file", path);
+                goto out;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (k == 0) break;
+    }
+    if (ferror(f)) {
+        rc = sim_errorf(err, SIM_EINVAL, "%s: read error: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = hw_profile_load_buffer(buf, len, path, p, err);
+out:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+SimStatus hw_profile_check(const HwProfile *p, SimError *err) {
+    const char *nm = p->name[0] ? p->name : "(profile)";
+    if (!valid_name(p->name))
+        return sim_errorf(err, SIM_EINVAL, "%s: name: '%s' must be letters, digits, '-', '_' or '.'",
+                          nm, p->name);
+    for (int i = 0; i < NUM_KEYS; i++) {
+        char msg[160];
+        if (num_rule(i, num_get(p, i), msg, sizeof msg) != 0)
+            return sim_errorf(err, SIM_EINVAL, "%s: %s: %s", nm, num_keys[i].key, msg);
+    }
+    return SIM_OK;
+}
+
+/* ---- writing ---- */
+
+/* A YAML double-quoted scalar (control characters become spaces). */
+static void put_quoted(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (*q == '"' || *q == '\\') fputc('\\', f);
+        fputc(*q < 0x20 ? ' ' : *q, f);
+    }
+    fputc('"', f);
+}
+
+static void write_profile(FILE *f, const HwProfile *p) {
+    fprintf(f, "# %s - ltsim hardware profile (format: hwprofiles/README.md)\n", p->name);
+    if (p->has_provenance)
+        fprintf(f, "# Generated by ltsim on %s; regenerate rather than edit.\n", p->prov.date);
+    fprintf(f, "name: ");
+    put_quoted(f, p->name);
+    fprintf(f, "\ndescription: ");
+    put_quoted(f, p->description);
+    fputc('\n', f);
+    const char *cur = NULL;
+    for (int i = 0; i < NUM_KEYS; i++) {
+        const char *k = num_keys[i].key, *dot = strchr(k, '.');
+        if (dot != NULL) {
+            size_t n = (size_t)(dot - k);
+            if (cur == NULL || strncmp(cur, k, n) != 0 || cur[n] != '.') {
+                fprintf(f, "%.*s:\n", (int)n, k);
+                cur = k;
+            }
+            fprintf(f, "  %s: %.6g\n", dot + 1, num_get(p, i));
+        } else {
+            fprintf(f, "%s: %.6g\n", k, num_get(p, i));
+        }
+    }
+    if (p->has_provenance) {
+        const HwProvenance *v = &p->prov;
+        fprintf(f, "provenance:\n");
+        struct { const char *k; const char *s; } strs[] = {
+            {"cpu", v->cpu}, {"blas", v->blas}, {"openblas_coretype", v->coretype},
+            {"openblas_l2_size", v->l2_size}, {"date", v->date}, {"method", v->method},
+            {"ltsim_version", v->version},
+        };
+        for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+            if (strs[i].s[0]) {
+                fprintf(f, "  %s: ", strs[i].k);
+                put_quoted(f, strs[i].s);
+                fputc('\n', f);
+            }
+        if (v->threads > 0) fprintf(f, "  threads: %.6g\n", v->threads);
+        if (v->fit_rows > 0) fprintf(f, "  fit_rows: %.6g\n", v->fit_rows);
+        if (v->fit_rows > 0) fprintf(f, "  fit_rms_rel_err: %.6g\n", v->fit_rms_rel_err);
+    }
+    fprintf(f, "sources:\n");
+    for (int i = 0; i < p->nsources; i++) {
+        fprintf(f, "  - {key: %s, status: %s, source: ", p->sources[i].key,
+                hw_source_status_name(p->sources[i].status));
+        put_quoted(f, p->sources[i].source);
+        fprintf(f, "}\n");
+    }
+}
+
+SimStatus hw_profile_write(const HwProfile *p, const char *path, SimError *err) {
+    SimStatus rc = hw_profile_check(p, err);
+    if (rc != SIM_OK) return rc;
+    char tmp[1100];
+    int k = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (k < 0 || (size_t)k >= sizeof tmp)
+        return sim_errorf(err, SIM_EIO, "%s: path too long", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) return sim_errorf(err, SIM_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    write_profile(f, p);
+    int bad = ferror(f);
+    if (fflush(f) != 0) bad = 1;
+    if (fsync(fileno(f)) != 0 && errno != EINVAL) bad = 1;
+    if (fclose(f) != 0) bad = 1;
+    if (bad) {
+        rc = sim_errorf(err, SIM_EIO, "%s: write failed: %s", tmp, strerror(errno));
+        remove(tmp);
+        return rc;
+    }
+    if (rename(tmp, path) != 0) {
+        rc = sim_errorf(err, SIM_EIO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+        remove(tmp);
+        return rc;
+    }
+    return SIM_OK;
+}
+
+/* ---- finding ---- */
+
+static void exe_dir(char *buf, size_t n) {
+    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
+    if (k <= 0) {
+        snprintf(buf, n, ".");
+        return;
+    }
+    buf[k] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (slash) *slash = '\0';
+}
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The search directories in order; returns their count (at most 3). */
+static int search_dirs(char dirs[3][600]) {
+    int n = 0;
+    const char *home = getenv("LTSIM_HOME");
+    if (home && *home) snprintf(dirs[n++], 600, "%s/hwprofiles", home);
+    char ed[512];
+    exe_dir(ed, sizeof ed);
+    snprintf(dirs[n++], 600, "%s/hwprofiles", ed);
+    snprintf(dirs[n++], 600, "hwprofiles");
+    return n;
+}
+
+void hw_profile_dir(char *buf, size_t n) {
+    const char *home = getenv("LTSIM_HOME");
+    if (home && *home) {
+        snprintf(buf, n, "%s/hwprofiles", home);
+        return;
+    }
+    char ed[512], d[600];
+    exe_dir(ed, sizeof ed);
+    snprintf(d, sizeof d, "%s/hwprofiles", ed);
+    snprintf(buf, n, "%s", is_dir(d) ? d : "hwprofiles");
+}
+
+SimStatus hw_profile_find(const char *name, char *path, size_t n, SimError *err) {
+    if (name == NULL || *name == '\0')
+        return sim_errorf(err, SIM_EINVAL, "hardware profile: empty name");
+    size_t len = strlen(name);
+    int is_path = strchr(name, '/') != NULL || (len > 4 && strcmp(name + len - 4, ".yml") == 0);
+    if (is_path) {
+        snprintf(path, n, "%s", name);
+        if (access(name, R_OK) == 0) return SIM_OK;
+        return sim_errorf(err, SIM_EINVAL, "%s: cannot open hardware profile: %s", name,
+                          strerror(errno));
+    }
+    if (!valid_name(name))
+        return sim_errorf(err, SIM_EINVAL, "hardware profile '%.80s': not a profile name", name);
+    char dirs[3][600];
+    int nd = search_dirs(dirs);
+    for (int i = 0; i < nd; i++) {
+        snprintf(path, n, "%s/%s.yml", dirs[i], name);
+        if (access(path, R_OK) == 0) return SIM_OK;
+    }
+    snprintf(path, n, "hwprofiles/%s.yml", name);
+    if (strcmp(name, "host") == 0)
+        return sim_errorf(err, SIM_EINVAL,
+                          "hardware profile 'host': no hwprofiles/host.yml (run 'ltsim calibrate' "
+                          "on this machine first)");
+    return sim_errorf(err, SIM_EINVAL,
+                      "hardware profile '%s': no %s.yml in $LTSIM_HOME/hwprofiles, next to the "
+                      "binary or in ./hwprofiles (see 'ltsim hw list')",
+                      name, name);
+}
+
+SimStatus hw_profile_open(const char *name, HwProfile *p, SimError *err) {
+    char path[1024];
+    SimStatus rc = hw_profile_find(name, path, sizeof path, err);
+    if (rc != SIM_OK) return rc;
+    return hw_profile_load(path, p, err);
+}
+
+static int cmp_name(const void *a, const void *b) {
+    return strcmp((const char *)a, (const char *)b);
+}
+
+SimStatus hw_profile_list(HwProfileList *out, SimError *err) {
+    memset(out, 0, sizeof *out);
+    char dirs[3][600];
+    int nd = search_dirs(dirs), cap = 0;
+    for (int i = 0; i < nd; i++) {
+        DIR *d = opendir(dirs[i]);
+        if (d == NULL) continue;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            size_t len = strlen(de->d_name);
+            if (len <= 4 || strcmp(de->d_name + len - 4, ".yml") != 0) continue;
+            if (len - 4 >= HW_NAME_MAX) continue;
+            char nm[HW_NAME_MAX];
+            snprintf(nm, sizeof nm, "%.*s", (int)(len - 4), de->d_name);
+            if (!valid_name(nm)) continue;
+            int dup = 0;
+            for (int j = 0; j < out->n; j++)
+                if (strcmp(out->names[j], nm) == 0) dup = 1;
+            if (dup) continue;
+            if (out->n == cap) {
+                int ncap = cap ? cap * 2 : 32;
+                char(*nn)[HW_NAME_MAX] = realloc(out->names, (size_t)ncap * sizeof *nn);
+                if (nn == NULL) {
+                    closedir(d);
+                    hw_profile_list_free(out);
+                    return sim_errorf(err, SIM_ENOMEM, "out of memory listing profiles");
+                }
+                out->names = nn;
+                cap = ncap;
+            }
+            snprintf(out->names[out->n++], HW_NAME_MAX, "%s", nm);
+        }
+        closedir(d);
+    }
+    if (out->n > 1) qsort(out->names, (size_t)out->n, sizeof *out->names, cmp_name);
+    return SIM_OK;
+}
+
+void hw_profile_list_free(HwProfileList *l) {
+    free(l->names);
+    l->names = NULL;
+    l->n = 0;
+}
+
+/* ---- the model ---- */
+
+/* What one ledger entry needs from the DRAM / cache model, independent of the fitted
+ * parameters: so that hw_predict and hw_fit read the same numbers. */
+typedef struct {
+    HwClass cls;
+    double macs;
+    double flops2;      /* 2 * MACs */
+    double m;           /* rows of a GEMM (>= 1) */
+    double other;       /* other FLOPs (elementwise work) */
+    double dram;        /* bytes from DRAM */
+    double wdram;       /* of which weights */
+    double sram;        /* bytes through the cache */
+    double calls;
+} Terms;
+
+/* Share of a ledger's weights that stays resident in the LLC between uses. */
+static double resident_share(const HwProfile *p, const CostLedger *l) {
+    double w = 0.0;
+    for (size_t i = 0; i < cost_ledger_count(l); i++)
+        w += (double)cost_ledger_get(l, i)->cost.weight_bytes;
+    double c = p->llc_kib * 1024.0;
+    return w <= c ? 1.0 : c / w;
+}
+
+static void entry_terms(const HwProfile *p, const LedgerEntry *e, double resident, Terms *t) {
+    const OpCost *c = &e->cost;
+    double llc = p->llc_kib * 1024.0;
+    t->cls = hw_op_class(e->op);
+    t->macs = (double)c->macs;
+    t->flops2 = 2.0 * (double)c->macs;
+    t->m = e->dims[0] >= 1 ? (double)e->dims[0] : 1.0;
+    /* the bias and scaling FLOPs of products and convolutions ride along with them; an
+     * elementwise operator does at least one operation per element it writes (copies) */
+    double written = (double)c->bytes_written / 4.0;
+    t->other = t->cls != HW_ELEMENTWISE      ? 0.0
+               : (double)c->other_flops > written ? (double)c->other_flops
+                                                  : written;
+    double act = (double)c->act_bytes_read + (double)c->bytes_written;
+    double act_dram = act > llc ? act - llc : 0.0;
+    t->wdram = (double)c->weight_bytes * (1.0 - resident);
+    t->dram = t->wdram + act_dram;
+    t->sram = (double)c->weight_bytes + act;
+    t->calls = e->calls > 0 ? (double)e->calls : 1.0;
+}
+
+static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
+    double peak = p->peak_gflops_fp32 * 1e6; /* FLOP per ms */
+    switch (t->cls) {
+    case HW_GEMM: return t->flops2 * (1.0 + m->gemm_m_half / t->m) / (peak * m->gemm_efficiency);
+    case HW_ATTENTION: return t->flops2 / (peak * m->attention_efficiency);
+    case HW_CONV: return t->flops2 / (peak * m->conv_efficiency);
+    default: return t->other / (peak * m->elementwise_efficiency);
+    }
+}
+
+static double terms_memory_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
+    return t->dram / (p->dram_gbs * 1e6 * m->dram_efficiency);
+}
+
+/* Resident share for ledger k of a sequence of n (see hw.h). */
+static double ledger_resident(const HwProfile *p, const CostLedger *const *ledgers, int k,
+                              int warm) {
+    if (k >= 2 || warm) return resident_share(p, ledgers[k]);
+    return 0.0;
+}
+
+double hw_predict_ms(const HwProfile *p, const CostLedger *const *ledgers, int n,
+                     const HwPredictOptions *o) {
+    int warm = o ? o->warm : 0;
+    double total = 0.0;
+    for (int k = 0; k < n; k++) {
+        if (ledgers[k] == NULL) continue;
+        double res = ledger_resident(p, ledgers, k, warm);
+        for (size_t i = 0; i < cost_ledger_count(ledgers[k]); i++) {
+            Terms t;
+            entry_terms(p, cost_ledger_get(ledgers[k], i), res, &t);
+            double c = terms_compute_ms(p, &p->model, &t), mem = terms_memory_ms(p, &p->model, &t);
+            total += (c > mem ? c : mem) + t.calls * p->model.overhead_us * 1e-3;
+        }
+    }
+    return total;
+}
+
+typedef struct {
+    const char *scope;
+    int op;
+    double ms;
+} TopAcc;
+
+static int cmp_top(const void *a, const void *b) {
+    const TopAcc *x = a, *y = b;
+    int c = strcmp(x->scope, y->scope);
+    if (c != 0) return c;
+    return (x->op > y->op) - (x->op < y->op);
+}
+
+SimStatus hw_predict(const HwProfile *p, const CostLedger *const *ledgers, int n,
+                     const HwPredictOptions *o, HwPrediction *out, SimError *err) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->hw, sizeof out->hw, "%s", p->name);
+    if (n < 1 || ledgers == NULL)
+        return sim_errorf(err, SIM_EINVAL, "hw_predict: no ledger to predict");
+    size_t total = 0;
+    for (int k = 0; k < n; k++) {
+        if (ledgers[k] == NULL)
+            return sim_errorf(err, SIM_EINVAL, "hw_predict: ledger %d is missing", k);
+        total += cost_ledger_count(ledgers[k]);
+    }
+    int warm = o ? o->warm : 0;
+    out->ops = calloc(total ? total : 1, sizeof *out->ops);
+    out->step_ms = calloc((size_t)n, sizeof *out->step_ms);
+    TopAcc *acc = calloc(total ? total : 1, sizeof *acc);
+    if (out->ops == NULL || out->step_ms == NULL || acc == NULL) {
+        free(acc);
+        hw_prediction_free(out);
+        return sim_errorf(err, SIM_ENOMEM, "out of memory predicting on %s", p->name);
+    }
+    out->nsteps = n;
+    const HwModelParams *m = &p->model;
+    for (int k = 0; k < n; k++) {
+        double res = ledger_resident(p, ledgers, k, warm);
+        for (size_t i = 0; i < cost_ledger_count(ledgers[k]); i++) {
+            const LedgerEntry *e = cost_ledger_get(ledgers[k], i);
+            Terms t;
+            entry_terms(p, e, res, &t);
+            HwOpPrediction *op = &out->ops[out->nops];
+            op->step = k;
+            snprintf(op->scope, sizeof op->scope, "%s", e->scope);
+            op->op = e->op;
+            op->cls = t.cls;
+            op->compute_ms = terms_compute_ms(p, m, &t);
+            op->memory_ms = terms_memory_ms(p, m, &t);
+            op->overhead_ms = t.calls * m->overhead_us * 1e-3;
+            op->memory_bound = op->memory_ms > op->compute_ms;
+            op->time_ms = (op->memory_bound ? op->memory_ms : op->compute_ms) + op->overhead_ms;
+            op->dram_bytes = t.dram;
+            op->weight_dram_bytes = t.wdram;
+            op->sram_bytes = t.sram;
+            double dyn_pj = t.macs * p->mac_fp32_pj + t.dram * p->dram_byte_pj +
+                            t.sram * p->sram_byte_pj;
+            op->energy_mj = dyn_pj * 1e-9 + p->idle_w * op->time_ms;
+            /* totals */
+            out->latency_ms += op->time_ms;
+            out->step_ms[k] += op->time_ms;
+            out->overhead_ms += op->overhead_ms;
+            if (op->memory_bound) out->memory_bound_ms += op->memory_ms;
+            else out->compute_bound_ms += op->compute_ms;
+            out->macs += t.macs;
+            out->dram_bytes += t.dram;
+            out->weight_dram_bytes += t.wdram;
+            out->act_dram_bytes += t.dram - t.wdram;
+            out->sram_bytes += t.sram;
+            out->energy_mac_mj += t.macs * p->mac_fp32_pj * 1e-9;
+            out->energy_dram_mj += t.dram * p->dram_byte_pj * 1e-9;
+            out->energy_sram_mj += t.sram * p->sram_byte_pj * 1e-9;
+            acc[out->nops].scope = op->scope;
+            acc[out->nops].op = op->op;
+            acc[out->nops].ms = op->time_ms;
+            out->nops++;
+        }
+    }
+    out->energy_static_mj = p->idle_w * out->latency_ms;
+    out->energy_mj = out->energy_mac_mj + out->energy_dram_mj + out->energy_sram_mj +
+                     out->energy_static_mj;
+    out->memory_bound = out->memory_bound_ms > out->compute_bound_ms;
+    /* top operators: (scope, op) summed over the steps */
+    qsort(acc, out->nops, sizeof *acc, cmp_top);
+    size_t ng = 0;
+    for (size_t i = 0; i < out->nops; i++) {
+        if (ng > 0 && cmp_top(&acc[ng - 1], &acc[i]) == 0) acc[ng - 1].ms += acc[i].ms;
+        else acc[ng++] = acc[i];
+    }
+    for (size_t i = 0; i < ng; i++) {
+        int pos = out->ntop;
+        while (pos > 0 && acc[i].ms > out->top[pos - 1].latency_ms) pos--;
+        if (pos >= HW_TOP_OPS) continue;
+        int last = out->ntop < HW_TOP_OPS ? out->ntop : HW_TOP_OPS - 1;
+        for (int j = last; j > pos; j--) out->top[j] = out->top[j - 1];
+        snprintf(out->top[pos].scope, sizeof out->top[pos].scope, "%s", acc[i].scope);
+        out->top[pos].op = acc[i].op;
+        out->top[pos].latency_ms = acc[i].ms;
+        if (out->ntop < HW_TOP_OPS) out->ntop++;
+    }
+    free(acc);
+    return SIM_OK;
+}
+
+void hw_prediction_free(HwPrediction *pr) {
+    if (pr == NULL) return;
+    free(pr->ops);
+    free(pr->step_ms);
+    pr->ops = NULL;
+    pr->step_ms = NULL;
+    pr->nops = 0;
+    pr->nsteps = 0;
+}
+
+/* ---- fitting ----
+ *
+ * Linear coefficients x (all >= 0):
+ *   x0 = 1/gemm_efficiency, x1 = gemm_m_half/gemm_efficiency, x2 = 1/attention_efficiency,
+ *   x3 = 1/conv_efficiency, x4 = 1/elementwise_efficiency, x5 = 1/dram_efficiency,
+ *   x6 = overhead_us.
+ * An operator's compute time is c.x (c nonzero only in its class's columns), its memory time
+ * m.x5, its overhead calls * 1e-3 * x6. Variables are scaled by the prior (z = x / x_prior). */
+
+#define NP HW_PARAM_COUNT
+
+typedef struct {
+    int cls;
+    double c0, c1; /* compute coefficients: c0 on the class column, c1 on x1 (GEMM only) */
+    double mem;    /* coefficient of x5 */
+    double ovh;    /* coefficient of x6 */
+} FitOp;
+
+typedef struct {
+    FitOp *ops;
+    size_t nops;
+    double meas, w;
+} FitRow;
+
+static int class_col(int cls) {
+    switch (cls) {
+    case HW_GEMM: return 0;
+    case HW_ATTENTION: return 2;
+    case HW_CONV: return 3;
+    default: return 4;
+    }
+}
+
+static void params_to_x(const HwModelParams *m, double x[NP]) {
+    x[0] = 1.0 / m->gemm_efficiency;
+    x[1] = m->gemm_m_half / m->gemm_efficiency;
+    x[2] = 1.0 / m->attention_efficiency;
+    x[3] = 1.0 / m->conv_efficiency;
+    x[4] = 1.0 / m->elementwise_efficiency;
+    x[5] = 1.0 / m->dram_efficiency;
+    x[6] = m->overhead_us;
+}
+
+static void x_to_params(const double x[NP], HwModelParams *m) {
+    m->gemm_efficiency = 1.0 / x[0];
+    m->gemm_m_half = x[1] / x[0];
+    m->attention_efficiency = 1.0 / x[2];
+    m->conv_efficiency = 1.0 / x[3];
+    m->elementwise_efficiency = 1.0 / x[4];
+    m->dram_efficiency = 1.0 / x[5];
+    m->overhead_us = x[6];
+}
+
+/* Builds the operator rows of one sample (the same Terms as hw_predict). */
+static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, FitRow *r,
+                         SimError *err) {
+    size_t total = 0;
+    for (int k = 0; k < s->nledgers; k++) total += cost_ledger_count(s->ledgers[k]);
+    r->ops = calloc(total ? total : 1, sizeof *r->ops);
+    if (r->ops == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory fitting");
+    double peak = p->peak_gflops_fp32 * 1e6, bw = p->dram_gbs * 1e6;
+    for (int k = 0; k < s->nledgers; k++) {
+        if (s->entry >= 0 && k != s->step) continue;
+        double res = ledger_resident(p, s->ledgers, k, warm);
+        for (size_t i = 0; i < cost_ledger_count(s->ledgers[k]); i++) {
+            if (s->entry >= 0 && (long)i != s->entry) continue;
+            Terms t;
+            entry_terms(p, cost_ledger_get(s->ledgers[k], i), res, &t);
+            FitOp *o = &r->ops[r->nops++];
+            o->cls = (int)t.cls;
+            if (t.cls == HW_ELEMENTWISE) {
+                o->c0 = t.other / peak;
+            } else {
+                o->c0 = t.flops2 / peak;
+                if (t.cls == HW_GEMM) o->c1 = t.flops2 / (peak * t.m);
+            }
+            o->mem = t.dram / bw;
+            o->ovh = t.calls * 1e-3;
+        }
+    }
+    r->meas = s->measured_ms;
+    r->w = s->weight > 0 ? s->weight : 1.0;
+    return SIM_OK;
+}
+
+/* Predicted ms of a row at x; fills the design row J (in x space) for the chosen regimes. */
+static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsigned char *regime) {
+    double t = 0.0;
+    if (J) memset(J, 0, NP * sizeof *J);
+    for (size_t j = 0; j < r->nops; j++) {
+        const FitOp *o = &r->ops[j];
+        int col = class_col(o->cls);
+        double comp = o->c0 * x[col] + o->c1 * x[1];
+        double mem = o->mem * x[5];
+        int membound = mem > comp;
+        if (regime) regime[j] = (unsigned char)membound;
+        t += (membound ? mem : comp) + o->ovh * x[6];
+        if (J) {
+            if (membound) {
+                J[5] += o->mem;
+            } else {
+                J[col] += o->c0;
+                J[1] += o->c1;
+            }
+            J[6] += o->ovh;
+        }
+    }
+    return t;
+}
+
+/* Solves the n x n system A y = b in place (partial pivoting). 0 ok, -1 singular. */
+static int solve(int n, double A[NP][NP], double b[NP], double y[NP]) {
+    double M[NP][NP + 1];
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) M[i][j] = A[i][j];
+        M[i][n] = b[i];
+    }
+    for (int c = 0; c < n; c++) {
+        int piv = c;
+        for (int i = c + 1; i < n; i++)
+            if (fabs(M[i][c]) > fabs(M[piv][c])) piv = i;
+        if (fabs(M[piv][c]) < 1e-300) return -1;
+        if (piv != c)
+            for (int j = 0; j <= n; j++) {
+                double tmp = M[c][j];
+                M[c][j] = M[piv][j];
+                M[piv][j] = tmp;
+            }
+        for (int i = c + 1; i < n; i++) {
+            double f = M[i][c] / M[c][c];
+            for (int j = c; j <= n; j++) M[i][j] -= f * M[c][j];
+        }
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        double s = M[i][n];
+        for (int j = i + 1; j < n; j++) s -= M[i][j] * y[j];
+        y[i] = s / M[i][i];
+    }
+    return 0;
+}
+
+/* min z'Az - 2b'z over lo <= z <= hi with the variables in fixed[] held at z's values:
+ * an active-set method on the normal equations (NP is tiny). */
+static void bounded_solve(double A[NP][NP], const double b[NP], const double lo[NP],
+                          const double hi[NP], const int fixed[NP], double z[NP]) {
+    int bound[NP]; /* 0 free, -1 at lo, +1 at hi, 2 fixed */
+    for (int k = 0; k < NP; k++) {
+        bound[k] = fixed[k] ? 2 : 0;
+        if (!fixed[k]) z[k] = z[k] < lo[k] ? lo[k] : z[k] > hi[k] ? hi[k] : z[k];
+    }
+    for (int iter = 0; iter < 200; iter++) {
+        int idx[NP], nf = 0;
+        for (int k = 0; k < NP; k++)
+            if (bound[k] == 0) idx[nf++] = k;
+        double Af[NP][NP], bf[NP], yf[NP];
+        for (int i = 0; i < nf; i++) {
+            bf[i] = b[idx[i]];
+            for (int k = 0; k < NP; k++)
+                if (bound[k] != 0) bf[i] -= A[idx[i]][k] * z[k];
+            for (int j = 0; j < nf; j++) Af[i][j] = A[idx[i]][idx[j]];
+        }
+        if (nf > 0 && solve(nf, Af, bf, yf) != 0) return;
+        /* step toward the unconstrained solution, stopping at the first bound hit */
+        double alpha = 1.0;
+        int hit = -1, hit_side = 0;
+        for (int i = 0; i < nf; i++) {
+            int k = idx[i];
+            if (yf[i] < lo[k]) {
+                double a = (z[k] - lo[k]) / (z[k] - yf[i]);
+                if (a < alpha) {
+                    alpha = a;
+                    hit = k;
+                    hit_side = -1;
+                }
+            } else if (yf[i] > hi[k]) {
+                double a = (hi[k] - z[k]) / (yf[i] - z[k]);
+                if (a < alpha) {
+                    alpha = a;
+                    hit = k;
+                    hit_side = 1;
+                }
+            }
+        }
+        if (alpha < 0) alpha = 0;
+        for (int i = 0; i < nf; i++) z[idx[i]] += alpha * (yf[i] - z[idx[i]]);
+        if (hit >= 0) {
+            z[hit] = hit_side < 0 ? lo[hit] : hi[hit];
+            bound[hit] = hit_side;
+            continue;
+        }
+        /* optimal on the free set: release a bound variable whose gradient points inside */
+        int rel = -1;
+        double best = 0.0;
+        for (int k = 0; k < NP; k++) {
+            if (bound[k] != -1 && bound[k] != 1) continue;
+            double g = -b[k];
+            for (int j = 0; j < NP; j++) g += A[k][j] * z[j];
+            double inward = bound[k] == -1 ? -g : g;
+            if (inward > best * (1 + 1e-12) && inward > 1e-14 * (fabs(b[k]) + 1)) {
+                best = inward;
+                rel = k;
+            }
+        }
+        if (rel < 0) return;
+        bound[rel] = 0;
+    }
+}
+
+typedef struct {
+    FitRow *rows;
+    int n;
+    double x0[NP];       /* prior in x space */
+    double lo[NP], hi[NP];
+    double lambda;       /* ridge toward the prior */
+} FitProblem;
+
+/* Weighted sum of squared relative residuals at x. */
+static double fit_objective(const FitProblem *P, const double x[NP]) {
+    double s = 0.0;
+    for (int i = 0; i < P->n; i++) {
+        const FitRow *r = &P->rows[i];
+        double e = r->w * (row_eval(r, x, NULL, NULL) - r->meas) / r->meas;
+        s += e * e;
+    }
+    return s;
+}
+
+/* Normal equations in z space for the regimes at x (ridge lambda). */
+static void normal_eq(const FitProblem *P, const double x[NP], double lambda, double A[NP][NP],
+                      double b[NP]) {
+    memset(A, 0, sizeof(double) * NP * NP);
+    memset(b, 0, sizeof(double) * NP);
+    for (int i = 0; i < P->n; i++) {
+        const FitRow *r = &P->rows[i];
+        double J[NP];
+        row_eval(r, x, J, NULL);
+        double s = r->w / r->meas;
+        for (int k = 0; k < NP; k++) J[k] *= s * P->x0[k];
+        for (int k = 0; k < NP; k++) {
+            b[k] += J[k] * r->w;
+            for (int j = 0; j < NP; j++) A[k][j] += J[k] * J[j];
+        }
+    }
+    for (int k = 0; k < NP; k++) {
+        A[k][k] += lambda;
+        b[k] += lambda;
+    }
+}
+
+/* Alternates regimes and bounded solves from x; returns iterations. fixed: held at x. */
+static int fit_iterate(const FitProblem *P, const int fixed[NP], double x[NP]) {
+    double best = fit_objective(P, x), bestx[NP];
+    memcpy(bestx, x, sizeof bestx);
+    int it;
+    for (it = 1; it <= 60; it++) {
+        double A[NP][NP], b[NP], z[NP];
+        normal_eq(P, x, P->lambda, A, b);
+        for (int k = 0; k < NP; k++) z[k] = x[k] / P->x0[k];
+        bounded_solve(A, b, P->lo, P->hi, fixed, z);
+        double xn[NP];
+        for (int k = 0; k < NP; k++) xn[k] = fixed[k] ? x[k] : z[k] * P->x0[k];
+        double obj = fit_objective(P, xn);
+        double change = 0.0;
+        for (int k = 0; k < NP; k++) change = fmax(change, fabs(xn[k] - x[k]) / (fabs(x[k]) + 1e-30));
+        memcpy(x, xn, sizeof xn);
+        if (obj < best) {
+            best = obj;
+            memcpy(bestx, x, sizeof bestx);
+        }
+        if (change < 1e-10) break;
+    }
+    memcpy(x, bestx, sizeof bestx);
+    return it;
+}
+
+/* Relative standard errors of the natural parameters at x (free ones; others inf). */
+static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[NP],
+                       double rel_se[NP]) {
+    for (int k = 0; k < NP; k++) rel_se[k] = INFINITY;
+    double A[NP][NP], b[NP];
+    normal_eq(P, x, 0.0, A, b);
+    int idx[NP], nf = 0;
+    for (int k = 0; k < NP; k++) {
+        int at_bound = x[k] <= P->lo[k] * P->x0[k] * (1 + 1e-9) ||
+                       x[k] >= P->hi[k] * P->x0[k] * (1 - 1e-9);
+        if (!fixed[k] && !at_bound && A[k][k] > 0) idx[nf++] = k;
+    }
+    int dof = P->n - nf;
+    if (nf == 0 || dof < 1) return;
+    double rss = 0.0, wsum = 0.0;
+    for (int i = 0; i < P->n; i++) {
+        const FitRow *r = &P->rows[i];
+        double e = r->w * (row_eval(r, x, NULL, NULL) - r->meas) / r->meas;
+        rss += e * e;
+        wsum += r->w * r->w;
+    }
+    double sigma2 = rss / dof;
+    /* a floor: a perfect fit still has float rounding */
+    if (sigma2 < 1e-12 * wsum / P->n) sigma2 = 1e-12 * wsum / P->n;
+    /* covariance of z over the free set: sigma2 * inv(A_ff) (a tiny ridge if singular) */
+    double Af[NP][NP], cov[NP][NP];
+    double tr = 0.0;
+    for (int i = 0; i < nf; i++) tr += A[idx[i]][idx[i]];
+    for (int i = 0; i < nf; i++)
+        for (int j = 0; j < nf; j++) Af[i][j] = A[idx[i]][idx[j]] + (i == j ? 1e-13 * tr : 0.0);
+    for (int c = 0; c < nf; c++) {
+        double e[NP] = {0}, y[NP];
+        e[c] = 1.0;
+        double Ac[NP][NP];
+        memcpy(Ac, Af, sizeof Ac);
+        if (solve(nf, Ac, e, y) != 0) return;
+        for (int r = 0; r < nf; r++) cov[r][c] = sigma2 * y[r];
+    }
+    double z[NP], var[NP], c01 = 0.0;
+    int pos[NP];
+    for (int k = 0; k < NP; k++) {
+        z[k] = x[k] / P->x0[k];
+        var[k] = INFINITY;
+        pos[k] = -1;
+    }
+    for (int i = 0; i < nf; i++) {
+        pos[idx[i]] = i;
+        var[idx[i]] = cov[i][i];
+    }
+    if (pos[0] >= 0 && pos[1] >= 0) c01 = cov[pos[0]][pos[1]];
+    for (int k = 0; k < NP; k++)
+        if (pos[k] >= 0 && var[k] >= 0) rel_se[k] = sqrt(var[k]) / z[k];
+    /* gemm_m_half = x1 / x0: the delta method */
+    if (pos[0] >= 0 && pos[1] >= 0) {
+        double v = var[1] / (z[1] * z[1]) + var[0] / (z[0] * z[0]) - 2.0 * c01 / (z[0] * z[1]);
+        rel_se[1] = v > 0 ? sqrt(v) : 0.0;
+    } else {
+        rel_se[1] = INFINITY;
+    }
+}
+
+SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, HwFitReport *rep,
+                 SimError *err) {
+    memset(rep, 0, sizeof *rep);
+    if (n < 1 || s == NULL) return sim_errorf(err, SIM_EINVAL, "calibration: no measurements");
+    SimStatus rc = hw_profile_check(p, err);
+    if (rc != SIM_OK) return rc;
+    for (int i = 0; i < n; i++) {
+        if (!(s[i].measured_ms > 0) || !isfinite(s[i].measured_ms))
+            return sim_errorf(err, SIM_EINVAL, "calibration: measurement %d is not positive (%g ms)",
+                              i + 1, s[i].measured_ms);
+        if (s[i].nledgers < 1 || s[i].ledgers == NULL)
+            return sim_errorf(err, SIM_EINVAL, "calibration: measurement %d has no ledger", i + 1);
+    }
+    int warm = o ? o->warm : 0, rescale = o ? o->rescale_peak : 0;
+    double thr = o && o->identify_se > 0 ? o->identify_se : 0.02;
+    FitProblem P;
+    memset(&P, 0, sizeof P);
+    P.rows = calloc((size_t)n, sizeof *P.rows);
+    if (P.rows == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory fitting");
+    P.n = n;
+    for (int i = 0; i < n; i++) {
+        rc = fit_row(p, &s[i], warm, &P.rows[i], err);
+        if (rc != SIM_OK) goto out;
+    }
+    rep->before = p->model;
+    rep->peak_before = rep->peak_after = p->peak_gflops_fp32;
+    rep->n = n;
+    params_to_x(&p->model, P.x0);
+    /* bounds in z = x / x0: efficiencies in [1e-4, 1] (above 1 when the peak may be raised),
+     * m_half in [1e-3, 1e5] rows, overhead in [1e-4, 1e5] us */
+    for (int k = 0; k < NP; k++) {
+        double lo_x, hi_x;
+        switch (k) {
+        case 1: lo_x = 1e-3 * P.x0[0]; hi_x = 1e5 * 1e4; break;
+        case 6: lo_x = 1e-4; hi_x = 1e5; break;
+        case 5: lo_x = 1.0; hi_x = 1e4; break;
+        default: lo_x = rescale ? 1e-3 : 1.0; hi_x = 1e4; break;
+        }
+        P.lo[k] = lo_x / P.x0[k];
+        P.hi[k] = hi_x / P.x0[k];
+    }
+    P.lambda = 1e-8;
+    {
+        double x[NP];
+        memcpy(x, P.x0, sizeof x);
+        int fixed[NP] = {0};
+        rep->rms_rel_err_before = fit_objective(&P, x);
+        /* pass 1: everything free */
+        rep->iterations = fit_iterate(&P, fixed, x);
+        double se[NP];
+        fit_stderr(&P, x, fixed, se);
+        if (getenv("LTSIM_FIT_DEBUG"))
+            for (int k = 0; k < NP; k++)
+                fprintf(stderr, "fit pass1 %d: x %g x0 %g lo %g hi %g se %g\n", k, x[k], P.x0[k],
+                        P.lo[k] * P.x0[k], P.hi[k] * P.x0[k], se[k]);
+        /* pass 2: parameters the data do not pin down go back to the prior */
+        int any = 0;
+        for (int k = 0; k < NP; k++) {
+            int at_bound = x[k] <= P.lo[k] * P.x0[k] * (1 + 1e-9) ||
+                           x[k] >= P.hi[k] * P.x0[k] * (1 - 1e-9);
+            if (at_bound) {
+                fixed[k] = 1; /* held at the bound the data pushed it to */
+                rep->identified[k] = 0;
+            } else if (se[k] < thr) {
+                rep->identified[k] = 1;
+            } else {
+                fixed[k] = 1;
+                x[k] = P.x0[k];
+                any = 1;
+            }
+        }
+        /* m_half lives in x1 = m_half * x0: keep the prior m_half if only it is unknown */
+        if (!rep->identified[1] && rep->identified[0] && fixed[1])
+            x[1] = P.x0[1] / P.x0[0] * x[0];
+        if (any) rep->iterations += fit_iterate(&P, fixed, x);
+        fit_stderr(&P, x, fixed, rep->rel_se);
+        for (int k = 0; k < NP; k++)
+            if (rep->identified[k] && !(rep->rel_se[k] < thr)) rep->identified[k] = 0;
+        x_to_params(x, &p->model);
+        double wsum = 0.0;
+        for (int i = 0; i < n; i++) wsum += P.rows[i].w * P.rows[i].w;
+        rep->rms_rel_err_before = sqrt(rep->rms_rel_err_before / wsum);
+        rep->rms_rel_err_after = sqrt(fit_objective(&P, x) / wsum);
+    }
+    if (rescale) {
+        double f = 1.0;
+        f = fmax(f, p->model.gemm_efficiency);
+        f = fmax(f, p->model.attention_efficiency);
+        f = fmax(f, p->model.conv_efficiency);
+        f = fmax(f, p->model.elementwise_efficiency);
+        if (f > 1.0) {
+            p->peak_gflops_fp32 *= f;
+            p->model.gemm_efficiency /= f;
+            p->model.attention_efficiency /= f;
+            p->model.conv_efficiency /= f;
+            p->model.elementwise_efficiency /= f;
+        }
+        rep->peak_after = p->peak_gflops_fp32;
+    }
+    if (p->model.gemm_m_half < 1e-3) p->model.gemm_m_half = 1e-3;
+    if (p->model.overhead_us < 1e-4) p->model.overhead_us = 1e-4;
+    rep->after = p->model;
+out:
+    for (int i = 0; i < n; i++) free(P.rows[i].ops);
+    free(P.rows);
+    return err->code;
+}

@@ -1,0 +1,280 @@
+/*
+ * hw.h - hardware profiles (hwprofiles/NAME.yml) and the latency / energy model over ledgers.
+ *
+ * A profile is a plain struct loaded from YAML and validated on load: every number present,
+ * positive and traced to an entry of its `sources:` list. hw_predict is a pure function of a
+ * profile and one or more ledgers (DESIGN.md §6); hw_fit fits a profile's model parameters to
+ * measured latencies. Measuring (host calibration, CSV files, validation) is in hw_calib.h.
+ *
+ * The model, per ledger entry (one operator at one scope, `calls` calls):
+ *   compute = 2*MACs / (peak * efficiency(class, shape))        GEMM, attention, conv
+ *           = work / (peak * elementwise_efficiency)            everything else, where work
+ *             is the other FLOPs, at least one per element written
+ *   memory  = DRAM bytes / (dram_gbs * dram_efficiency)
+ *   time    = max(compute, memory) + overhead_us * calls
+ * GEMM efficiency depends on the rows M of the product (Hockney's half-performance length):
+ *   efficiency = gemm_efficiency * M / (M + gemm_m_half).
+ * DRAM bytes: weights come from DRAM unless they stay resident in the last-level cache
+ * between uses (ledger k >= 2 of a sequence, or every ledger with HwPredictOptions.warm: the
+ * resident share is min(1, LLC / weight bytes of that ledger)); activations come from DRAM
+ * only for the part of an operator's working set (bytes read + written) beyond the LLC.
+ * Energy = MACs * pJ/MAC (fp32) + DRAM bytes * pJ/B + SRAM bytes * pJ/B + idle_w * time,
+ * where SRAM bytes are every byte the operator reads or writes (all pass through the cache).
+ */
+#ifndef LTSIM_HW_H
+#define LTSIM_HW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cost.h"
+#include "status.h"
+
+#define HW_NAME_MAX 64
+#define HW_MAX_SOURCES 64
+#define HW_TOP_OPS 3
+
+/* Operator classes of the latency model (not the breakdown classes of cost.h). */
+typedef enum {
+    HW_GEMM = 0,    /* OP_LINEAR: efficiency by the product's rows M */
+    HW_ATTENTION,   /* OP_ATTN_SCORES, OP_ATTN_WEIGHTED */
+    HW_CONV,        /* OP_CONV_DYNAMIC, OP_CONV_LIGHT, OP_CONV_DEPTHWISE, OP_CONV1D */
+    HW_ELEMENTWISE, /* softmax, layer norm, adds, activations, GLU, embedding, positions,
+                       copies (caches, beams) */
+    HW_CLASS_COUNT
+} HwClass;
+
+/* How a number in a profile is known (hardware.md's tags plus the ones ltsim adds). */
+typedef enum {
+    HW_SRC_VERIFIED = 0, /* seen in the cited source */
+    HW_SRC_RECALLED,     /* from memory, unconfirmed */
+    HW_SRC_DERIVED,      /* computed from other numbers of the profile (rule named) */
+    HW_SRC_MEASURED,     /* measured (host calibration, or a published measurement) */
+    HW_SRC_ESTIMATED,    /* a documented estimate rule (hwprofiles/README.md) */
+    HW_SRC_FITTED,       /* fitted by ltsim calibrate */
+    HW_SRC_COUNT
+} HwSourceStatus;
+
+typedef struct {
+    char key[48];          /* the profile key, e.g. "peak_gflops_fp32" or "energy.dram_byte_pj" */
+    HwSourceStatus status;
+    char source[400];      /* citation (hardware.md row and [S..] reference, URL) or rule */
+    int line;              /* line in the file (0 when built in code) */
+} HwSource;
+
+/* The parameters `calibrate` fits (the `model:` section). */
+typedef struct {
+    double gemm_efficiency;        /* asymptotic fraction of peak of matrix products, (0, 1] */
+    double gemm_m_half;            /* rows M at which a product reaches half of that, > 0 */
+    double attention_efficiency;   /* fraction of peak of the attention products, (0, 1] */
+    double conv_efficiency;        /* fraction of peak of the Lite convolutions, (0, 1] */
+    double elementwise_efficiency; /* other FLOPs per second over peak, (0, 1] */
+    double dram_efficiency;        /* achieved fraction of dram_gbs, (0, 1] */
+    double overhead_us;            /* fixed cost per operator call, > 0 */
+} HwModelParams;
+
+/* Where a generated profile came from (host calibration, CSV fits); empty strings if none. */
+typedef struct {
+    char cpu[128];       /* /proc/cpuinfo model name */
+    char blas[192];      /* ops_blas_name() */
+    char coretype[48];   /* OPENBLAS_CORETYPE at calibration time, "(unset)" */
+    char l2_size[48];    /* OPENBLAS_L2_SIZE at calibration time, "(unset)" */
+    char date[40];       /* ISO 8601 UTC */
+    char method[256];    /* what was measured / fitted */
+    char version[32];    /* ltsim version */
+    double threads;      /* 0 when absent */
+    double fit_rows;     /* samples of the fit, 0 when absent */
+    double fit_rms_rel_err;
+} HwProvenance;
+
+typedef struct {
+    char name[HW_NAME_MAX];   /* [a-z0-9._-]+, normally the file's base name */
+    char description[256];
+    char path[512];           /* the file it was loaded from ("" when built in code) */
+    double cores;             /* cores the profile's peak assumes (integer >= 1) */
+    double clock_ghz;         /* core clock (the fastest core of the set) */
+    double process_nm;        /* process node (only the energy estimates depend on it) */
+    double peak_gflops_fp32;  /* peak fp32 of those cores, 1e9 FLOP/s (1 MAC = 2 FLOP) */
+    double peak_gops_int8;    /* peak int8, 1e9 op/s (1 MAC = 2 op) */
+    double dram_gbs;          /* DRAM bandwidth, 1e9 B/s */
+    double l1d_kib, l2_kib;   /* per core */
+    double llc_kib;           /* usable last-level cache (KiB) */
+    double mac_fp32_pj, mac_int8_pj;   /* energy section: pJ per MAC */
+    double dram_byte_pj, sram_byte_pj; /* pJ per byte moved */
+    double active_w, idle_w;  /* power section: under load, and static (drawn whatever runs) */
+    HwModelParams model;
+    HwSource sources[HW_MAX_SOURCES];
+    int nsources;
+    HwProvenance prov;
+    int has_provenance;
+} HwProfile;
+
+/* ---- profiles ---- */
+
+/* Loads and validates a profile. On failure returns SIM_EINVAL (unreadable file, YAML syntax
+ * error, missing / unknown / duplicate key, a number that is not positive or out of range, a
+ * number without a `sources:` entry, a bad source status) with one line:
+ *   "<path>:<line>: <key>: <what is wrong>". */
+SimStatus hw_profile_load(const char *path, HwProfile *p, SimError *err);
+
+/* The same from a buffer; name stands for the path in messages and in p->path. */
+SimStatus hw_profile_load_buffer(const char *buf, size_t len, const char *name, HwProfile *p,
+                                 SimError *err);
+
+/* Checks a profile built or changed in code (the numeric rules of hw_profile_load). */
+SimStatus hw_profile_check(const HwProfile *p, SimError *err);
+
+/* Writes p as YAML to path atomically (a temporary file in the same directory, then rename).
+ * SIM_EIO with the path and the reason on failure. Loading the file gives p back. */
+SimStatus hw_profile_write(const HwProfile *p, const char *path, SimError *err);
+
+/* Resolves NAME: an existing path (containing '/' or ending in .yml) is used as given; else
+ * $LTSIM_HOME/hwprofiles/NAME.yml, then hwprofiles/ next to the binary (the /proc/self/exe
+ * directory), then ./hwprofiles/NAME.yml. SIM_EINVAL naming the places tried. */
+SimStatus hw_profile_find(const char *name, char *path, size_t n, SimError *err);
+
+/* Finds and loads NAME. */
+SimStatus hw_profile_open(const char *name, HwProfile *p, SimError *err);
+
+/* The directory profiles are read from first and host.yml is written to: $LTSIM_HOME/hwprofiles,
+ * else the binary's hwprofiles/ if it exists, else ./hwprofiles. */
+void hw_profile_dir(char *buf, size_t n);
+
+typedef struct {
+    char (*names)[HW_NAME_MAX]; /* sorted, unique */
+    int n;
+} HwProfileList;
+
+/* Names of the profiles (NAME.yml) in the directories hw_profile_find searches. The caller
+ * frees with hw_profile_list_free. SIM_ENOMEM on allocation failure. */
+SimStatus hw_profile_list(HwProfileList *out, SimError *err);
+void hw_profile_list_free(HwProfileList *l);
+
+/* The sources entry documenting key (NULL if none). */
+const HwSource *hw_profile_source(const HwProfile *p, const char *key);
+
+/* Sets (adds or replaces) the sources entry of key. */
+void hw_profile_set_source(HwProfile *p, const char *key, HwSourceStatus st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+const char *hw_source_status_name(HwSourceStatus s); /* "verified", ... */
+const char *hw_class_name(HwClass c);                 /* "gemm", "attention", "conv", ... */
+HwClass hw_op_class(int op);                          /* class of an OpKind */
+
+/* The numeric keys of a profile, in file order: their count, and key i's name, value (NULL
+ * when i is out of range) and unit ("GHz", "pJ/B", ...). */
+int hw_profile_nkeys(void);
+const char *hw_profile_key(int i, const HwProfile *p, double *value, const char **unit);
+
+/* ---- prediction ---- */
+
+typedef struct {
+    int warm; /* the run repeats back to back (a benchmark): weights are resident from the
+                 first ledger on, as far as they fit the LLC. 0: one cold sentence */
+} HwPredictOptions;
+
+typedef struct {
+    int step;           /* ledger index */
+    char scope[160];
+    int op;             /* OpKind */
+    HwClass cls;
+    double compute_ms, memory_ms, overhead_ms;
+    double time_ms;     /* max(compute, memory) + overhead */
+    double dram_bytes;  /* weights not resident + activations beyond the LLC */
+    double weight_dram_bytes;
+    double sram_bytes;  /* every byte read or written */
+    double energy_mj;   /* dynamic + static share */
+    int memory_bound;   /* memory_ms > compute_ms */
+} HwOpPrediction;
+
+typedef struct {
+    char scope[160];
+    int op;
+    double latency_ms;  /* summed over the steps of the run */
+} HwTopOp;
+
+typedef struct {
+    char hw[HW_NAME_MAX];
+    double latency_ms;
+    double energy_mj;
+    int memory_bound;        /* memory-bound operators take more time than compute-bound ones */
+    double compute_bound_ms; /* compute time of the compute-bound operators */
+    double memory_bound_ms;  /* memory time of the memory-bound operators */
+    double overhead_ms;
+    double macs, dram_bytes, weight_dram_bytes, act_dram_bytes, sram_bytes;
+    double energy_mac_mj, energy_dram_mj, energy_sram_mj, energy_static_mj;
+    HwOpPrediction *ops;     /* nops, in ledger order, ledger after ledger */
+    size_t nops;
+    HwTopOp top[HW_TOP_OPS]; /* the operators (scope, op) with the largest predicted time */
+    int ntop;
+    double *step_ms;         /* (nsteps) latency per ledger */
+    int nsteps;
+} HwPrediction;
+
+/* Predicts latency and energy of a run on p. ledgers[0] is a forward pass, or in a generate
+ * run the part done once (encoder and cross-attention K/V); ledgers[1..n-1] are decoder steps,
+ * each re-reading from DRAM the weights that do not fit the LLC. o may be NULL (cold).
+ * out is owned by the caller and freed with hw_prediction_free (also after a failure).
+ * SIM_EINVAL for n < 1 or a NULL ledger, SIM_ENOMEM. Pure: reads only its arguments. */
+SimStatus hw_predict(const HwProfile *p, const CostLedger *const *ledgers, int n,
+                     const HwPredictOptions *o, HwPrediction *out, SimError *err);
+void hw_prediction_free(HwPrediction *pr);
+
+/* Latency only (no allocation): the same number as hw_predict's latency_ms. */
+double hw_predict_ms(const HwProfile *p, const CostLedger *const *ledgers, int n,
+                     const HwPredictOptions *o);
+
+/* ---- fitting ---- */
+
+typedef enum {
+    HW_P_GEMM_EFF = 0,
+    HW_P_GEMM_M_HALF,
+    HW_P_ATTN_EFF,
+    HW_P_CONV_EFF,
+    HW_P_ELEM_EFF,
+    HW_P_DRAM_EFF,
+    HW_P_OVERHEAD,
+    HW_PARAM_COUNT
+} HwParam;
+
+const char *hw_param_key(HwParam k);  /* "model.gemm_efficiency", ... */
+double hw_param_get(const HwModelParams *m, HwParam k);
+void hw_param_set(HwModelParams *m, HwParam k, double v);
+
+/* One measured latency: a whole run (entry < 0) or one ledger entry of it (its own time). */
+typedef struct {
+    const CostLedger *const *ledgers; /* the run, as for hw_predict */
+    int nledgers;
+    int step;           /* with entry >= 0: the ledger holding the entry */
+    long entry;         /* -1: the whole run */
+    double measured_ms; /* > 0 */
+    double weight;      /* weight of the relative error (0 = 1) */
+} HwSample;
+
+typedef struct {
+    int warm;            /* as HwPredictOptions.warm */
+    int rescale_peak;    /* host: efficiencies may exceed 1; the peak is raised to keep them <= 1 */
+    double identify_se;  /* a parameter is identified when its relative standard error is
+                            below this (0 = 0.02) */
+} HwFitOptions;
+
+typedef struct {
+    HwModelParams before, after;
+    double peak_before, peak_after;
+    int identified[HW_PARAM_COUNT]; /* 1: fitted from the data; 0: kept its prior value */
+    double rel_se[HW_PARAM_COUNT];  /* relative standard error (inf when not determined) */
+    int n;                          /* samples */
+    int iterations;
+    double rms_rel_err_before, rms_rel_err_after; /* over the samples, weights applied */
+} HwFitReport;
+
+/* Fits p->model (and with rescale_peak p->peak_gflops_fp32) to the samples by weighted
+ * relative least squares, keeping parameters that the data do not determine at their prior
+ * values (the profile's). The model is linear in the inverse efficiencies and the overhead
+ * once each operator's regime (compute or memory) is fixed: the fit alternates between the
+ * regimes and a bounded least-squares solve until the regimes stop changing.
+ * SIM_EINVAL for no samples or a non-positive measurement. Pure. */
+SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, HwFitReport *rep,
+                 SimError *err);
+
+#endif

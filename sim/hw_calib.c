@@ -1,0 +1,1281 @@
+/*
+ * hw_calib.c - CSV measurements, calibration (CSV and host) and validation (see hw_calib.h).
+ *
+ * Host measurements run ltsim's own kernels through runner_execute (per-operator times in
+ * the ledger) and op_exec (an sgemm for the peak); the memory sweep reads buffers of growing
+ * size with 16-byte vector loads.
+ */
+#include "hw_calib.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "ops.h"
+#include "report.h"
+
+static void note(const HwCalibOptions *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(const HwCalibOptions *o, const char *fmt, ...) {
+    if (o == NULL || o->note == NULL) return;
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    o->note(o->note_ctx, msg);
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Quantile q of sorted v (linear interpolation). */
+static double quantile_sorted(const double *v, int n, double q) {
+    if (n <= 0) return 0.0;
+    double pos = q * (n - 1);
+    int i = (int)floor(pos);
+    if (i >= n - 1) return v[n - 1];
+    double f = pos - i;
+    return v[i] * (1 - f) + v[i + 1] * f;
+}
+
+/* ---- paths ---- */
+
+static void exe_dir(char *buf, size_t n) {
+    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
+    if (k <= 0) {
+        snprintf(buf, n, ".");
+        return;
+    }
+    buf[k] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (slash) *slash = '\0';
+}
+
+static int readable(const char *p) { return access(p, R_OK) == 0; }
+
+/* out = a b c d when it fits (0), else -1. */
+static int join4(char *out, size_t n, const char *a, const char *b, const char *c, const char *d) {
+    const char *parts[4] = {a, b, c, d};
+    size_t k = 0;
+    for (int i = 0; i < 4; i++) {
+        size_t l = strlen(parts[i]);
+        if (k + l + 1 > n) {
+            out[0] = '\0';
+            return -1;
+        }
+        memcpy(out + k, parts[i], l);
+        k += l;
+    }
+    out[k] = '\0';
+    return 0;
+}
+
+static int try_path(char *out, size_t n, const char *a, const char *b, const char *c,
+                    const char *d) {
+    return join4(out, n, a, b, c, d) == 0 && readable(out);
+}
+
+/* A model path relative to the CSV's folder, or to models/ ($LTSIM_HOME, the binary's
+ * folder, the current directory); a bare NAME is models/NAME.yml. 0 found. */
+static int resolve_config(const char *csvdir, const char *name, char *out, size_t n) {
+    size_t len = strlen(name);
+    const char *ext = len > 4 && (strcmp(name + len - 4, ".yml") == 0 ||
+                                  (len > 5 && strcmp(name + len - 5, ".yaml") == 0))
+                          ? ""
+                          : ".yml";
+    if (name[0] == '/') return try_path(out, n, name, "", "", "") ? 0 : -1;
+    if (try_path(out, n, csvdir, "/", name, "")) return 0;
+    if (try_path(out, n, csvdir, "/", name, ext)) return 0;
+    char roots[3][600];
+    int nr = 0;
+    const char *home = getenv("LTSIM_HOME");
+    if (home && *home && strlen(home) < sizeof roots[0]) join4(roots[nr++], sizeof roots[0], home, "", "", "");
+    char ed[512];
+    exe_dir(ed, sizeof ed);
+    join4(roots[nr++], sizeof roots[0], ed, "", "", "");
+    join4(roots[nr++], sizeof roots[0], ".", "", "", "");
+    for (int i = 0; i < nr; i++) {
+        if (try_path(out, n, roots[i], "/models/", name, ext)) return 0;
+        if (strncmp(name, "models/", 7) == 0 && try_path(out, n, roots[i], "/", name, ext)) return 0;
+    }
+    join4(out, n, name, "", "", "");
+    return -1;
+}
+
+/* ---- CSV ---- */
+
+enum { COL_CONFIG = 0, COL_MODE, COL_SRC, COL_TGT, COL_BEAM, COL_LAT, COL_VOCAB, NCOLS };
+static const char *const col_names[NCOLS] = {"config", "mode", "src_len", "tgt_len", "beam",
+                                             "latency_ms", "vocab_size"};
+#define REQUIRED_COLS 6
+#define CSV_HEADER "config,mode,src_len,tgt_len,beam,latency_ms"
+#define MAX_FIELDS 32
+
+typedef struct {
+    char text[1024];
+    int col; /* 1-based character column of the field's start */
+} Field;
+
+/* Splits one line (without its newline) into fields; returns the count, or -1 with *badcol
+ * set for an unterminated quote. */
+static int split_fields(const char *line, Field *f, int max, int *badcol) {
+    int n = 0;
+    const char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t') p++;
+        if (n == max) return n + 1;
+        Field *cur = &f[n++];
+        cur->col = (int)(p - line) + 1;
+        size_t k = 0;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (*p == '\0') {
+                    *badcol = cur->col;
+                    return -1;
+                }
+                if (*p == '"') {
+                    if (p[1] == '"') {
+                        if (k + 1 < sizeof cur->text) cur->text[k++] = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                if (k + 1 < sizeof cur->text) cur->text[k++] = *p;
+                p++;
+            }
+            while (*p == ' ' || *p == '\t') p++;
+        } else {
+            while (*p && *p != ',') {
+                if (k + 1 < sizeof cur->text) cur->text[k++] = *p;
+                p++;
+            }
+            while (k > 0 && (cur->text[k - 1] == ' ' || cur->text[k - 1] == '\t')) k--;
+        }
+        cur->text[k] = '\0';
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p != '\0') { /* text after a closing quote */
+            *badcol = (int)(p - line) + 1;
+            return -1;
+        }
+        return n;
+    }
+}
+
+static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+    if (*s == '\0') return -1;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+SimStatus hw_csv_read(const char *path, HwCsvRow **rows, int *n, SimError *err) {
+    *rows = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return sim_errorf(err, SIM_EINVAL, "%s: cannot open: %s", path, strerror(errno));
+    char csvdir[1024];
+    snprintf(csvdir, sizeof csvdir, "%s", path);
+    char *slash = strrchr(csvdir, '/');
+    if (slash) *slash = '\0';
+    else snprintf(csvdir, sizeof csvdir, ".");
+
+    int colidx[NCOLS];
+    for (int c = 0; c < NCOLS; c++) colidx[c] = -1;
+    int nhdr = 0, header_line = 0, lineno = 0, cap = 0;
+    HwCsvRow *out = NULL;
+    char line[4096];
+    Field *fl = malloc(MAX_FIELDS * sizeof *fl);
+    SimStatus rc = SIM_OK;
+    if (fl == NULL) {
+        rc = sim_errorf(err, SIM_ENOMEM, "out of memory reading %s", path);
+        goto out;
+    }
+    while (fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+            rc = sim_errorf(err, SIM_EINVAL, "%s:%d:1: line longer than %zu characters", path,
+                            lineno, sizeof line - 2);
+            goto out;
+        }
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        const char *q = line;
+        while (*q == ' ' || *q == '\t') q++;
+        if (*q == '\0' || *q == '#') continue;
+        if (lineno == 1 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&
+            (unsigned char)line[2] == 0xBF)
+            memmove(line, line + 3, len - 2); /* a UTF-8 byte-order mark */
+        int badcol = 0;
+        int nf = split_fields(line, fl, MAX_FIELDS, &badcol);
+        if (nf < 0) {
+            rc = sim_errorf(err, SIM_EINVAL, "%s:%d:%d: unterminated or misplaced quote", path,
+                            lineno, badcol);
+            goto out;
+        }
+        if (nf > MAX_FIELDS) {
+            rc = sim_errorf(err, SIM_EINVAL, "%s:%d:1: more than %d fields", path, lineno,
+                            MAX_FIELDS);
+            goto out;
+        }
+        if (!header_line) {
+            header_line = lineno;
+            nhdr = nf;
+            for (int i = 0; i < nf; i++) {
+                int c;
+                for (c = 0; c < NCOLS; c++)
+                    if (strcmp(fl[i].text, col_names[c]) == 0) break;
+                if (c == NCOLS) {
+                    rc = sim_errorf(err, SIM_EINVAL,
+                                    "%s:%d:%d: header: unknown column '%.60s' (expected %s[,vocab_size])",
+                                    path, lineno, fl[i].col, fl[i].text, CSV_HEADER);
+                    goto out;
+                }
+                if (colidx[c] >= 0) {
+                    rc = sim_errorf(err, SIM_EINVAL, "%s:%d:%d: header: column '%s' appears twice",
+                                    path, lineno, fl[i].col, col_names[c]);
+                    goto out;
+                }
+                colidx[c] = i;
+            }
+            for (int c = 0; c < REQUIRED_COLS; c++)
+                if (colidx[c] < 0) {
+                    rc = sim_errorf(err, SIM_EINVAL,
+                                    "%s:%d:%d: header: missing column '%s' (expected %s)", path,
+                                    lineno, (int)strlen(line) + 1, col_names[c], CSV_HEADER);
+                    goto out;
+                }
+            continue;
+        }
+        if (nf != nhdr) {
+            int col = nf > nhdr ? fl[nhdr].col : (int)strlen(line) + 1;
+            rc = sim_errorf(err, SIM_EINVAL, "%s:%d:%d: row has %d fields, the header has %d (%s)",
+                            path, lineno, col, nf, nhdr, nf > nhdr ? "extra field" : "missing field");
+            goto out;
+        }
+        if (*n == cap) {
+            int ncap = cap ? cap * 2 : 32;
+            HwCsvRow *nr = realloc(out, (size_t)ncap * sizeof *nr);
+            if (nr == NULL) {
+                rc = sim_errorf(err, SIM_ENOMEM, "out of memory reading %s", path);
+                goto out;
+            }
+            out = nr;
+            cap = ncap;
+        }
+        HwCsvRow *r = &out[*n];
+        memset(r, 0, sizeof *r);
+        r->line = lineno;
+        const Field *fc = &fl[colidx[COL_CONFIG]], *fm = &fl[colidx[COL_MODE]];
+        const Field *fs = &fl[colidx[COL_SRC]], *ft = &fl[colidx[COL_TGT]];
+        const Field *fb = &fl[colidx[COL_BEAM]], *flat = &fl[colidx[COL_LAT]];
+        r->config_col = fc->col;
+        r->mode_col = fm->col;
+        if (fc->text[0] == '\0' || strlen(fc->text) >= sizeof r->config) {
+            rc = sim_errorf(err, SIM_EINVAL, "%s:%d:%d: config: %s", path, lineno, fc->col,
+                            fc->text[0] ? "path too long" : "empty (a model YAML path)");
+            goto out;
+        }
+        snprintf(r->config, sizeof r->config, "%s", fc->text);
+        if (strcmp(fm->text, "forward") != 0 && strcmp(fm->text, "generate") != 0) {
+            rc = sim_errorf(err, SIM_EINVAL, "%s:%d:%d: mode: expected forward or generate, got '%.40s'",
+                            path, lineno, fm->col, fm->text);
+            goto out;
+        }
+        snprintf(r->mode, sizeof r->mode, "%s", strcmp(fm->text, "forward") == 0 ? "forward" : "generate");
+        if (parse_int(fs->text, 1, 100000, &r->src_len) != 0) {
+            rc = sim_errorf(err, SIM_EINVAL,
+                            "%s:%d:%d: src_len: expected a whole number from 1 to 100000, got '%.40s'",
+                            path, lineno, fs->col, fs->text);
+            goto out;
+        }
+        if (parse_int(ft->text, 1, 100000, &r->tgt_len) != 0) {
+            rc = sim_errorf(err, SIM_EINVAL,
+                            "%s:%d:%d: tgt_len: expected a whole number from 1 to 100000, got '%.40s'",
+                            path, lineno, ft->col, ft->text);
+            goto out;
+        }
+        int64_t beam = 0;
+        if (parse_int(fb->text, 1, 1024, &beam) != 0) {
+            rc = sim_errorf(err, SIM_EINVAL,
+                            "%s:%d:%d: beam: expected a whole number from 1 to 1024, got '%.40s'",
+                            path, lineno, fb->col, fb->text);
+            goto out;
+        }
+        if (strcmp(r->mode, "forward") == 0 && beam != 1) {
+            rc = sim_errorf(err, SIM_EINVAL,
+                            "%s:%d:%d: beam: a forward pass has no beam search (expected 1, got %lld)",
+                            path, lineno, fb->col, (long long)beam);
+            goto out;
+        }
+        r->beam = (int)beam;
+        char *end = NULL;
+        errno = 0;
+        double lat = strtod(flat->text, &end);
+        if (flat->text[0] == '\0' || end == flat->text || *end != '\0' || errno == ERANGE ||
+            !isfinite(lat) || lat <= 0) {
+            rc = sim_errorf(err, SIM_EINVAL,
+                            "%s:%d:%d: latency_ms: expected a positive number of milliseconds, got '%.40s'",
+                            path, lineno, flat->col, flat->text);
+            goto out;
+        }
+        r->latency_ms = lat;
+        if (colidx[COL_VOCAB] >= 0) {
+            const Field *fv = &fl[colidx[COL_VOCAB]];
+            if (fv->text[0] != '\0' && parse_int(fv->text, 1, (int64_t)1 << 26, &r->vocab_size) != 0) {
+                rc = sim_errorf(err, SIM_EINVAL,
+                                "%s:%d:%d: vocab_size: expected a whole number from 1 to 67108864 or "
+                                "nothing, got '%.40s'",
+                                path, lineno, fv->col, fv->text);
+                goto out;
+            }
+        }
+        if (resolve_config(csvdir, r->config, r->path, sizeof r->path) != 0) {
+            rc = sim_errorf(err, SIM_EINVAL,
+                            "%s:%d:%d: config: no model file '%s' (looked in %s/ and models/)", path,
+                            lineno, fc->col, r->config, csvdir);
+            goto out;
+        }
+        (*n)++;
+    }
+    if (ferror(f)) {
+        rc = sim_errorf(err, SIM_EINVAL, "%s: read error: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!header_line) {
+        rc = sim_errorf(err, SIM_EINVAL, "%s:1:1: header: missing (expected %s)", path, CSV_HEADER);
+        goto out;
+    }
+    if (*n == 0)
+        rc = sim_errorf(err, SIM_EINVAL, "%s:%d:1: no measurements after the header", path,
+                        lineno > 0 ? lineno : 1);
+out:
+    free(fl);
+    fclose(f);
+    if (rc != SIM_OK) {
+        free(out);
+        out = NULL;
+        *n = 0;
+    }
+    *rows = out;
+    return rc;
+}
+
+/* ---- ledgers of one row ---- */
+
+SimStatus hw_row_ledgers(const ModelConfig *cfg, const char *mode, int64_t src_len,
+                         int64_t tgt_len, int beam, RunResult *res, SimError *err) {
+    memset(res, 0, sizeof *res);
+    RunSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.src_len = src_len;
+    spec.tgt_len = tgt_len;
+    spec.seed = 1;
+    spec.threads = 1;
+    spec.count_only = 1;
+    if (strcmp(mode, "generate") == 0) {
+        spec.mode = MODE_GENERATE;
+        spec.beam = beam > 0 ? beam : 1;
+        spec.max_steps = tgt_len;
+        spec.no_early_stop = 1; /* a measured row generated tgt_len tokens */
+    } else if (strcmp(mode, "forward") != 0) {
+        return sim_errorf(err, SIM_EINVAL, "mode '%s': expected forward or generate", mode);
+    }
+    return runner_execute(cfg, &spec, res, err);
+}
+
+const CostLedger **hw_run_ledgers(const RunResult *res, int *n) {
+    *n = 0;
+    if (res->once != NULL && res->steps != NULL) {
+        const CostLedger **l = calloc((size_t)res->nsteps + 1, sizeof *l);
+        if (l == NULL) return NULL;
+        l[(*n)++] = res->once;
+        for (int64_t t = 0; t < res->nsteps; t++) l[(*n)++] = res->steps[t];
+        return l;
+    }
+    const CostLedger **l = calloc(1, sizeof *l);
+    if (l == NULL) return NULL;
+    l[(*n)++] = res->ledger;
+    return l;
+}
+
+/* Loaded rows: configs and count-only ledgers. */
+typedef struct {
+    HwCsvRow *rows;
+    int n;
+    RunResult *res;
+    const CostLedger ***lp; /* the ledgers of each row (hw_run_ledgers) */
+    int *nl;
+} CsvSet;
+
+static void csv_set_free(CsvSet *s) {
+    for (int i = 0; s->res && i < s->n; i++) runner_result_free(&s->res[i]);
+    for (int i = 0; s->lp && i < s->n; i++) free(s->lp[i]);
+    free(s->res);
+    free(s->lp);
+    free(s->nl);
+    free(s->rows);
+    memset(s, 0, sizeof *s);
+}
+
+static SimStatus csv_set_load(const char *csv, CsvSet *s, SimError *err) {
+    memset(s, 0, sizeof *s);
+    SimStatus rc = hw_csv_read(csv, &s->rows, &s->n, err);
+    if (rc != SIM_OK) return rc;
+    s->res = calloc((size_t)s->n, sizeof *s->res);
+    s->lp = calloc((size_t)s->n, sizeof *s->lp);
+    s->nl = calloc((size_t)s->n, sizeof *s->nl);
+    if (s->res == NULL || s->lp == NULL || s->nl == NULL) {
+        csv_set_free(s);
+        return sim_errorf(err, SIM_ENOMEM, "out of memory loading %s", csv);
+    }
+    for (int i = 0; i < s->n; i++) {
+        HwCsvRow *r = &s->rows[i];
+        ModelConfig cfg;
+        ConfigOverrides ov = {r->vocab_size};
+        SimError e2;
+        sim_error_init(&e2);
+        if (config_load(r->path, &ov, &cfg, &e2) != SIM_OK ||
+            hw_row_ledgers(&cfg, r->mode, r->src_len, r->tgt_len, r->beam, &s->res[i], &e2) !=
+                SIM_OK) {
+            rc = sim_errorf(err, e2.code, "%s:%d:%d: config: %s", csv, r->line, r->config_col, e2.msg);
+            csv_set_free(s);
+            return rc;
+        }
+        s->lp[i] = hw_run_ledgers(&s->res[i], &s->nl[i]);
+        if (s->lp[i] == NULL) {
+            csv_set_free(s);
+            return sim_errorf(err, SIM_ENOMEM, "out of memory loading %s", csv);
+        }
+    }
+    return SIM_OK;
+}
+
+static void utc_date(char *buf, size_t n) {
+    time_t t = time(NULL);
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+}
+
+SimStatus hw_calibrate_csv(HwProfile *p, const char *csv, const HwCalibOptions *o,
+                           HwFitReport *rep, SimError *err) {
+    memset(rep, 0, sizeof *rep);
+    CsvSet s;
+    SimStatus rc = csv_set_load(csv, &s, err);
+    if (rc != SIM_OK) return rc;
+    HwSample *smp = calloc((size_t)s.n, sizeof *smp);
+    if (smp == NULL) {
+        csv_set_free(&s);
+        return sim_errorf(err, SIM_ENOMEM, "out of memory calibrating");
+    }
+    for (int i = 0; i < s.n; i++) {
+        smp[i].ledgers = s.lp[i];
+        smp[i].nledgers = s.nl[i];
+        smp[i].entry = -1;
+        smp[i].measured_ms = s.rows[i].latency_ms;
+        smp[i].weight = 1.0;
+    }
+    note(o, "fitting %s to %d measured latencies of %s", p->name, s.n, csv);
+    HwFitOptions fo = {0};
+    fo.warm = !(o && o->cold);
+    fo.identify_se = 0.05;
+    rc = hw_fit(p, smp, s.n, &fo, rep, err);
+    if (rc == SIM_OK) {
+        char date[40];
+        utc_date(date, sizeof date);
+        for (int k = 0; k < HW_PARAM_COUNT; k++)
+            if (rep->identified[k])
+                hw_profile_set_source(p, hw_param_key((HwParam)k), HW_SRC_FITTED,
+                                      "ltsim calibrate: fitted to %d measured latencies in %s (%s); "
+                                      "relative standard error %.2g%%",
+                                      s.n, csv, date, 100.0 * rep->rel_se[k]);
+        p->has_provenance = 1;
+        snprintf(p->prov.date, sizeof p->prov.date, "%s", date);
+        snprintf(p->prov.method, sizeof p->prov.method,
+                 "model parameters fitted to %d measured latencies in %s", s.n, csv);
+        snprintf(p->prov.version, sizeof p->prov.version, "%s", LTSIM_VERSION);
+        p->prov.fit_rows = s.n;
+        p->prov.fit_rms_rel_err = rep->rms_rel_err_after;
+    }
+    free(smp);
+    csv_set_free(&s);
+    return rc;
+}
+
+/* ---- statistics ---- */
+
+void hw_validation_stats(HwValidation *v) {
+    v->within_10 = v->within_20 = v->median_abs_err = v->p90_abs_err = v->rmse_ms = 0.0;
+    if (v->n <= 0) return;
+    double *e = malloc((size_t)v->n * sizeof *e);
+    double sq = 0.0;
+    int w10 = 0, w20 = 0;
+    for (int i = 0; i < v->n; i++) {
+        const HwValidateRow *r = &v->rows[i];
+        double d = r->predicted_ms - r->measured_ms;
+        double a = r->measured_ms > 0 ? fabs(d) / r->measured_ms : INFINITY;
+        if (e) e[i] = a;
+        sq += d * d;
+        if (a <= 0.10) w10++;
+        if (a <= 0.20) w20++;
+    }
+    v->within_10 = (double)w10 / v->n;
+    v->within_20 = (double)w20 / v->n;
+    v->rmse_ms = sqrt(sq / v->n);
+    if (e) {
+        qsort(e, (size_t)v->n, sizeof *e, cmp_double);
+        v->median_abs_err = quantile_sorted(e, v->n, 0.5);
+        v->p90_abs_err = quantile_sorted(e, v->n, 0.9);
+        free(e);
+    }
+}
+
+void hw_validation_free(HwValidation *v) {
+    if (v == NULL) return;
+    free(v->rows);
+    memset(v, 0, sizeof *v);
+}
+
+SimStatus hw_validate_csv(const HwProfile *p, const char *csv, const HwCalibOptions *o,
+                          HwValidation *v, SimError *err) {
+    memset(v, 0, sizeof *v);
+    CsvSet s;
+    SimStatus rc = csv_set_load(csv, &s, err);
+    if (rc != SIM_OK) return rc;
+    v->rows = calloc((size_t)s.n, sizeof *v->rows);
+    if (v->rows == NULL) {
+        csv_set_free(&s);
+        return sim_errorf(err, SIM_ENOMEM, "out of memory validating");
+    }
+    HwPredictOptions po = {!(o && o->cold)};
+    for (int i = 0; i < s.n; i++) {
+        HwValidateRow *r = &v->rows[i];
+        snprintf(r->config, sizeof r->config, "%s", s.rows[i].config);
+        snprintf(r->mode, sizeof r->mode, "%s", s.rows[i].mode);
+        r->src_len = s.rows[i].src_len;
+        r->tgt_len = s.rows[i].tgt_len;
+        r->beam = s.rows[i].beam;
+        r->measured_ms = s.rows[i].latency_ms;
+        r->predicted_ms = hw_predict_ms(p, s.lp[i], s.nl[i], &po);
+    }
+    v->n = s.n;
+    hw_validation_stats(v);
+    csv_set_free(&s);
+    return SIM_OK;
+}
+
+/* ---- host: memory sweep ---- */
+
+typedef uint64_t HwVec __attribute__((vector_size(16)));
+
+/* Sums n vectors with four independent accumulators (the loads are the work). */
+static uint64_t read_pass(const HwVec *a, size_t n) {
+    HwVec s0 = {0, 0}, s1 = {0, 0}, s2 = {0, 0}, s3 = {0, 0};
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+        s0 += a[i];
+        s1 += a[i + 1];
+        s2 += a[i + 2];
+        s3 += a[i + 3];
+    }
+    HwVec s = s0 + s1 + s2 + s3;
+    uint64_t lanes[2];
+    memcpy(lanes, &s, sizeof lanes);
+    return lanes[0] + lanes[1];
+}
+
+static volatile uint64_t sink;
+
+/* Best read bandwidth (GB/s) over trials of passes over the first bytes of buf. */
+static double read_bw(const HwVec *buf, size_t bytes, double min_bytes, int trials) {
+    size_t n = bytes / sizeof(HwVec);
+    int passes = (int)ceil(min_bytes / (double)bytes);
+    if (passes < 2) passes = 2;
+    double best = 0.0;
+    for (int t = 0; t < trials; t++) {
+        read_pass(buf, n); /* warm the cache at this size */
+        double t0 = now_ms();
+        uint64_t acc = 0;
+        for (int p = 0; p < passes; p++) acc += read_pass(buf, n);
+        double dt = now_ms() - t0;
+        sink += acc;
+        double gbs = dt > 0 ? (double)bytes * passes / (dt * 1e6) : 0.0;
+        if (gbs > best) best = gbs;
+    }
+    return best;
+}
+
+SimStatus hw_measure_memory(HwHostMeasure *m, int quick, SimError *err) {
+    size_t maxb = (size_t)256 << 20;
+    HwVec *buf = NULL;
+    if (posix_memalign((void **)&buf, 64, maxb) != 0 || buf == NULL)
+        return sim_errorf(err, SIM_ENOMEM, "out of memory for the bandwidth sweep (256 MiB)");
+    memset(buf, 1, maxb); /* touch every page */
+    m->nsweep = 0;
+    double min_bytes = quick ? 64.0 * (1 << 20) : 256.0 * (1 << 20);
+    int trials = quick ? 2 : 3;
+    /* 64 KiB .. 256 MiB in steps of sqrt(2) */
+    for (double kib = 64; kib <= 256.0 * 1024 + 1 && m->nsweep < HW_SWEEP_MAX; kib *= sqrt(2.0)) {
+        size_t bytes = ((size_t)(kib * 1024) / 256) * 256;
+        m->sweep_kib[m->nsweep] = (double)bytes / 1024.0;
+        m->sweep_gbs[m->nsweep] = read_bw(buf, bytes, min_bytes, trials);
+        m->nsweep++;
+    }
+    free(buf);
+    int n = m->nsweep;
+    m->dram_gbs = n >= 2 ? 0.5 * (m->sweep_gbs[n - 1] + m->sweep_gbs[n - 2]) : m->sweep_gbs[0];
+    /* usable LLC: the working set where the bandwidth falls to twice DRAM's (log-linear) */
+    double thr = 2.0 * m->dram_gbs;
+    m->llc_kib = m->sweep_kib[0];
+    for (int i = n - 2; i >= 0; i--) {
+        if (m->sweep_gbs[i] >= thr) {
+            double b0 = m->sweep_gbs[i], b1 = m->sweep_gbs[i + 1];
+            double f = b0 > b1 ? (b0 - thr) / (b0 - b1) : 0.0;
+            if (f > 1) f = 1;
+            m->llc_kib = exp(log(m->sweep_kib[i]) + f * (log(m->sweep_kib[i + 1]) - log(m->sweep_kib[i])));
+            break;
+        }
+    }
+    return SIM_OK;
+}
+
+/* ---- host: sgemm peak through op_exec ---- */
+
+static SimStatus measure_sgemm(int64_t M, int64_t N, int64_t K, double *gflops, SimError *err) {
+    *gflops = 0.0;
+    size_t bytes = (size_t)(M * K + N * K + M * N) * sizeof(float) + 4096;
+    Arena *a = arena_open(bytes, 0, err);
+    if (a == NULL) return err->code;
+    CostLedger *l = cost_ledger_open(err);
+    if (l == NULL) {
+        arena_close(a);
+        return err->code;
+    }
+    Run r;
+    memset(&r, 0, sizeof r);
+    r.act = a;
+    r.ledger = l;
+    r.err = err;
+    r.cls = CLASS_FFN;
+    r.timing = 1;
+    snprintf(r.scope, sizeof r.scope, "calibrate.sgemm");
+    r.scope_len = strlen(r.scope);
+    OpArgs args;
+    memset(&args, 0, sizeof args);
+    args.x = run_tensor(&r, M, K);
+    args.w = run_tensor(&r, N, K);
+    args.y = run_tensor(&r, M, N);
+    if (err->code == SIM_OK) {
+        for (int64_t i = 0; i < M * K; i++) args.x.data[i] = 0.001f * (float)(i % 13);
+        for (int64_t i = 0; i < N * K; i++) args.w.data[i] = 0.002f * (float)(i % 7);
+        double best = 1e30;
+        for (int t = 0; t < 6 && err->code == SIM_OK; t++) {
+            double t0 = now_ms();
+            op_exec(&r, OP_LINEAR, &args);
+            double dt = now_ms() - t0;
+            if (t > 0 && dt < best) best = dt;
+        }
+        if (err->code == SIM_OK && best > 0 && best < 1e30)
+            *gflops = 2.0 * (double)M * (double)N * (double)K / (best * 1e6);
+    }
+    cost_ledger_close(l);
+    arena_close(a);
+    return err->code;
+}
+
+/* ---- built-in configs ---- */
+
+typedef struct {
+    char fam;   /* 'T' transformer, 'D' Lite dynamic conv + GLU, 'L' Lite lightweight conv */
+    short d;
+    short layers;
+    short S, T; /* generate: T steps */
+    int vocab;
+    char gen;   /* generate mode */
+    char beam;
+} GridPoint;
+
+/* Calibration grid: widths and lengths that the validation set does not use. */
+static const GridPoint calib_grid[] = {
+    {'T', 160, 6, 16, 16, 8192, 0, 1},   {'T', 160, 6, 64, 64, 32768, 0, 1},
+    {'T', 288, 6, 8, 8, 32768, 0, 1},    {'T', 288, 6, 40, 40, 8192, 0, 1},
+    {'T', 416, 4, 24, 24, 8192, 0, 1},   {'T', 416, 4, 96, 96, 32768, 0, 1},
+    {'T', 544, 4, 16, 16, 32768, 0, 1},  {'T', 544, 4, 64, 64, 8192, 0, 1},
+    {'T', 704, 3, 40, 40, 8192, 0, 1},   {'T', 896, 2, 24, 24, 32768, 0, 1},
+    {'T', 896, 2, 96, 96, 8192, 0, 1},   {'D', 160, 6, 40, 40, 8192, 0, 1},
+    {'D', 224, 6, 120, 120, 8192, 0, 1}, {'D', 288, 6, 16, 16, 32768, 0, 1},
+    {'D', 352, 6, 64, 64, 8192, 0, 1},   {'D', 480, 4, 8, 8, 8192, 0, 1},
+    {'D', 480, 4, 96, 96, 32768, 0, 1},  {'D', 608, 4, 24, 24, 8192, 0, 1},
+    {'D', 800, 3, 64, 64, 8192, 0, 1},   {'D', 960, 2, 40, 40, 32768, 0, 1},
+    {'L', 160, 6, 8, 8, 8192, 0, 1},     {'L', 224, 6, 24, 24, 32768, 0, 1},
+    {'L', 352, 6, 96, 96, 8192, 0, 1},   {'L', 480, 4, 40, 40, 8192, 0, 1},
+    {'L', 608, 4, 120, 120, 8192, 0, 1}, {'L', 800, 3, 16, 16, 32768, 0, 1},
+    {'L', 960, 2, 64, 64, 8192, 0, 1},   {'T', 160, 6, 24, 16, 8192, 1, 1},
+    {'T', 288, 6, 16, 40, 32768, 1, 1},  {'T', 544, 4, 40, 24, 8192, 1, 2},
+    {'T', 896, 2, 16, 16, 8192, 1, 1},   {'D', 224, 6, 40, 24, 8192, 1, 1},
+    {'D', 480, 4, 16, 40, 32768, 1, 5},  {'D', 800, 3, 24, 16, 8192, 1, 1},
+    {'L', 352, 6, 64, 24, 8192, 1, 1},   {'L', 608, 4, 24, 40, 8192, 1, 2},
+    {'L', 160, 6, 8, 64, 32768, 1, 1},
+};
+#define CALIB_N ((int)(sizeof calib_grid / sizeof calib_grid[0]))
+
+/* Validation set: the three config families of this build, widths 128-1024, lengths
+ * 10-100 (some S != T), forward and generate (greedy and beam), none in the calibration
+ * grid. */
+static const GridPoint valid_set[] = {
+    {'T', 128, 6, 10, 10, 8192, 0, 1},    {'T', 128, 6, 100, 100, 32768, 0, 1},
+    {'T', 192, 6, 30, 30, 8192, 0, 1},    {'T', 256, 6, 20, 20, 32768, 0, 1},
+    {'T', 256, 6, 75, 75, 8192, 0, 1},    {'T', 320, 6, 45, 45, 8192, 0, 1},
+    {'T', 384, 6, 30, 50, 32768, 0, 1},   {'T', 448, 4, 60, 60, 8192, 0, 1},
+    {'T', 512, 4, 10, 10, 8192, 0, 1},    {'T', 512, 4, 90, 90, 32768, 0, 1},
+    {'T', 640, 3, 30, 30, 8192, 0, 1},    {'T', 768, 3, 50, 50, 8192, 0, 1},
+    {'T', 1024, 2, 20, 20, 32768, 0, 1},  {'T', 1024, 2, 60, 60, 8192, 0, 1},
+    {'D', 128, 6, 30, 30, 32768, 0, 1},   {'D', 192, 6, 100, 100, 8192, 0, 1},
+    {'D', 256, 6, 10, 10, 8192, 0, 1},    {'D', 320, 6, 60, 60, 32768, 0, 1},
+    {'D', 384, 6, 20, 20, 8192, 0, 1},    {'D', 448, 6, 75, 75, 8192, 0, 1},
+    {'D', 512, 4, 30, 30, 32768, 0, 1},   {'D', 576, 4, 90, 90, 8192, 0, 1},
+    {'D', 640, 4, 45, 30, 8192, 0, 1},    {'D', 768, 3, 100, 100, 32768, 0, 1},
+    {'D', 1024, 3, 30, 30, 8192, 0, 1},   {'L', 128, 6, 20, 20, 8192, 0, 1},
+    {'L', 192, 6, 45, 45, 32768, 0, 1},   {'L', 256, 6, 90, 90, 8192, 0, 1},
+    {'L', 320, 6, 10, 10, 8192, 0, 1},    {'L', 384, 6, 60, 60, 32768, 0, 1},
+    {'L', 512, 4, 75, 75, 8192, 0, 1},    {'L', 640, 4, 20, 20, 8192, 0, 1},
+    {'L', 768, 3, 30, 45, 32768, 0, 1},   {'L', 1024, 2, 100, 100, 8192, 0, 1},
+    {'T', 128, 6, 30, 30, 8192, 1, 1},    {'T', 256, 6, 20, 50, 32768, 1, 1},
+    {'T', 512, 4, 30, 30, 8192, 1, 4},    {'T', 768, 3, 10, 20, 8192, 1, 1},
+    {'T', 1024, 2, 50, 30, 8192, 1, 1},   {'D', 192, 6, 30, 45, 8192, 1, 1},
+    {'D', 384, 6, 60, 30, 32768, 1, 1},   {'D', 640, 4, 30, 20, 8192, 1, 4},
+    {'D', 1024, 3, 20, 10, 8192, 1, 1},   {'L', 256, 6, 45, 30, 8192, 1, 1},
+    {'L', 512, 4, 10, 60, 32768, 1, 1},   {'L', 768, 3, 100, 20, 8192, 1, 2},
+};
+#define VALID_N ((int)(sizeof valid_set / sizeof valid_set[0]))
+
+/* YAML text and a name for a grid point. */
+static void grid_yaml(const GridPoint *g, char *yaml, size_t n, char *name, size_t nn) {
+    int d = g->d, L = g->layers, V = g->vocab;
+    if (g->fam == 'T') {
+        int h = d < 256 ? 4 : 8;
+        snprintf(name, nn, "transformer-d%d-L%d-V%d", d, L, V);
+        snprintf(yaml, n,
+                 "arch: transformer\n"
+                 "encoder-embed-dim: %d\nencoder-ffn-embed-dim: %d\nencoder-layers: %d\n"
+                 "encoder-attention-heads: %d\n"
+                 "decoder-embed-dim: %d\ndecoder-ffn-embed-dim: %d\ndecoder-layers: %d\n"
+                 "decoder-attention-heads: %d\n"
+                 "share-all-embeddings: true\nvocab-size: %d\n",
+                 d, 4 * d, L, h, d, 4 * d, L, h, V);
+    } else {
+        int dyn = g->fam == 'D', h = d < 512 ? 4 : 8, c = d / 2;
+        snprintf(name, nn, "lite-%s-d%d-L%d-V%d", dyn ? "dynamic" : "lightweight", d, L, V);
+        snprintf(yaml, n,
+                 "arch: transformer_multibranch_v2\n"
+                 "encoder-embed-dim: %d\nencoder-ffn-embed-dim: %d\nencoder-layers: %d\n"
+                 "decoder-embed-dim: %d\ndecoder-ffn-embed-dim: %d\ndecoder-layers: %d\n"
+                 "encoder-attention-heads: %d\ndecoder-attention-heads: %d\n"
+                 "encoder-branch-type: [attn:1:%d:%d, %s:default:%d:%d]\n"
+                 "decoder-branch-type: [attn:1:%d:%d, %s:default:%d:%d]\n"
+                 "encoder-glu: %d\ndecoder-glu: %d\nconv-linear: true\n"
+                 "share-all-embeddings: true\nvocab-size: %d\n",
+                 d, d, L, d, d, L, h, h, c, h, dyn ? "dynamic" : "lightweight", c, h, c, h,
+                 dyn ? "dynamic" : "lightweight", c, h, dyn, dyn, V);
+    }
+}
+
+static int set_config(const GridPoint *set, int nset, int i, char *yaml, size_t n, char *name,
+                      size_t nn, int64_t *src_len, int64_t *tgt_len, const char **mode,
+                      int *beam) {
+    if (i < 0 || i >= nset) return -1;
+    grid_yaml(&set[i], yaml, n, name, nn);
+    *src_len = set[i].S;
+    *tgt_len = set[i].T;
+    if (mode) *mode = set[i].gen ? "generate" : "forward";
+    if (beam) *beam = set[i].beam;
+    return 0;
+}
+
+int hw_validation_set_size(void) { return VALID_N; }
+int hw_calibration_set_size(void) { return CALIB_N; }
+
+int hw_validation_config(int i, char *yaml, size_t n, char *name, size_t nn, int64_t *src_len,
+                         int64_t *tgt_len, const char **mode, int *beam) {
+    return set_config(valid_set, VALID_N, i, yaml, n, name, nn, src_len, tgt_len, mode, beam);
+}
+
+int hw_calibration_config(int i, char *yaml, size_t n, char *name, size_t nn, int64_t *src_len,
+                          int64_t *tgt_len, const char **mode, int *beam) {
+    return set_config(calib_grid, CALIB_N, i, yaml, n, name, nn, src_len, tgt_len, mode, beam);
+}
+
+/* ---- host: timing a set of configs ---- */
+
+typedef struct {
+    const GridPoint *g;
+    char name[96];
+    ModelConfig cfg;
+    RunResult res;          /* the last round's run; its ledgers get the per-operator medians */
+    const CostLedger **lp;  /* hw_run_ledgers(&res) */
+    int nl;
+    double *ms;             /* every timed pass */
+    int nms;
+    double *opr;            /* (nent, maxr) per-operator time of each round, ms */
+    size_t nent;
+    int rounds;
+    int reps;
+    double median_ms, spread, prev;
+    int done;
+} Timed;
+
+static void timed_free(Timed *t, int n) {
+    for (int i = 0; t && i < n; i++) {
+        runner_result_free(&t[i].res);
+        free(t[i].lp);
+        free(t[i].ms);
+        free(t[i].opr);
+    }
+    free(t);
+}
+
+static RunSpec timed_spec(const Timed *t, int threads, int warmup, int reps) {
+    RunSpec s;
+    memset(&s, 0, sizeof s);
+    s.src_len = t->g->S;
+    s.tgt_len = t->g->T;
+    s.seed = 1;
+    s.threads = threads;
+    s.warmup = warmup;
+    s.repeats = reps;
+    if (t->g->gen) {
+        s.mode = MODE_GENERATE;
+        s.beam = t->g->beam;
+        s.max_steps = t->g->T;
+        s.no_early_stop = 1;
+    }
+    return s;
+}
+
+static size_t run_entries(const CostLedger *const *l, int n) {
+    size_t k = 0;
+    for (int i = 0; i < n; i++) k += cost_ledger_count(l[i]);
+    return k;
+}
+
+/* Times every config of t in interleaved rounds (so that a busy spell of the machine falls on
+ * several configs rather than on one): a warm-up pass and `reps` timed passes per config and
+ * round, until each config's median over all its passes moves by less than 1 % from one
+ * round to the next (at least 2 rounds, at most 4; quick: 2). Per-operator times are the
+ * median over rounds of each round's mean. */
+static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *err) {
+    int quick = o && o->quick;
+    int threads = o && o->threads > 0 ? o->threads : 1;
+    int maxr = quick ? 2 : 4;
+    double budget = quick ? 60.0 : 150.0; /* ms of timed passes per config and round */
+    SimStatus rc = SIM_OK;
+    for (int i = 0; i < n; i++) {
+        RunSpec s = timed_spec(&t[i], threads, 1, 1);
+        rc = runner_execute(&t[i].cfg, &s, &t[i].res, err);
+        if (rc != SIM_OK) return rc;
+        double first = t[i].res.median_ms > 0.01 ? t[i].res.median_ms : 0.01;
+        runner_result_free(&t[i].res);
+        t[i].reps = (int)ceil(budget / first);
+        if (t[i].reps < 3) t[i].reps = 3;
+        if (t[i].reps > 25) t[i].reps = 25;
+        t[i].ms = calloc((size_t)(maxr * t[i].reps), sizeof *t[i].ms);
+        if (t[i].ms == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory timing");
+    }
+    for (int round = 0; round < maxr; round++) {
+        int active = 0;
+        for (int i = 0; i < n; i++) {
+            Timed *x = &t[i];
+            if (x->done) continue;
+            active++;
+            runner_result_free(&x->res);
+            free(x->lp);
+            x->lp = NULL;
+            RunSpec s = timed_spec(x, threads, 1, x->reps);
+            rc = runner_execute(&x->cfg, &s, &x->res, err);
+            if (rc != SIM_OK) return rc;
+            x->lp = hw_run_ledgers(&x->res, &x->nl);
+            if (x->lp == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory timing");
+            memcpy(x->ms + x->nms, x->res.ms, (size_t)x->reps * sizeof *x->ms);
+            x->nms += x->reps;
+            size_t ne = run_entries(x->lp, x->nl);
+            if (x->opr == NULL) {
+                x->nent = ne;
+                x->opr = calloc((ne ? ne : 1) * (size_t)maxr, sizeof *x->opr);
+                if (x->opr == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory timing");
+            }
+            if (ne == x->nent) {
+                size_t j = 0;
+                for (int k = 0; k < x->nl; k++)
+                    for (size_t e = 0; e < cost_ledger_count(x->lp[k]); e++, j++) {
+                        /* forward: the runner's mean over the passes; generate steps: the
+                         * last pass */
+                        double v = (double)cost_ledger_get(x->lp[k], e)->time_ns * 1e-6;
+                        x->opr[j * (size_t)maxr + (size_t)x->rounds] = v;
+                    }
+                x->rounds++;
+            }
+            double med = runner_median(x->ms, x->nms);
+            if (round > 0 && fabs(med - x->prev) <= 0.01 * x->prev) x->done = 1;
+            x->prev = med;
+        }
+        note(o, "round %d: %d of %d configs timed again", round + 1, active, n);
+        if (active == 0) break;
+    }
+    for (int i = 0; i < n; i++) {
+        Timed *x = &t[i];
+        qsort(x->ms, (size_t)x->nms, sizeof *x->ms, cmp_double);
+        x->median_ms = quantile_sorted(x->ms, x->nms, 0.5);
+        x->spread = (quantile_sorted(x->ms, x->nms, 0.75) - quantile_sorted(x->ms, x->nms, 0.25)) /
+                    x->median_ms;
+        if (x->spread > 0.10)
+            note(o, "warning: %s S=%d T=%d: timings still spread %.0f%% (IQR/median) after %d "
+                    "passes; is the machine busy?",
+                 x->name, x->g->S, x->g->T, 100 * x->spread, x->nms);
+        /* per-operator medians over rounds into the last round's ledgers */
+        size_t j = 0;
+        for (int k = 0; k < x->nl && x->rounds > 0; k++)
+            for (size_t e = 0; e < cost_ledger_count(x->lp[k]); e++, j++) {
+                double *v = x->opr + j * (size_t)maxr;
+                qsort(v, (size_t)x->rounds, sizeof *v, cmp_double);
+                double m = quantile_sorted(v, x->rounds, 0.5);
+                cost_ledger_set_time((CostLedger *)x->lp[k], e, (uint64_t)llround(m * 1e6));
+            }
+    }
+    return SIM_OK;
+}
+
+/* Opens the Timed entries of a set (configs loaded; nothing timed yet). */
+static SimStatus timed_open(const GridPoint *set, const int *idx, int n, Timed **out,
+                            SimError *err) {
+    Timed *t = calloc((size_t)(n ? n : 1), sizeof *t);
+    if (t == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory timing");
+    for (int i = 0; i < n; i++) {
+        t[i].g = &set[idx ? idx[i] : i];
+        char yaml[2048];
+        grid_yaml(t[i].g, yaml, sizeof yaml, t[i].name, sizeof t[i].name);
+        SimStatus rc = config_load_buffer(yaml, strlen(yaml), t[i].name, NULL, &t[i].cfg, err);
+        if (rc != SIM_OK) {
+            timed_free(t, n);
+            return rc;
+        }
+    }
+    *out = t;
+    return SIM_OK;
+}
+
+/* ---- host profile ---- */
+
+static void cpu_model(char *buf, size_t n) {
+    snprintf(buf, n, "unknown CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f == NULL) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Hardware", 8) == 0 ||
+            strncmp(line, "Model", 5) == 0) {
+            char *c = strchr(line, ':');
+            if (c == NULL) continue;
+            c++;
+            while (*c == ' ' || *c == '\t') c++;
+            size_t l = strlen(c);
+            while (l > 0 && (c[l - 1] == '\n' || c[l - 1] == ' ')) c[--l] = '\0';
+            snprintf(buf, n, "%s", c);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/* Core clock in GHz from /proc/cpuinfo or cpufreq, 0 when neither says. */
+static double cpu_ghz(char *how, size_t n) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "cpu MHz", 7) == 0) {
+                char *c = strchr(line, ':');
+                double mhz = c ? strtod(c + 1, NULL) : 0.0;
+                if (mhz > 0) {
+                    fclose(f);
+                    snprintf(how, n, "/proc/cpuinfo 'cpu MHz' at calibration time");
+                    return mhz / 1000.0;
+                }
+            }
+        }
+        fclose(f);
+    }
+    f = fopen("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", "r");
+    if (f) {
+        double khz = 0.0;
+        if (fscanf(f, "%lf", &khz) != 1) khz = 0.0;
+        fclose(f);
+        if (khz > 0) {
+            snprintf(how, n, "cpufreq cpuinfo_max_freq");
+            return khz / 1e6;
+        }
+    }
+    return 0.0;
+}
+
+/* The host template: every number with a source; measured ones are filled in later. */
+static void host_template(HwProfile *p, int threads) {
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "host");
+    p->cores = threads;
+    hw_profile_set_source(p, "cores", HW_SRC_MEASURED,
+                          "threads ltsim ran with during calibration (--threads)");
+    char how[128];
+    p->clock_ghz = cpu_ghz(how, sizeof how);
+    if (p->clock_ghz > 0) {
+        hw_profile_set_source(p, "clock_ghz", HW_SRC_MEASURED, "%s", how);
+    } else {
+        p->clock_ghz = 2.0;
+        hw_profile_set_source(p, "clock_ghz", HW_SRC_ESTIMATED,
+                              "rule R-HOST-CLOCK (hwprofiles/README.md): the OS reports no clock; "
+                              "2 GHz placeholder, not used by the model");
+    }
+    p->process_nm = 7;
+    hw_profile_set_source(p, "process_nm", HW_SRC_ESTIMATED,
+                          "rule R-HOST-NODE: a current server core; only the energy estimates "
+                          "depend on it");
+    long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    p->l1d_kib = l1 > 0 ? (double)l1 / 1024.0 : 32;
+    hw_profile_set_source(p, "l1d_kib", l1 > 0 ? HW_SRC_MEASURED : HW_SRC_ESTIMATED,
+                          l1 > 0 ? "reported by sysconf(_SC_LEVEL1_DCACHE_SIZE)"
+                                 : "rule R-HOST-CACHE: not reported; 32 KiB placeholder");
+    p->l2_kib = l2 > 0 ? (double)l2 / 1024.0 : 512;
+    hw_profile_set_source(p, "l2_kib", l2 > 0 ? HW_SRC_MEASURED : HW_SRC_ESTIMATED,
+                          l2 > 0 ? "reported by sysconf(_SC_LEVEL2_CACHE_SIZE)"
+                                 : "rule R-HOST-CACHE: not reported; 512 KiB placeholder");
+    /* energy: Horowitz 45 nm scaled to 7 nm (rules R-E-MAC, R-E-SRAM), DDR (R-E-DRAM) */
+    double s = 7.0 / 45.0;
+    p->mac_fp32_pj = 4.6 * s;
+    p->mac_int8_pj = 0.23 * s;
+    p->sram_byte_pj = 2.5 * sqrt(s);
+    p->dram_byte_pj = 160;
+    hw_profile_set_source(p, "energy.mac_fp32_pj", HW_SRC_ESTIMATED,
+                          "rule R-E-MAC: Horowitz ISSCC 2014 45 nm fp32 MAC 4.6 pJ (hardware.md "
+                          "2a [E1,E4]) x node/45 at 7 nm");
+    hw_profile_set_source(p, "energy.mac_int8_pj", HW_SRC_ESTIMATED,
+                          "rule R-E-MAC: Horowitz 45 nm int8 MAC 0.23 pJ (hardware.md 2a [E2,E3]) "
+                          "x node/45 at 7 nm");
+    hw_profile_set_source(p, "energy.sram_byte_pj", HW_SRC_ESTIMATED,
+                          "rule R-E-SRAM: 2.5 pJ/B for a 32 KB array at 45 nm (hardware.md 2a "
+                          "[E5]) x sqrt(node/45)");
+    hw_profile_set_source(p, "energy.dram_byte_pj", HW_SRC_ESTIMATED,
+                          "rule R-E-DRAM: server DDR at 20 pJ/bit, the low end of Horowitz's "
+                          "20-40 pJ/bit (hardware.md 2b [E5])");
+    p->active_w = 4.0 * threads;
+    p->idle_w = 1.0 * threads;
+    hw_profile_set_source(p, "power.active_w", HW_SRC_ESTIMATED,
+                          "rule R-HOST-POWER: 4 W per busy server core (a 155-500 W socket "
+                          "spread over its cores, hardware.md 1b [S24])");
+    hw_profile_set_source(p, "power.idle_w", HW_SRC_ESTIMATED,
+                          "rule R-IDLE: 25%% of the active power when nothing is published");
+    /* priors of the fit */
+    p->model.gemm_efficiency = 0.7;
+    p->model.gemm_m_half = 16;
+    p->model.attention_efficiency = 0.4;
+    p->model.conv_efficiency = 0.1;
+    p->model.elementwise_efficiency = 0.02;
+    p->model.dram_efficiency = 1.0;
+    p->model.overhead_us = 1.0;
+    for (int k = 0; k < HW_PARAM_COUNT; k++)
+        hw_profile_set_source(p, hw_param_key((HwParam)k), HW_SRC_ESTIMATED,
+                              "prior of the host calibration (rule R-HOST-PRIOR); the grid did "
+                              "not determine it");
+}
+
+/* Weight of an operator's own time in the host fit, relative to its share of the run. */
+#ifndef HOST_OP_WEIGHT
+#define HOST_OP_WEIGHT 1.0
+#endif
+
+SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport *rep,
+                            HwHostMeasure *meas, SimError *err) {
+    memset(rep, 0, sizeof *rep);
+    memset(meas, 0, sizeof *meas);
+    int quick = o && o->quick;
+    int threads = o && o->threads > 0 ? o->threads : 1;
+    HwProfile *p = out;
+    host_template(p, threads);
+    ops_set_threads(threads);
+    double t0 = now_ms();
+
+    note(o, "measuring read bandwidth by working-set size (64 KiB .. 256 MiB)");
+    SimStatus rc = hw_measure_memory(meas, quick, err);
+    if (rc != SIM_OK) return rc;
+    p->llc_kib = meas->llc_kib;
+    p->dram_gbs = meas->dram_gbs;
+    note(o, "usable last-level cache %.0f KiB, DRAM read bandwidth %.1f GB/s", p->llc_kib,
+         p->dram_gbs);
+    hw_profile_set_source(p, "llc_kib", HW_SRC_MEASURED,
+                          "read-bandwidth sweep: the working set where one thread's read "
+                          "bandwidth falls to twice the DRAM bandwidth (not CPUID)");
+    hw_profile_set_source(p, "dram_gbs", HW_SRC_MEASURED,
+                          "read-bandwidth sweep: one thread reading 128-256 MiB");
+
+    rc = measure_sgemm(512, 512, 512, &meas->sgemm_gflops, err);
+    if (rc != SIM_OK) return rc;
+    if (!(meas->sgemm_gflops > 0)) return sim_errorf(err, SIM_EIO, "sgemm timing failed");
+    p->peak_gflops_fp32 = meas->sgemm_gflops;
+    p->peak_gops_int8 = 4.0 * p->peak_gflops_fp32; /* updated after the fit */
+    note(o, "sgemm 512x512x512 through op_exec: %.1f GFLOPS", meas->sgemm_gflops);
+
+    int idx[CALIB_N], ngrid = 0;
+    for (int i = 0; i < CALIB_N; i++)
+        if (!quick || i % 3 == 0) idx[ngrid++] = i;
+    Timed *tm = NULL;
+    HwSample *smp = NULL;
+    int nsmp = 0;
+    rc = timed_open(calib_grid, idx, ngrid, &tm, err);
+    if (rc != SIM_OK) return rc;
+    note(o, "timing %d configs of the calibration grid", ngrid);
+    rc = time_set(tm, ngrid, o, err);
+    if (rc != SIM_OK) goto out;
+    size_t total = 0;
+    for (int g = 0; g < ngrid; g++) {
+        total += 1 + run_entries(tm[g].lp, tm[g].nl);
+        if (tm[g].spread > 0.10) meas->noisy++;
+        meas->runs++;
+    }
+    smp = calloc(total, sizeof *smp);
+    if (smp == NULL) {
+        rc = sim_errorf(err, SIM_ENOMEM, "out of memory calibrating");
+        goto out;
+    }
+    /* samples: every run (weight 1) and every operator of it (weighted by its share) */
+    for (int g = 0; g < ngrid; g++) {
+        HwSample *s = &smp[nsmp++];
+        s->ledgers = tm[g].lp;
+        s->nledgers = tm[g].nl;
+        s->entry = -1;
+        s->measured_ms = tm[g].median_ms;
+        s->weight = 1.0;
+        for (int k = 0; k < tm[g].nl; k++)
+            for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++) {
+                double ms = (double)cost_ledger_get(tm[g].lp[k], j)->time_ns * 1e-6;
+                if (!(ms > 0)) continue;
+                s = &smp[nsmp++];
+                s->ledgers = tm[g].lp;
+                s->nledgers = tm[g].nl;
+                s->step = k;
+                s->entry = (long)j;
+                s->measured_ms = ms;
+                s->weight = HOST_OP_WEIGHT * ms / tm[g].median_ms;
+            }
+    }
+    HwFitOptions fo = {0};
+    fo.warm = 1;
+    fo.rescale_peak = 1;
+    fo.identify_se = 0.25; /* the priors are guesses: any parameter the grid narrows is better */
+    note(o, "fitting %d samples (%d runs and their operators)", nsmp, ngrid);
+    rc = hw_fit(p, smp, nsmp, &fo, rep, err);
+    if (rc != SIM_OK) goto out;
+
+    char date[40];
+    utc_date(date, sizeof date);
+    if (rep->peak_after > rep->peak_before)
+        hw_profile_set_source(p, "peak_gflops_fp32", HW_SRC_MEASURED,
+                              "the fastest rate ltsim's kernels reach here: the fitted asymptotic "
+                              "GEMM rate (above the %.1f GFLOPS of a 512^3 sgemm)",
+                              meas->sgemm_gflops);
+    else
+        hw_profile_set_source(p, "peak_gflops_fp32", HW_SRC_MEASURED,
+                              "sgemm 512x512x512 through op_exec, best of 5 (this build's BLAS)");
+    p->peak_gops_int8 = 4.0 * p->peak_gflops_fp32;
+    hw_profile_set_source(p, "peak_gops_int8", HW_SRC_ESTIMATED,
+                          "rule R-INT8-HOST: 4 x the fp32 peak (int8 dot-product instructions "
+                          "do 4 byte MACs per 32-bit lane); ltsim runs no int8 kernels");
+    for (int k = 0; k < HW_PARAM_COUNT; k++)
+        if (rep->identified[k])
+            hw_profile_set_source(p, hw_param_key((HwParam)k), HW_SRC_FITTED,
+                                  "ltsim calibrate on this host (%s): per-operator and whole-run "
+                                  "times of %d grid configs; relative standard error %.2g%%",
+                                  date, ngrid, 100.0 * rep->rel_se[k]);
+    char cpu[128];
+    cpu_model(cpu, sizeof cpu);
+    snprintf(p->description, sizeof p->description,
+             "this machine (%.100s), %d thread%s, as ltsim's own kernels run on it", cpu, threads,
+             threads == 1 ? "" : "s");
+    p->has_provenance = 1;
+    HwProvenance *pv = &p->prov;
+    snprintf(pv->cpu, sizeof pv->cpu, "%s", cpu);
+    snprintf(pv->blas, sizeof pv->blas, "%s", ops_blas_name());
+    const char *ct = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
+    snprintf(pv->coretype, sizeof pv->coretype, "%s", ct && *ct ? ct : "(unset)");
+    snprintf(pv->l2_size, sizeof pv->l2_size, "%s", l2 && *l2 ? l2 : "(unset)");
+    snprintf(pv->date, sizeof pv->date, "%s", date);
+    snprintf(pv->method, sizeof pv->method,
+             "read-bandwidth sweep (LLC, DRAM); sgemm 512^3; per-operator times of %d built-in "
+             "configs (%s grid, forward and generate), fitted; %.0f s",
+             ngrid, quick ? "quick" : "full", (now_ms() - t0) / 1000.0);
+    snprintf(pv->version, sizeof pv->version, "%s", LTSIM_VERSION);
+    pv->threads = threads;
+    pv->fit_rows = nsmp;
+    pv->fit_rms_rel_err = rep->rms_rel_err_after;
+    rc = hw_profile_check(p, err);
+out:
+    timed_free(tm, ngrid);
+    free(smp);
+    return rc;
+}
+
+SimStatus hw_validate_host(const HwProfile *p, const HwCalibOptions *o, HwValidation *v,
+                           SimError *err) {
+    memset(v, 0, sizeof *v);
+    int threads = o && o->threads > 0 ? o->threads : 1;
+    ops_set_threads(threads);
+    Timed *tm = NULL;
+    SimStatus rc = timed_open(valid_set, NULL, VALID_N, &tm, err);
+    if (rc != SIM_OK) return rc;
+    note(o, "timing the %d configs of the validation set", VALID_N);
+    rc = time_set(tm, VALID_N, o, err);
+    if (rc != SIM_OK) goto out;
+    v->rows = calloc(VALID_N, sizeof *v->rows);
+    if (v->rows == NULL) {
+        rc = sim_errorf(err, SIM_ENOMEM, "out of memory validating");
+        goto out;
+    }
+    HwPredictOptions po = {1};
+    for (int i = 0; i < VALID_N; i++) {
+        const Timed *x = &tm[i];
+        HwValidateRow *r = &v->rows[v->n++];
+        snprintf(r->config, sizeof r->config, "%s", x->name);
+        snprintf(r->mode, sizeof r->mode, "%s", x->g->gen ? "generate" : "forward");
+        r->src_len = x->g->S;
+        r->tgt_len = x->g->T;
+        r->beam = x->g->beam;
+        r->measured_ms = x->median_ms;
+        r->spread = x->spread;
+        r->predicted_ms = hw_predict_ms(p, x->lp, x->nl, &po);
+    }
+    hw_validation_stats(v);
+out:
+    timed_free(tm, VALID_N);
+    if (rc != SIM_OK) hw_validation_free(v);
+    return rc;
+}

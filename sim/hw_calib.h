@@ -1,0 +1,137 @@
+/*
+ * hw_calib.h - measuring for the latency model: CSV files of device latencies, calibration
+ * of a profile from them, calibration of this host (ltsim's own kernels over a grid of
+ * shapes, a read-bandwidth sweep for the usable last-level cache), and validation of
+ * predicted against measured latencies (DESIGN.md §6).
+ *
+ * Nothing here prints: progress and warnings go through HwCalibOptions.note.
+ */
+#ifndef LTSIM_HW_CALIB_H
+#define LTSIM_HW_CALIB_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "hw.h"
+#include "runner.h"
+
+/* ---- CSV of measured latencies ----
+ * A header line naming the columns (any order): config, mode, src_len, tgt_len, beam,
+ * latency_ms, and optionally vocab_size. mode is forward (one teacher-forced pass) or generate
+ * (tgt_len decoder steps at the given beam). Blank lines and lines starting with '#' are
+ * skipped; fields may be double-quoted. config is a model YAML path relative to the CSV's
+ * folder, or to models/ (a bare NAME means models/NAME.yml). */
+typedef struct {
+    char config[256];  /* as written */
+    char path[1024];   /* resolved file */
+    char mode[16];     /* "forward" | "generate" */
+    int64_t src_len, tgt_len;
+    int beam;
+    int64_t vocab_size; /* 0: the config's */
+    double latency_ms;
+    int line;          /* line in the CSV */
+    int config_col;    /* column (1-based, in characters) of the config field */
+    int mode_col;
+} HwCsvRow;
+
+/* Reads and checks a CSV. On failure SIM_EINVAL with one line naming the file, line and
+ * column: "<file>:<line>:<col>: <column>: <what is wrong>". *rows is malloc'd (free()). */
+SimStatus hw_csv_read(const char *path, HwCsvRow **rows, int *n, SimError *err);
+
+/* ---- options and results ---- */
+
+typedef void (*HwNoteFn)(void *ctx, const char *msg);
+
+typedef struct {
+    int threads;      /* BLAS threads for host measurements (0 = 1) */
+    int quick;        /* host: a smaller grid and fewer repeats (a first look, tests) */
+    int cold;         /* CSV: the latencies are single cold runs, not medians of repeats */
+    HwNoteFn note;    /* progress and warnings, one line each (NULL: silent) */
+    void *note_ctx;
+} HwCalibOptions;
+
+/* What the host calibration measured besides the kernel timings. */
+#define HW_SWEEP_MAX 40
+typedef struct {
+    int nsweep;
+    double sweep_kib[HW_SWEEP_MAX];  /* working-set sizes of the read sweep */
+    double sweep_gbs[HW_SWEEP_MAX];  /* read bandwidth at each */
+    double llc_kib;                  /* usable LLC: where the bandwidth falls to 2x DRAM's */
+    double dram_gbs;                 /* read bandwidth of the largest working sets */
+    double sgemm_gflops;             /* best sgemm rate through op_exec (512^3) */
+    int runs;                        /* configs timed */
+    int noisy;                       /* runs whose spread stayed above 10 % */
+} HwHostMeasure;
+
+typedef struct {
+    char config[160];    /* the config file, or the built-in config's name */
+    char mode[16];
+    int64_t src_len, tgt_len;
+    int beam;
+    double predicted_ms;
+    double measured_ms;
+    double spread;       /* (p75 - p25) / median of the timed passes (host), 0 for CSV rows */
+} HwValidateRow;
+
+typedef struct {
+    int n;
+    double within_10, within_20;         /* shares (fractions) of rows within +-10 % / 20 % */
+    double median_abs_err, p90_abs_err;  /* |predicted - measured| / measured (fractions) */
+    double rmse_ms;
+    HwValidateRow *rows;
+} HwValidation;
+
+/* ---- calibration ---- */
+
+/* Fits p's model parameters to the latencies of a CSV (forward rows; generate rows are
+ * rejected by this build). Identified parameters get the source status `fitted`; the others
+ * keep their values and sources. SIM_EINVAL for a bad CSV (file:line:col), SIM_ENOMEM. */
+SimStatus hw_calibrate_csv(HwProfile *p, const char *csv, const HwCalibOptions *o,
+                           HwFitReport *rep, SimError *err);
+
+/* Calibrates this host: measures read bandwidth by working-set size (usable LLC, DRAM
+ * bandwidth), the sgemm peak, and the per-operator times of a grid of built-in configs
+ * (disjoint from the validation set) with runner_execute; fits the model; fills out as the
+ * profile "host" with its provenance. The caller writes it (hw_profile_write). */
+SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport *rep,
+                            HwHostMeasure *meas, SimError *err);
+
+/* The read-bandwidth sweep alone (part of hw_calibrate_host). */
+SimStatus hw_measure_memory(HwHostMeasure *meas, int quick, SimError *err);
+
+/* ---- validation ---- */
+
+/* Host: measures the built-in validation set (at least 30 configs, transformer and Lite,
+ * widths 128-1024, lengths 10-100) and predicts each with p (warm: medians of repeats). */
+SimStatus hw_validate_host(const HwProfile *p, const HwCalibOptions *o, HwValidation *v,
+                           SimError *err);
+
+/* Against a CSV of measurements. */
+SimStatus hw_validate_csv(const HwProfile *p, const char *csv, const HwCalibOptions *o,
+                          HwValidation *v, SimError *err);
+
+/* Fills the statistics of v from its rows. */
+void hw_validation_stats(HwValidation *v);
+void hw_validation_free(HwValidation *v);
+
+/* The built-in validation set: its size, and config i (a YAML text for config_load_buffer,
+ * a name, the lengths). 0 ok, -1 out of range. */
+int hw_validation_set_size(void);
+int hw_validation_config(int i, char *yaml, size_t n, char *name, size_t nn, int64_t *src_len,
+                         int64_t *tgt_len, const char **mode, int *beam);
+
+/* The host calibration grid, the same way (disjoint from the validation set). */
+int hw_calibration_set_size(void);
+int hw_calibration_config(int i, char *yaml, size_t n, char *name, size_t nn, int64_t *src_len,
+                          int64_t *tgt_len, const char **mode, int *beam);
+
+/* Ledgers of one row: a count-only run of cfg at (S, T); generate: tgt_len decoder steps at
+ * this beam, no early stop (res owns the ledgers; runner_result_free). */
+SimStatus hw_row_ledgers(const ModelConfig *cfg, const char *mode, int64_t src_len,
+                         int64_t tgt_len, int beam, RunResult *res, SimError *err);
+
+/* The ledgers of a run in hw_predict's order: forward {ledger}; generate {once, steps[0..]}.
+ * malloc'd array (free()) of *n pointers into res; NULL when out of memory. */
+const CostLedger **hw_run_ledgers(const RunResult *res, int *n);
+
+#endif
