@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cli_db.h"
 #include "cli_hw.h"
+#include "cli_sweep.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -224,6 +225,8 @@ static void print_main_help(FILE *f) {
                "  hw list|show NAME   hardware profiles and their sources\n"
                "  calibrate     fit a hardware profile: this host, or a device from a CSV\n"
                "  validate      predicted against measured latency\n"
+               "  sweep         families x Mult-Add budgets x profiles: the widest width that\n"
+               "                fits each budget, run, predicted and stored\n"
                "  db SUBCMD     list / show / diff / export / merge stored runs\n\n"
                "options:\n"
                "  --version     version and BLAS build\n"
@@ -671,6 +674,7 @@ int cli_main(int argc, char **argv) {
     if (strcmp(cmd, "hw") == 0 || strcmp(cmd, "calibrate") == 0 || strcmp(cmd, "validate") == 0)
         return cli_hw_main(cmd, argc - 1, argv + 1);
     if (strcmp(cmd, "db") == 0) return cli_db_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0) return cli_sweep_main(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog, cmd, prog);
     return 2;
 }

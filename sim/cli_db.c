@@ -283,8 +283,8 @@ static int parse_db_options(const char *sub, int argc, char **argv, int npos_wan
     return 0;
 }
 
-/* Opens --db (or the default). A named database that does not exist is bad input for the
- * commands that only read (no file is created by a typo). */
+/* Opens --db (or the default, created on first use). A named database that does not exist
+ * is bad input for the commands that only read (a typo creates no file). */
 static int open_db(const char *sub, const DbOptions *o, int may_create, Store **s) {
     SimError err;
     sim_error_init(&err);
@@ -314,7 +314,7 @@ static int cmd_list(int argc, char **argv) {
     int rc = parse_db_options("list", argc, argv, 0, &o);
     if (rc != 0) return rc < 0 ? 0 : rc;
     Store *s = NULL;
-    if ((rc = open_db("list", &o, 1, &s)) != 0) return rc;
+    if ((rc = open_db("list", &o, 0, &s)) != 0) return rc;
     SimError err;
     sim_error_init(&err);
     StoreRunSummary *v = NULL;

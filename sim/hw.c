@@ -1381,7 +1381,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
     rep->peak_before = rep->peak_after = p->peak_gflops_fp32;
     rep->n = n;
     params_to_x(&p->model, P.x0);
-    /* bounds in z = x / x0: efficiencies in [1e-4, 1] (above 1 when the peak may be raised),
+    /* bounds in z = x / x0: efficiencies in [1e-4, 1] (up to 2 when the peak may be raised),
      * m_half in [1e-3, 1e5] rows, overhead in [1e-4, 1e5] us */
     for (int k = 0; k < NP; k++) {
         double lo_x, hi_x;
@@ -1389,7 +1389,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         case 1: lo_x = 1e-3 * P.x0[0]; hi_x = 1e5 * 1e4; break;
         case 6: lo_x = 1e-4; hi_x = 1e5; break;
         case 5: lo_x = 1.0; hi_x = 1e4; break;
-        default: lo_x = rescale ? 1e-3 : 1.0; hi_x = 1e4; break;
+        default: lo_x = rescale ? 0.5 : 1.0; hi_x = 1e4; break;
         }
         P.lo[k] = lo_x / P.x0[k];
         P.hi[k] = hi_x / P.x0[k];

@@ -673,7 +673,11 @@ static void test_store_save_generate_run(void **state) {
     SimError err;
     sim_error_init(&err);
     if (runner_execute(&fx.cfg, &fx.spec, &fx.res, &err) != SIM_OK) fail_msg("%s", err.msg);
-    fx.in = (ReportInput){"count", fx.path, &fx.cfg, &fx.spec, &fx.res};
+    fx.in.command = "count";
+    fx.in.model_path = fx.path;
+    fx.in.cfg = &fx.cfg;
+    fx.in.spec = &fx.spec;
+    fx.in.res = &fx.res;
     assert_true(fx.res.nsteps > 1);
     int64_t id = save_ok(s, &fx, NULL);
     StoreRun *r = NULL;
@@ -1334,6 +1338,8 @@ static void test_store_cli_db(void **state) {
     cJSON_Delete(j);
     expect_cli_error(db_cli("list", "--db", p, "--limit", "x", END), 2, "--limit");
     expect_cli_error(db_cli("list", "--db", p, "--bogus", END), 2, "unknown option '--bogus'");
+    expect_cli_error(db_cli("list", "--db", db_file("typo.db"), END), 2, "no such database file");
+    assert_int_equal(access(db_file("typo.db"), F_OK), -1); /* a typo creates no file */
 
     /* show */
     assert_int_equal(db_cli("show", "1", "--db", p, END), 0);
