@@ -110,14 +110,21 @@ bench: deps
 
 bench-run: $(BENCH_BIN) $(BIN)
 	OPENBLAS_NUM_THREADS=1 ./$(BENCH_BIN)
+	@db=$$(mktemp -d)/bench.db; t0=$$(date +%s.%N); \
+	./$(BIN) sweep --count-only --family lite --budget 100M --vary width=8:8000:8 --db $$db \
+	  >/dev/null 2>&1 || exit 1; t1=$$(date +%s.%N); \
+	n=$$(./$(BIN) db export --db $$db --format csv | wc -l); \
+	echo "count-only sweep over 1,000 widths (lite, stored): $$(awk "BEGIN{printf \"%.2f\", $$t1 - $$t0}") s ($$n rows exported)"; \
+	rm -rf $$(dirname $$db)
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
 
+# The main job: the paper's families under 100M / 300M / 500M Mult-Adds on every profile,
+# stored in db/ltsim.db, then the stored points.
 demo-run: $(BIN)
-	@for m in lite-wmt-200 lite-wmt-408 lite-wmt-496 transformer-base; do \
-	  ./ltsim run $$m --repeats 3 || exit 1; echo; \
-	done
+	./$(BIN) sweep --family lite,transformer,evolved --budget 100M,300M,500M --hw all
+	./$(BIN) db list --limit 12
 
 # ---- fuzzing (clang libFuzzer) ----
 FUZZ_SECONDS ?= 600
