@@ -218,6 +218,7 @@ static void enc_cell(Run *r, const EtEncCell *c, int64_t d, Tensor h) {
 
     s = run_push(r, "conv_branches");
     layer_norm(r, "layer_prepostprocess", &c->ln_conv, h, u);
+    layer_mask_rows(r, "padding", r->src_keep, u, u); /* t2t masks padding before the convs */
     set_cls(r, CLASS_FFN);
     layer_linear(r, "dense", &c->left, u, lb);
     activation(r, "dense", OP_RELU, lb);
@@ -235,6 +236,7 @@ static void enc_cell(Run *r, const EtEncCell *c, int64_t d, Tensor h) {
     activation(r, "standard_conv_3x1", OP_RELU, rb);
     add_into(r, "standard_conv_3x1", lb, rb);
     layer_norm(r, "layer_prepostprocess_1", &c->ln_conv4d, lb, v);
+    layer_mask_rows(r, "padding", r->src_keep, v, v);
     depthwise(r, "separable_conv_9x1", c->sep9_dw, v, 4, 0, dw);
     layer_linear(r, "separable_conv_9x1", &c->sep9_pw, dw, w);
     add_into(r, "residual", h, w);
@@ -244,7 +246,7 @@ static void enc_cell(Run *r, const EtEncCell *c, int64_t d, Tensor h) {
     layer_norm(r, "layer_prepostprocess", &c->ln_attn, h, u);
     set_cls(r, CLASS_ATTENTION);
     s1 = run_push(r, "multihead_attention");
-    layer_attention(r, &c->attn, u, u, 0, 0, y);
+    layer_attention(r, &c->attn, u, u, 0, 0, r->src_keep, y);
     run_pop(r, s1);
     layer_residual(r, "residual", h, y);
     run_pop(r, s);
@@ -276,12 +278,12 @@ static void dec_cell(Run *r, const EtDecCell *c, int64_t d, Tensor h, Tensor enc
     layer_norm(r, "layer_prepostprocess", &c->ln_att16, h, u);
     set_cls(r, CLASS_ATTENTION);
     size_t s1 = run_push(r, "multihead_attention");
-    layer_attention(r, &c->att16, u, u, 1, 0, y);
+    layer_attention(r, &c->att16, u, u, 1, 0, NULL, y);
     run_pop(r, s1);
     run_pop(r, s);
     s = run_push(r, "first_attend_to_encoder");
     s1 = run_push(r, "multihead_attention");
-    layer_attention(r, &c->enc1, u, enc_out, 0, 0, y2);
+    layer_attention(r, &c->enc1, u, enc_out, 0, 0, r->src_keep, y2);
     run_pop(r, s1);
     layer_residual(r, "residual", h, y);
     layer_residual(r, "residual", h, y2);
@@ -308,7 +310,7 @@ static void dec_cell(Run *r, const EtDecCell *c, int64_t d, Tensor h, Tensor enc
     layer_norm(r, "layer_prepostprocess", &c->ln_attn, h, u);
     set_cls(r, CLASS_ATTENTION);
     s1 = run_push(r, "multihead_attention");
-    layer_attention(r, &c->attn, u, u, 1, 0, y);
+    layer_attention(r, &c->attn, u, u, 1, 0, NULL, y);
     run_pop(r, s1);
     layer_residual(r, "residual", h, y);
     run_pop(r, s);
@@ -316,7 +318,7 @@ static void dec_cell(Run *r, const EtDecCell *c, int64_t d, Tensor h, Tensor enc
     s = run_push(r, "second_attend_to_encoder");
     layer_norm(r, "layer_prepostprocess", &c->ln_enc2, h, u);
     s1 = run_push(r, "multihead_attention");
-    layer_attention(r, &c->enc2, u, enc_out, 0, 0, y);
+    layer_attention(r, &c->enc2, u, enc_out, 0, 0, r->src_keep, y);
     run_pop(r, s1);
     layer_residual(r, "residual", h, y);
     run_pop(r, s);
@@ -491,7 +493,7 @@ static void dec_cell_step(Run *r, const EtDecCell *c, const EtCellState *st, int
     run_pop(r, s);
     s = run_push(r, "first_attend_to_encoder");
     s1 = run_push(r, "multihead_attention");
-    layer_attention_kv(r, &c->enc1, u, st->kx1, st->vx1, y2);
+    layer_attention_kv(r, &c->enc1, u, st->kx1, st->vx1, r->src_keep, y2);
     run_pop(r, s1);
     layer_residual(r, "residual", h, y);
     layer_residual(r, "residual", h, y2);
@@ -533,7 +535,7 @@ static void dec_cell_step(Run *r, const EtDecCell *c, const EtCellState *st, int
     s = run_push(r, "second_attend_to_encoder");
     layer_norm(r, "layer_prepostprocess", &c->ln_enc2, h, u);
     s1 = run_push(r, "multihead_attention");
-    layer_attention_kv(r, &c->enc2, u, st->kx2, st->vx2, y);
+    layer_attention_kv(r, &c->enc2, u, st->kx2, st->vx2, r->src_keep, y);
     run_pop(r, s1);
     layer_residual(r, "residual", h, y);
     run_pop(r, s);

@@ -43,7 +43,8 @@ void kern_matmul_nn(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda
                 1.0f, a, (blasint)lda, b, (blasint)ldb, 0.0f, c, (blasint)ldc);
 }
 
-void kern_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx, int causal, int64_t q0) {
+void kern_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx, int causal, int64_t q0,
+                       const uint8_t *keep) {
     for (int64_t i = 0; i < M; i++) {
         float *row = x + i * ldx;
         int64_t n = N;
@@ -53,15 +54,28 @@ void kern_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx, int causal, 
             if (n < 0) n = 0;
         }
         float mx = -INFINITY;
-        for (int64_t j = 0; j < n; j++) mx = row[j] > mx ? row[j] : mx;
+        for (int64_t j = 0; j < n; j++)
+            if (!keep || keep[j]) mx = row[j] > mx ? row[j] : mx;
         float sum = 0.0f;
         for (int64_t j = 0; j < n; j++) {
-            row[j] = expf(row[j] - mx);
+            row[j] = keep && !keep[j] ? 0.0f : expf(row[j] - mx);
             sum += row[j];
         }
         float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
         for (int64_t j = 0; j < n; j++) row[j] *= inv;
         for (int64_t j = n; j < N; j++) row[j] = 0.0f;
+    }
+}
+
+void kern_mask_rows(const float *x, int64_t ldx, int64_t M, int64_t N, const uint8_t *keep,
+                    float *y, int64_t ldy) {
+    for (int64_t i = 0; i < M; i++) {
+        float *yr = y + i * ldy;
+        if (keep[i]) {
+            if (yr != x + i * ldx) memcpy(yr, x + i * ldx, (size_t)N * sizeof(float));
+        } else {
+            memset(yr, 0, (size_t)N * sizeof(float));
+        }
     }
 }
 

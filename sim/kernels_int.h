@@ -30,8 +30,14 @@ void kern_matmul_nn(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda
                     int64_t ldb, float *c, int64_t ldc);
 
 /* Row softmax of x (M,N) in place. With causal != 0, row i may see columns
- * 0..q0+i only (the rest become 0): q0 is the absolute position of row 0. */
-void kern_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx, int causal, int64_t q0);
+ * 0..q0+i only (the rest become 0): q0 is the absolute position of row 0. With keep != NULL
+ * (N flags), columns whose flag is 0 (padding keys) get probability 0 too. */
+void kern_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx, int causal, int64_t q0,
+                       const uint8_t *keep);
+
+/* y (M,N) = x with the rows whose keep flag is 0 set to zero (y may equal x). */
+void kern_mask_rows(const float *x, int64_t ldx, int64_t M, int64_t N, const uint8_t *keep,
+                    float *y, int64_t ldy);
 
 /* y (M,N) = LayerNorm(x) · g + b over each row, biased variance, eps. y may equal x. */
 void kern_layernorm(const float *x, int64_t ldx, int64_t M, int64_t N, const float *g,

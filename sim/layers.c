@@ -21,7 +21,7 @@ void layer_linear(Run *r, const char *name, const Linear *l, Tensor x, Tensor y)
 
 /* o (Tq, W) = softmax(scale * q k^T [+ causal mask]) v per head, q (Tq, W), k/v (Tk, W). */
 static void attention_core(Run *r, int64_t H, Tensor q, Tensor k, Tensor v, int causal, int64_t q0,
-                           Tensor o) {
+                           const uint8_t *keep, Tensor o) {
     int64_t Tq = q.rows, Tk = k.rows, W = q.cols;
     size_t mark = arena_mark(r->act);
     Tensor p = run_tensor(r, H * Tq, Tk); /* (H*Tq, Tk) scores, then probabilities */
@@ -42,6 +42,7 @@ static void attention_core(Run *r, int64_t H, Tensor q, Tensor k, Tensor v, int 
     s.heads = H;
     s.causal = causal;
     s.q0 = q0;
+    s.keep = keep;
     op_exec(r, OP_SOFTMAX, &s);
 
     OpArgs w = {0};
@@ -56,7 +57,7 @@ static void attention_core(Run *r, int64_t H, Tensor q, Tensor k, Tensor v, int 
 }
 
 void layer_attention(Run *r, const Attention *at, Tensor xq, Tensor xkv, int causal, int64_t q0,
-                     Tensor out) {
+                     const uint8_t *keep, Tensor out) {
     int64_t Tq = xq.rows, Tk = xkv.rows, W = at->dim;
     size_t mark = arena_mark(r->act);
     Tensor q = run_tensor(r, Tq, W); /* (Tq, W) */
@@ -66,17 +67,18 @@ void layer_attention(Run *r, const Attention *at, Tensor xq, Tensor xkv, int cau
     layer_linear(r, "q_proj", &at->q, xq, q);
     layer_linear(r, "k_proj", &at->k, xkv, k);
     layer_linear(r, "v_proj", &at->v, xkv, v);
-    attention_core(r, at->heads, q, k, v, causal, q0, o);
+    attention_core(r, at->heads, q, k, v, causal, q0, keep, o);
     layer_linear(r, "out_proj", &at->out, o, out);
     arena_rewind(r->act, mark);
 }
 
-void layer_attention_kv(Run *r, const Attention *at, Tensor xq, Tensor k, Tensor v, Tensor out) {
+void layer_attention_kv(Run *r, const Attention *at, Tensor xq, Tensor k, Tensor v,
+                        const uint8_t *keep, Tensor out) {
     size_t mark = arena_mark(r->act);
     Tensor q = run_tensor(r, xq.rows, at->dim); /* (Tq, W) */
     Tensor o = run_tensor(r, xq.rows, at->dim); /* (Tq, W) */
     layer_linear(r, "q_proj", &at->q, xq, q);
-    attention_core(r, at->heads, q, k, v, 0, 0, o);
+    attention_core(r, at->heads, q, k, v, 0, 0, keep, o);
     layer_linear(r, "out_proj", &at->out, o, out);
     arena_rewind(r->act, mark);
 }
@@ -109,7 +111,8 @@ void layer_attention_step(Run *r, const Attention *at, Tensor x, const KvCache *
     layer_linear(r, "v_proj", &at->v, x, cache_view(c->v, -1, c->max_t, W, t - 1, 1, B));
     for (int64_t b = 0; b < B; b++)
         attention_core(r, at->heads, tensor_rows(q, b, 1), cache_view(c->k, b, c->max_t, W, 0, t, B),
-                       cache_view(c->v, b, c->max_t, W, 0, t, B), 1, t - 1, tensor_rows(o, b, 1));
+                       cache_view(c->v, b, c->max_t, W, 0, t, B), 1, t - 1, NULL,
+                       tensor_rows(o, b, 1));
     layer_linear(r, "out_proj", &at->out, o, out);
     arena_rewind(r->act, mark);
 }
@@ -251,7 +254,7 @@ void layer_self_block(Run *r, const Layer *ly, Tensor x, int causal, Tensor out)
     size_t s0 = run_push(r, "self_attn");
     if (ly->nbranches == 0) {
         r->cls = CLASS_ATTENTION;
-        layer_attention(r, &ly->self_attn, x, x, causal, 0, out);
+        layer_attention(r, &ly->self_attn, x, x, causal, 0, causal ? NULL : r->src_keep, out);
     }
     for (int i = 0; i < ly->nbranches; i++) {
         const Branch *b = &ly->br[i];
@@ -260,7 +263,15 @@ void layer_self_block(Run *r, const Layer *ly, Tensor x, int causal, Tensor out)
         Tensor os = tensor_cols(out, b->off, b->dim); /* (L, c) output slice */
         if (b->type == BRANCH_ATTN) {
             r->cls = CLASS_ATTENTION;
-            layer_attention(r, &b->attn, xs, xs, causal, 0, os);
+            layer_attention(r, &b->attn, xs, xs, causal, 0, causal ? NULL : r->src_keep, os);
+        } else if (!causal && r->src_keep != NULL) {
+            /* fairseq zeroes the padded source positions of the conv branch's input slice */
+            r->cls = CLASS_CONVOLUTION;
+            size_t mark = arena_mark(r->act);
+            Tensor xm = run_tensor(r, xs.rows, xs.cols);
+            layer_mask_rows(r, "padding", r->src_keep, xs, xm);
+            layer_conv_branch(r, b, xm, os);
+            arena_rewind(r->act, mark);
         } else {
             r->cls = CLASS_CONVOLUTION;
             layer_conv_branch(r, b, xs, os);
@@ -312,6 +323,17 @@ void layer_ffn(Run *r, const Layer *ly, Activation act, int64_t ffn_dim, Tensor 
     layer_linear(r, "fc2", &ly->fc2, h, out);
     arena_rewind(r->act, mark);
     r->cls = saved;
+}
+
+void layer_mask_rows(Run *r, const char *name, const uint8_t *keep, Tensor x, Tensor y) {
+    if (keep == NULL) return;
+    size_t s = run_push(r, "%s", name);
+    OpArgs a = {0};
+    a.x = x;
+    a.y = y;
+    a.keep = keep;
+    op_exec(r, OP_MASK_ROWS, &a);
+    run_pop(r, s);
 }
 
 void layer_residual(Run *r, const char *name, Tensor x, Tensor y) {

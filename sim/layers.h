@@ -81,13 +81,15 @@ typedef struct {
 void layer_linear(Run *r, const char *name, const Linear *l, Tensor x, Tensor y);
 
 /* out (Tq, w) = MultiheadAttention(q from xq (Tq, d_q), k/v from xkv (Tk, d_kv)).
- * causal: query i (absolute position q0 + i) sees keys 0..q0+i. */
+ * causal: query i (absolute position q0 + i) sees keys 0..q0+i. keep (Tk flags, or NULL):
+ * keys whose flag is 0 (padding) are masked. */
 void layer_attention(Run *r, const Attention *a, Tensor xq, Tensor xkv, int causal, int64_t q0,
-                     Tensor out);
+                     const uint8_t *keep, Tensor out);
 
 /* out (Tq, w) = attention of xq (Tq, d) against keys/values already projected, k/v (Tk, w):
  * q_proj, scores, softmax, weighted sum, out_proj (cross-attention with cached K/V). */
-void layer_attention_kv(Run *r, const Attention *a, Tensor xq, Tensor k, Tensor v, Tensor out);
+void layer_attention_kv(Run *r, const Attention *a, Tensor xq, Tensor k, Tensor v,
+                        const uint8_t *keep, Tensor out);
 
 /* One decoder step of causal self-attention for B hypotheses x (B, d) at step t (1-based):
  * appends each hypothesis' new key and value at row t-1 of its cache, attends over rows
@@ -119,6 +121,10 @@ void layer_add_norm(Run *r, const char *name, const Norm *n, Tensor x, Tensor y)
 
 /* y = LN(x) under scope name. */
 void layer_norm(Run *r, const char *name, const Norm *n, Tensor x, Tensor y);
+
+/* y = x with the padding rows (keep[i] == 0) zeroed, recorded under scope name; nothing
+ * when keep is NULL (then y must be x). */
+void layer_mask_rows(Run *r, const char *name, const uint8_t *keep, Tensor x, Tensor y);
 
 /* x = x + y, recorded under scope name. */
 void layer_residual(Run *r, const char *name, Tensor x, Tensor y);

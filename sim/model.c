@@ -659,8 +659,8 @@ static void stack_layer(const Model *m, Run *r, const Stack *s, int i, Tensor x,
         OpClass saved = r->cls;
         r->cls = CLASS_ATTENTION;
         size_t s1 = run_push(r, "encoder_attn");
-        if (st != NULL) layer_attention_kv(r, &ly->enc_attn, h, st->kx, st->vx, y);
-        else layer_attention(r, &ly->enc_attn, h, *enc_out, 0, 0, y);
+        if (st != NULL) layer_attention_kv(r, &ly->enc_attn, h, st->kx, st->vx, r->src_keep, y);
+        else layer_attention(r, &ly->enc_attn, h, *enc_out, 0, 0, r->src_keep, y);
         run_pop(r, s1);
         r->cls = saved;
         layer_residual(r, "encoder_attn", x, y);

@@ -158,7 +158,8 @@ static void softmax_run(const OpArgs *a) {
             memcpy(a->y.data + i * a->y.ld, a->x.data + i * a->x.ld,
                    (size_t)a->x.cols * sizeof(float));
     for (int64_t h = 0; h < H; h++)
-        kern_softmax_rows(a->y.data + h * M * a->y.ld, M, a->y.cols, a->y.ld, a->causal, a->q0);
+        kern_softmax_rows(a->y.data + h * M * a->y.ld, M, a->y.cols, a->y.ld, a->causal, a->q0,
+                          a->keep);
 }
 
 /* ---- layer norm, add, activations, GLU ---- */
@@ -387,6 +388,24 @@ static void conv1d_run(const OpArgs *a) {
                 has_bias(a) ? a->b.data : NULL, a->y.data, a->y.ld, a->q0, a->y.rows);
 }
 
+static const char *mask_check(const OpArgs *a) {
+    if (!same_shape(a->x, a->y)) return "output shape differs";
+    if (a->keep == NULL) return "no row flags";
+    return NULL;
+}
+
+static OpCost mask_cost(const Run *r, const OpArgs *a) {
+    (void)r;
+    OpCost c = {0};
+    c.act_bytes_read = nbytes(a->x) + u64(a->x.rows);
+    c.bytes_written = nbytes(a->y);
+    return c;
+}
+
+static void mask_run(const OpArgs *a) {
+    kern_mask_rows(a->x.data, a->x.ld, a->x.rows, a->x.cols, a->keep, a->y.data, a->y.ld);
+}
+
 static OpCost swish_cost(const Run *r, const OpArgs *a) {
     (void)r;
     return act_cost_rate(a, 5);
@@ -480,6 +499,7 @@ static const OpInfo op_table[OP_COUNT] = {
                            depthwise_run},
     [OP_CONV1D] = {"conv1d", CLASS_INHERIT, 1, conv1d_check, conv1d_cost, conv1d_run},
     [OP_SWISH] = {"swish", CLASS_NORM_OTHER, 0, inplace_check, swish_cost, swish_run},
+    [OP_MASK_ROWS] = {"mask_padding", CLASS_NORM_OTHER, 0, mask_check, mask_cost, mask_run},
 };
 _Static_assert(sizeof op_table / sizeof op_table[0] == OP_COUNT, "op_table out of sync with OpKind");
 

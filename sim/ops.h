@@ -43,6 +43,7 @@ typedef enum {
     OP_CONV_DEPTHWISE,/* y (n,C) = per-channel filters w (K, C) over the window x (L,C)        */
     OP_CONV1D,        /* y (n,Cout) = b + standard conv, w (K*Cin, Cout), over x (L,Cin)      */
     OP_SWISH,         /* x in place: x * sigmoid(x)                                           */
+    OP_MASK_ROWS,     /* y (M,N) = x with the padding rows (keep[i] == 0) zeroed              */
     OP_COUNT
 } OpKind;
 
@@ -64,6 +65,8 @@ typedef struct {
     float eps;             /* layer norm epsilon */
     const int64_t *tokens; /* embed: (M) token ids, checked against w.rows */
     int zero_pad;          /* embed: token 0 embeds to zeros (tensor2tensor's padding id) */
+    const uint8_t *keep;   /* softmax: per key column, mask rows: per row; 0 = padding
+                              (NULL: nothing is padding) */
 } OpArgs;
 
 typedef struct {
@@ -77,6 +80,8 @@ typedef struct {
     char scope[160];     /* current fairseq module name */
     size_t scope_len;
     uint64_t gemm_ns;    /* measured time inside matrix products (timing only) */
+    const uint8_t *src_keep; /* (S) 0 at source padding tokens: masked as attention keys and
+                                zeroed before convolutions; NULL when the source has none */
 } Run;
 
 /* Runs one operator (see the file comment). Returns the run's status: once an error is

@@ -48,6 +48,7 @@ static void random_tokens(int64_t *t, int64_t n, int64_t V, uint64_t *s) {
 static SimStatus pass_once(Model *m, Run *r, RunResult *res, const RunSpec *spec) {
     cost_ledger_clear(res->ledger);
     arena_rewind(r->act, 0);
+    r->src_keep = res->src_keep;
     if (spec->mode != MODE_GENERATE) {
         r->ledger = res->ledger;
         return model_forward(m, r, res->src, res->S, res->tgt, res->T, &res->out);
@@ -117,6 +118,17 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
             goto fail;
         }
 
+    /* source padding (fairseq's id 1, tensor2tensor's 0): masked keys, zeroed conv inputs */
+    int64_t pad = cfg->family == FAMILY_EVOLVED ? 0 : 1, npad = 0;
+    for (int64_t i = 0; i < res->S; i++) npad += res->src[i] == pad;
+    if (npad > 0) {
+        res->src_keep = malloc((size_t)res->S);
+        if (res->src_keep == NULL) {
+            rc = sim_errorf(err, SIM_ENOMEM, "out of memory for the padding mask");
+            goto fail;
+        }
+        for (int64_t i = 0; i < res->S; i++) res->src_keep[i] = res->src[i] != pad;
+    }
     int gen = spec->mode == MODE_GENERATE;
     res->max_steps = spec->tgt ? res->T : (spec->max_steps > 0 ? spec->max_steps : res->T);
     if (gen && spec->tgt && spec->beam > 1) {
@@ -254,6 +266,7 @@ void runner_result_free(RunResult *res) {
     arena_close(res->act);
     free(res->src);
     free(res->tgt);
+    free(res->src_keep);
     free(res->ms);
     free(res->gemm_ms);
     memset(res, 0, sizeof *res);

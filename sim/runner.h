@@ -46,6 +46,7 @@ typedef struct {
     void *act;                  /* Arena holding the outputs of the last pass */
     ForwardOut out;
     int64_t *src, *tgt;         /* the tokens used (owned) */
+    uint8_t *src_keep;          /* (S) 0 at source padding tokens, or NULL when there are none */
     int64_t S, T;
     size_t planned_bytes;       /* activation arena size from the plan pass */
     size_t peak_bytes;          /* activation high-water mark of the executed pass */

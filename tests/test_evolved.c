@@ -316,6 +316,46 @@ static void test_evolved_identity_cells(void **state) {
     model_close(m);
 }
 
+/* Padding rows contribute nothing: source padding (tensor2tensor's id 0) appended to a
+ * sentence leaves the decoder outputs and the encoder outputs of the real positions as they
+ * were (masked attention keys, zeroed conv inputs); the same for fairseq's id 1 in a plain
+ * Transformer. */
+static void padding_invariance(const char *cfgpath, int64_t pad) {
+    ModelConfig cfg;
+    tu_load_config(cfgpath, 0, &cfg);
+    SimError err;
+    sim_error_init(&err);
+    int64_t src[9] = {5, 9, 13, 7, 21, pad, pad, pad, pad};
+    int64_t tgt[6] = {2, 12, 13, 14, 16, 17};
+    RunSpec a = tu_spec(0), b;
+    a.src = src;
+    a.nsrc = 5;
+    a.tgt = tgt;
+    a.ntgt = 6;
+    a.seed = 4;
+    b = a;
+    b.nsrc = 9;
+    RunResult ra, rb;
+    assert_int_equal(runner_execute(&cfg, &a, &ra, &err), SIM_OK);
+    assert_int_equal(runner_execute(&cfg, &b, &rb, &err), SIM_OK);
+    assert_non_null(rb.src_keep);
+    int64_t d = ra.out.enc_out.cols;
+    double e1 = tu_rel_err(rb.out.enc_out.data, ra.out.enc_out.data, 5 * d);
+    double e2 = tu_rel_err(rb.out.logits.data, ra.out.logits.data,
+                           ra.out.logits.rows * ra.out.logits.cols);
+    if (!(e1 < 1e-5 && e2 < 1e-5)) fail_msg("%s: padding changed outputs: %.3g %.3g", cfgpath, e1, e2);
+    /* padding is still computed and counted: a padded source costs more */
+    assert_true(tu_macs(rb.ledger, -1, NULL, -1) > tu_macs(ra.ledger, -1, NULL, -1));
+    runner_result_free(&ra);
+    runner_result_free(&rb);
+}
+
+static void test_evolved_padding_contributes_nothing(void **state) {
+    (void)state;
+    padding_invariance("tests/fixtures/et_tiny.yml", 0);
+    padding_invariance("tests/fixtures/golden_transformer.yml", 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evolved_reference_outputs),
@@ -325,6 +365,7 @@ int main(void) {
         cmocka_unit_test(test_evolved_weights_round_trip),
         cmocka_unit_test(test_evolved_decoder_causal),
         cmocka_unit_test(test_evolved_identity_cells),
+        cmocka_unit_test(test_evolved_padding_contributes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
