@@ -48,6 +48,7 @@ typedef struct {
     int64_t max_steps;
     int no_early_stop;
     int conv_set; /* --conv-macs given (otherwise: taps forward, valid generate) */
+    int src_len_set, tgt_len_set; /* given on the command line (else the config's default) */
 } CliOptions;
 
 static const char *prog = "ltsim";
@@ -164,8 +165,9 @@ static void print_run_help(FILE *f, const char *cmd) {
             "%s\n\n"
             "MODEL is a YAML config (fairseq key names) or a name resolved as models/NAME.yml.\n\n"
             "options:\n"
-            "  --src-len N            source length S (default 30)\n"
-            "  --tgt-len N            target length T, EOS included (default 30)\n"
+            "  --src-len N            source length S (default: the config's src-len, else 30)\n"
+            "  --tgt-len N            target length T, EOS included (default: the config's\n"
+            "                         tgt-len, else 30)\n"
             "  --src \"i j k\"          source token ids (sets S); random ids otherwise\n"
             "  --tgt \"2 a b\"          decoder input ids, starting with EOS (sets T)\n"
             "  --vocab-size N         vocabulary size (overrides the config's)\n"
@@ -284,8 +286,13 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             if (parse_i64(optarg, 1, 1000000, &v) != 0)
                 return usage_error(cmd, "%s: expected a length from 1 to 1000000, got '%s'",
                                    c == OPT_SRC_LEN ? "--src-len" : "--tgt-len", optarg);
-            if (c == OPT_SRC_LEN) o->src_len = v;
-            else o->tgt_len = v;
+            if (c == OPT_SRC_LEN) {
+                o->src_len = v;
+                o->src_len_set = 1;
+            } else {
+                o->tgt_len = v;
+                o->tgt_len_set = 1;
+            }
             break;
         case OPT_BATCH:
             if (parse_i64(optarg, 1, 1000000, &v) != 0)
@@ -560,6 +567,9 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
         code = fail_with(cmd, &err);
         goto out;
     }
+    /* a config may carry its task's lengths (src-len / tgt-len); the options win */
+    if (!o.src_len_set && cfg.src_len > 0) o.src_len = cfg.src_len;
+    if (!o.tgt_len_set && cfg.tgt_len > 0) o.tgt_len = cfg.tgt_len;
     RunSpec spec = {0};
     spec.src_len = o.src_len;
     spec.tgt_len = o.tgt_len;

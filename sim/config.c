@@ -63,6 +63,17 @@ enum {
     K_TGT_VOCAB,
     K_DESCRIPTION,
     K_TARGET_SPACE,
+    K_ADAPTIVE_INPUT,
+    K_AI_FACTOR,
+    K_AI_CUTOFF,
+    K_AS_CUTOFF,
+    K_AS_FACTOR,
+    K_TIE_WEIGHTS,
+    K_TIE_PROJ,
+    K_NO_FINAL_NORM,
+    K_NO_SCALE_EMB,
+    K_SRC_LEN,
+    K_TGT_LEN,
     K_MODEL_COUNT
 };
 
@@ -105,6 +116,17 @@ static const KeyDef model_keys[K_MODEL_COUNT] = {
     [K_TGT_VOCAB] = {"tgt-vocab-size", KIND_INT, CONFIG_MAX_VOCAB},
     [K_DESCRIPTION] = {"description", KIND_STR, 0},
     [K_TARGET_SPACE] = {"target-space-id", KIND_INT, 31},
+    [K_ADAPTIVE_INPUT] = {"adaptive-input", KIND_BOOL, 0},
+    [K_AI_FACTOR] = {"adaptive-input-factor", KIND_INT, 64},
+    [K_AI_CUTOFF] = {"adaptive-input-cutoff", KIND_INT_LIST, CONFIG_MAX_VOCAB},
+    [K_AS_CUTOFF] = {"adaptive-softmax-cutoff", KIND_INT_LIST, CONFIG_MAX_VOCAB},
+    [K_AS_FACTOR] = {"adaptive-softmax-factor", KIND_INT, 64},
+    [K_TIE_WEIGHTS] = {"tie-adaptive-weights", KIND_BOOL, 0},
+    [K_TIE_PROJ] = {"tie-adaptive-proj", KIND_BOOL, 0},
+    [K_NO_FINAL_NORM] = {"no-decoder-final-norm", KIND_BOOL, 0},
+    [K_NO_SCALE_EMB] = {"no-scale-embedding", KIND_BOOL, 0},
+    [K_SRC_LEN] = {"src-len", KIND_INT, 1000000},
+    [K_TGT_LEN] = {"tgt-len", KIND_INT, 1000000},
 };
 
 /* fairseq keys that do not change the inference model: recognised and ignored, whatever
@@ -166,34 +188,53 @@ typedef struct {
     int enc_layers, dec_layers; /* 0: 6 */
     int64_t dec_embed_dim;      /* fixed decoder defaults of some fairseq archs; 0: follow */
     int64_t dec_ffn_dim;        /* the encoder (base_architecture's getattr chain) */
+    int lm;                     /* language model: LM_ADAPTIVE | LM_NO_FINAL_NORM | LM_BRANCHES */
 } ArchDef;
 
+#define LM_IS 1           /* a decoder-only language model */
+#define LM_ADAPTIVE 2     /* adaptive input and softmax (20000, 60000; factor 4; tied) */
+#define LM_NO_FINAL_NORM 4
+#define LM_BRANCHES 8     /* transformer_lm_multibranch_v2 (kernels 15, 15, 31 x 4, 63 ...) */
+
 static const ArchDef arch_defs[] = {
-    {"transformer", FAMILY_TRANSFORMER, 512, 2048, 8, 0, 0, 0, 0, 0},
-    {"transformer_wmt_en_de", FAMILY_TRANSFORMER, 512, 2048, 8, 0, 0, 0, 0, 0},
-    {"transformer_iwslt_de_en", FAMILY_TRANSFORMER, 512, 1024, 4, 0, 0, 0, 512, 1024},
-    {"transformer_vaswani_wmt_en_de_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0, 0, 0, 1024, 4096},
-    {"transformer_vaswani_wmt_en_fr_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0, 0, 0, 1024, 4096},
-    {"transformer_wmt_en_de_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0, 0, 0, 1024, 4096},
-    {"transformer_wmt_en_de_big_t2t", FAMILY_TRANSFORMER, 1024, 4096, 16, 1, 0, 0, 1024, 4096},
-    {"transformer_multibranch_v2", FAMILY_LITE, 512, 2048, 8, 0, 0, 0, 0, 0},
-    {"transformer_multibranch_v2_wmt_en_de", FAMILY_LITE, 512, 2048, 8, 0, 0, 0, 0, 0},
-    {"transformer_multibranch_v2_iwslt_de_en", FAMILY_LITE, 512, 1024, 4, 0, 0, 0, 512, 1024},
+    {"transformer", FAMILY_TRANSFORMER, 512, 2048, 8, 0, 0, 0, 0, 0, 0},
+    {"transformer_wmt_en_de", FAMILY_TRANSFORMER, 512, 2048, 8, 0, 0, 0, 0, 0, 0},
+    {"transformer_iwslt_de_en", FAMILY_TRANSFORMER, 512, 1024, 4, 0, 0, 0, 512, 1024, 0},
+    {"transformer_vaswani_wmt_en_de_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0, 0, 0, 1024, 4096, 0},
+    {"transformer_vaswani_wmt_en_fr_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0, 0, 0, 1024, 4096, 0},
+    {"transformer_wmt_en_de_big", FAMILY_TRANSFORMER, 1024, 4096, 16, 0, 0, 0, 1024, 4096, 0},
+    {"transformer_wmt_en_de_big_t2t", FAMILY_TRANSFORMER, 1024, 4096, 16, 1, 0, 0, 1024, 4096, 0},
+    {"transformer_multibranch_v2", FAMILY_LITE, 512, 2048, 8, 0, 0, 0, 0, 0, 0},
+    {"transformer_multibranch_v2_wmt_en_de", FAMILY_LITE, 512, 2048, 8, 0, 0, 0, 0, 0, 0},
+    {"transformer_multibranch_v2_iwslt_de_en", FAMILY_LITE, 512, 1024, 4, 0, 0, 0, 512, 1024, 0},
     {"transformer_multibranch_v2_vaswani_wmt_en_de_big", FAMILY_LITE, 1024, 4096, 16, 0, 0, 0, 1024,
-     4096},
+     4096, 0},
     {"transformer_multibranch_v2_vaswani_wmt_en_fr_big", FAMILY_LITE, 1024, 4096, 16, 0, 0, 0, 1024,
-     4096},
-    {"transformer_multibranch_v2_wmt_en_de_big", FAMILY_LITE, 1024, 4096, 16, 0, 0, 0, 1024, 4096},
+     4096, 0},
+    {"transformer_multibranch_v2_wmt_en_de_big", FAMILY_LITE, 1024, 4096, 16, 0, 0, 0, 1024, 4096, 0},
     {"transformer_multibranch_v2_wmt_en_de_big_t2t", FAMILY_LITE, 1024, 4096, 16, 1, 0, 0, 1024,
-     4096},
+     4096, 0},
     /* tensor2tensor's Evolved Transformer: 3 encoder and 4 decoder cells, pre-norm, the FFN
      * hard-coded to 4d (filter_size unused), shared embeddings */
-    {"evolved_transformer", FAMILY_EVOLVED, 512, 2048, 8, 1, 3, 4, 0, 0},
-    {"evolved_transformer_base", FAMILY_EVOLVED, 512, 2048, 8, 1, 3, 4, 0, 0},
-    {"evolved_transformer_big", FAMILY_EVOLVED, 1024, 4096, 16, 1, 3, 4, 0, 0},
-    {"evolved_transformer_deep", FAMILY_EVOLVED, 640, 2560, 8, 1, 9, 10, 0, 0},
-    {"evolved_transformer_tiny", FAMILY_EVOLVED, 128, 512, 4, 1, 3, 4, 0, 0},
+    {"evolved_transformer", FAMILY_EVOLVED, 512, 2048, 8, 1, 3, 4, 0, 0, 0},
+    {"evolved_transformer_base", FAMILY_EVOLVED, 512, 2048, 8, 1, 3, 4, 0, 0, 0},
+    {"evolved_transformer_big", FAMILY_EVOLVED, 1024, 4096, 16, 1, 3, 4, 0, 0, 0},
+    {"evolved_transformer_deep", FAMILY_EVOLVED, 640, 2560, 8, 1, 9, 10, 0, 0, 0},
+    {"evolved_transformer_tiny", FAMILY_EVOLVED, 128, 512, 4, 1, 3, 4, 0, 0, 0},
+    /* fairseq's language models (decoder only, pre-norm forced: "training is not stable
+     * without this") and the Lite Transformer fork's multibranch LM */
+    {"transformer_lm", FAMILY_LM, 512, 2048, 8, 1, 0, 6, 0, 0, LM_IS},
+    {"transformer_lm_big", FAMILY_LM, 1024, 4096, 16, 1, 0, 12, 0, 0, LM_IS},
+    {"transformer_lm_wiki103", FAMILY_LM, 1024, 4096, 8, 1, 0, 16, 0, 0,
+     LM_IS | LM_ADAPTIVE | LM_NO_FINAL_NORM},
+    {"transformer_lm_multibranch_v2", FAMILY_LM, 512, 2048, 8, 1, 0, 6, 0, 0, LM_IS | LM_BRANCHES},
+    {"transformer_lm_multibranch_v2_wiki103_small", FAMILY_LM, 512, 2048, 8, 1, 0, 12, 0, 0,
+     LM_IS | LM_ADAPTIVE | LM_NO_FINAL_NORM | LM_BRANCHES},
 };
+
+/* the multibranch LM's argparse default kernel list: [15]*2 + [31]*4 + [63]*11 */
+static const int lm_default_kernels[17] = {15, 15, 31, 31, 31, 31, 63, 63, 63,
+                                           63, 63, 63, 63, 63, 63, 63, 63};
 #define N_ARCHS ((int)(sizeof arch_defs / sizeof arch_defs[0]))
 
 /* fairseq's argparse default for *-kernel-size-list, truncated to the layer count. */
@@ -206,8 +247,11 @@ static const ArchDef *arch_find(const char *name) {
     return NULL;
 }
 
-/* Arch families that exist in fairseq but are not built yet. */
-static int arch_unsupported(const char *name) { return strncmp(name, "transformer_lm", 14) == 0; }
+/* Arch families that exist in fairseq but are not built (none at present). */
+static int arch_unsupported(const char *name) {
+    (void)name;
+    return 0;
+}
 
 /* Error for an arch that arch_find does not know; loc is "path:line: " or "path: ". */
 static SimStatus arch_error(const char *loc, const char *name, SimError *err) {
@@ -252,14 +296,28 @@ static void arch_fill(const ArchDef *a, ModelConfig *cfg) {
         for (int i = 0; i < st->layers; i++) {
             st->ffn_dim[i] = s == 1 && a->dec_ffn_dim ? a->dec_ffn_dim : a->ffn_dim;
             st->heads[i] = a->heads;
-            st->kernel_size[i] = i < N_DEFAULT_KERNELS ? default_kernels[i] : 0;
+            st->kernel_size[i] = (a->lm & LM_BRANCHES)
+                                     ? (i < 17 ? lm_default_kernels[i] : 0)
+                                     : (i < N_DEFAULT_KERNELS ? default_kernels[i] : 0);
         }
         st->normalize_before = a->normalize_before;
         st->nbranches = 0;
-        st->glu = a->family == FAMILY_LITE;
+        st->glu = a->family == FAMILY_LITE || (a->lm & LM_BRANCHES);
     }
     cfg->share_all_embeddings = a->family == FAMILY_EVOLVED;
     cfg->share_decoder_input_output_embed = a->family == FAMILY_EVOLVED;
+    if (a->lm) {
+        cfg->enc.layers = 0; /* no encoder */
+        cfg->enc.embed_dim = a->embed_dim;
+        cfg->lm_branches = (a->lm & LM_BRANCHES) != 0;
+        cfg->no_final_norm = (a->lm & LM_NO_FINAL_NORM) != 0;
+        if (a->lm & LM_ADAPTIVE) {
+            AdaptiveSpec ad = {2, {20000, 60000}, 4};
+            cfg->adaptive_input = ad;
+            cfg->adaptive_softmax = ad;
+            cfg->tie_adaptive_weights = cfg->tie_adaptive_proj = 1;
+        }
+    }
     cfg->conv_linear = 0;
     cfg->weight_softmax = 1;
     cfg->activation = ACT_RELU;
@@ -404,6 +462,9 @@ typedef struct {
     Activation activation;
     int64_t vocab, src_vocab, tgt_vocab;
     int64_t target_space;
+    int adaptive_input, tie_weights, tie_proj, no_final_norm, no_scale_emb;
+    int64_t ai_factor, as_factor, src_len, tgt_len;
+    IntList ai_cutoff, as_cutoff;
     char description[256];
 } RawConfig;
 
@@ -417,6 +478,10 @@ static int64_t *raw_int(RawConfig *raw, int k) {
     case K_SRC_VOCAB: return &raw->src_vocab;
     case K_TGT_VOCAB: return &raw->tgt_vocab;
     case K_TARGET_SPACE: return &raw->target_space;
+    case K_AI_FACTOR: return &raw->ai_factor;
+    case K_AS_FACTOR: return &raw->as_factor;
+    case K_SRC_LEN: return &raw->src_len;
+    case K_TGT_LEN: return &raw->tgt_len;
     default: return NULL;
     }
 }
@@ -434,6 +499,11 @@ static int *raw_bool(RawConfig *raw, int k) {
     case K_CONV_LINEAR: return &raw->conv_linear;
     case K_WEIGHT_SOFTMAX: return &raw->weight_softmax;
     case K_NO_TOKPOS: return &raw->no_tokpos;
+    case K_ADAPTIVE_INPUT: return &raw->adaptive_input;
+    case K_TIE_WEIGHTS: return &raw->tie_weights;
+    case K_TIE_PROJ: return &raw->tie_proj;
+    case K_NO_FINAL_NORM: return &raw->no_final_norm;
+    case K_NO_SCALE_EMB: return &raw->no_scale_emb;
     default: return NULL;
     }
 }
@@ -446,6 +516,8 @@ static IntList *raw_list(RawConfig *raw, int k) {
     case K_DEC + SK_FFN: return &raw->side[1].ffn;
     case K_DEC + SK_HEADS: return &raw->side[1].heads;
     case K_DEC + SK_KERNELS: return &raw->side[1].kernels;
+    case K_AI_CUTOFF: return &raw->ai_cutoff;
+    case K_AS_CUTOFF: return &raw->as_cutoff;
     default: return NULL;
     }
 }
@@ -577,9 +649,28 @@ static int take_scalar(Reader *r, RawConfig *raw, int k) {
     }
     case KIND_INT: return take_int(r, k, s, raw_int(raw, k));
     case KIND_INT_LIST: {
+        IntList *l = raw_list(raw, k);
+        if (strchr(s, ',') != NULL) { /* fairseq writes cutoffs as "20000,60000" */
+            char item[64];
+            const char *p = s;
+            while (*p) {
+                const char *q = strchr(p, ',');
+                size_t len = q ? (size_t)(q - p) : strlen(p);
+                if (len == 0 || len >= sizeof item)
+                    return value_error(r, line, k, "expected comma-separated integers, got '%.*s'",
+                                       CONFIG_SHOW, s);
+                memcpy(item, p, len);
+                item[len] = '\0';
+                int64_t v = 0;
+                if (!take_int(r, k, item, &v)) return 0;
+                if (l->n < CFG_MAX_LAYERS) l->v[l->n] = v;
+                l->n++;
+                p = q ? q + 1 : p + len;
+            }
+            return 1;
+        }
         int64_t v = 0;
         if (!take_int(r, k, s, &v)) return 0;
-        IntList *l = raw_list(raw, k);
         if (l->n < CFG_MAX_LAYERS) l->v[l->n] = v;
         l->n++;
         return 1;
@@ -905,7 +996,8 @@ static SimStatus check_stack(const ModelConfig *cfg, int side, const VCtx *v, Si
     if (st->nbranches < 0 || st->nbranches > CFG_MAX_BRANCHES)
         return verr(v, base + SK_BRANCH, err, "%s has %d branches (0..%d allowed)", k_branch,
                     st->nbranches, CFG_MAX_BRANCHES);
-    if (st->nbranches > 0 && cfg->family != FAMILY_LITE)
+    if (st->nbranches > 0 && cfg->family != FAMILY_LITE &&
+        !(cfg->family == FAMILY_LM && cfg->lm_branches))
         return verr(v, base + SK_BRANCH, err,
                     "%s needs a transformer_multibranch_v2 arch (family is %s)", k_branch,
                     config_family_name(cfg->family));
@@ -987,6 +1079,42 @@ static SimStatus validate(const ModelConfig *cfg, const VCtx *v, SimError *err) 
     if (cfg->tgt_vocab < 1 || cfg->tgt_vocab > CONFIG_MAX_VOCAB)
         return verr(v, K_TGT_VOCAB, err, "tgt-vocab-size=%" PRId64 "%s must be in 1..%d",
                     cfg->tgt_vocab, vnote(v, K_TGT_VOCAB, n1, sizeof n1), CONFIG_MAX_VOCAB);
+    if (cfg->family == FAMILY_LM) {
+        const AdaptiveSpec *sp[2] = {&cfg->adaptive_input, &cfg->adaptive_softmax};
+        const int ks[2] = {K_AI_CUTOFF, K_AS_CUTOFF};
+        for (int i = 0; i < 2; i++) {
+            const AdaptiveSpec *a = sp[i];
+            if (a->n == 0) continue;
+            if (a->factor < 1)
+                return verr(v, ks[i], err, "%s: factor %d must be >= 1", model_keys[ks[i]].name,
+                            a->factor);
+            int64_t prev = 0, w = cfg->dec.embed_dim;
+            for (int j = 0; j < a->n; j++) {
+                if (a->cutoff[j] <= prev || a->cutoff[j] >= cfg->tgt_vocab)
+                    return verr(v, ks[i], err,
+                                "%s: cutoffs must increase and stay below the vocabulary of "
+                                "%" PRId64 " (%" PRId64 ")",
+                                model_keys[ks[i]].name, cfg->tgt_vocab, a->cutoff[j]);
+                prev = a->cutoff[j];
+                w /= a->factor;
+                if (w < 1)
+                    return verr(v, ks[i], err, "%s: band %d would have width 0 (d=%" PRId64
+                                ", factor %d)", model_keys[ks[i]].name, j + 1,
+                                cfg->dec.embed_dim, a->factor);
+            }
+        }
+        if (cfg->tie_adaptive_weights) {
+            const AdaptiveSpec *ai = &cfg->adaptive_input, *as = &cfg->adaptive_softmax;
+            int same = ai->n == as->n && ai->factor == as->factor && ai->n > 0;
+            for (int j = 0; same && j < ai->n; j++) same = ai->cutoff[j] == as->cutoff[j];
+            if (!same)
+                return verr(v, K_TIE_WEIGHTS, err,
+                            "tie-adaptive-weights needs an adaptive input and an adaptive softmax "
+                            "with the same cutoffs and factor");
+        }
+        if (cfg->tie_adaptive_proj && !cfg->tie_adaptive_weights)
+            return verr(v, K_TIE_PROJ, err, "tie-adaptive-proj needs tie-adaptive-weights");
+    }
     if (cfg->family == FAMILY_EVOLVED) {
         for (int i = 0; i < cfg->dec.layers; i++) {
             int h = cfg->dec.heads[i], h16 = 2 * h < 16 ? 2 * h : 16;
@@ -1094,15 +1222,20 @@ static SimStatus build_side(const RawConfig *raw, const ArchDef *a, int side, co
 
     /* kernel list, fairseq's rule: 1 value replicated, longer truncated, shorter an error */
     const IntList *kern = &def;
-    def.n = N_DEFAULT_KERNELS;
-    for (int i = 0; i < N_DEFAULT_KERNELS; i++) def.v[i] = default_kernels[i];
+    if (a->lm & LM_BRANCHES) { /* the multibranch LM's own argparse default */
+        def.n = 17;
+        for (int i = 0; i < 17; i++) def.v[i] = lm_default_kernels[i];
+    } else {
+        def.n = N_DEFAULT_KERNELS;
+        for (int i = 0; i < N_DEFAULT_KERNELS; i++) def.v[i] = default_kernels[i];
+    }
     if (line[base + SK_KERNELS]) kern = &rs->kernels;
     memset(st->kernel_size, 0, sizeof st->kernel_size);
     if (kern->n == 1) {
         for (int i = 0; i < L; i++) st->kernel_size[i] = (int)kern->v[0];
     } else if (kern->n >= L) {
         for (int i = 0; i < L; i++) st->kernel_size[i] = (int)kern->v[i];
-    } else if (kern == &def && cfg->family != FAMILY_LITE) {
+    } else if (kern == &def && cfg->family != FAMILY_LITE && !(a->lm & LM_BRANCHES)) {
         /* the transformer family has no conv branches: the unused list stays partial */
         for (int i = 0; i < (int)kern->n; i++) st->kernel_size[i] = (int)kern->v[i];
     } else {
@@ -1195,6 +1328,57 @@ static SimStatus build(const RawConfig *raw, const char *path, const ConfigOverr
     if (line[K_DESCRIPTION])
         config_copy_trunc(cfg->description, sizeof cfg->description, raw->description);
 
+    if (line[K_SRC_LEN]) cfg->src_len = raw->src_len;
+    if (line[K_TGT_LEN]) cfg->tgt_len = raw->tgt_len;
+    if (line[K_NO_SCALE_EMB]) cfg->no_scale_embedding = raw->no_scale_emb;
+    static const int lm_keys[] = {K_ADAPTIVE_INPUT, K_AI_FACTOR, K_AI_CUTOFF, K_AS_CUTOFF,
+                                  K_AS_FACTOR, K_TIE_WEIGHTS, K_TIE_PROJ, K_NO_FINAL_NORM};
+    if (cfg->family != FAMILY_LM) {
+        for (size_t i = 0; i < sizeof lm_keys / sizeof lm_keys[0]; i++)
+            if (line[lm_keys[i]])
+                return verr(&v, lm_keys[i], err, "%s applies to language models only (arch %s)",
+                            model_keys[lm_keys[i]].name, raw->arch);
+    } else {
+        /* decoder only: an encoder key is a mistake */
+        for (int k = K_ENC; k < K_ENC + SK_COUNT; k++)
+            if (line[k])
+                return verr(&v, k, err, "%s does not apply to a language model (arch %s has no "
+                            "encoder)", model_keys[k].name, raw->arch);
+        if (line[K_SHARE_ALL])
+            return verr(&v, K_SHARE_ALL, err, "share-all-embeddings does not apply to a language "
+                        "model (arch %s)", raw->arch);
+        cfg->enc.layers = 0;
+        cfg->enc.embed_dim = cfg->dec.embed_dim;
+        cfg->dec.normalize_before = 1; /* fairseq forces pre-norm for its LMs */
+        if (line[K_NO_FINAL_NORM]) cfg->no_final_norm = raw->no_final_norm;
+        AdaptiveSpec def = {2, {20000, 60000}, 4};
+        if (line[K_ADAPTIVE_INPUT]) {
+            if (!raw->adaptive_input) cfg->adaptive_input.n = 0;
+            else if (cfg->adaptive_input.n == 0) cfg->adaptive_input = def;
+        }
+        const IntList *cut[2] = {&raw->ai_cutoff, &raw->as_cutoff};
+        AdaptiveSpec *spec[2] = {&cfg->adaptive_input, &cfg->adaptive_softmax};
+        int kcut[2] = {K_AI_CUTOFF, K_AS_CUTOFF}, kfac[2] = {K_AI_FACTOR, K_AS_FACTOR};
+        int64_t fac[2] = {raw->ai_factor, raw->as_factor};
+        for (int i = 0; i < 2; i++) {
+            if (line[kcut[i]]) {
+                if (cut[i]->n > CFG_MAX_CUTOFFS)
+                    return verr(&v, kcut[i], err, "%s has %" PRId64 " values (at most %d)",
+                                model_keys[kcut[i]].name, cut[i]->n, CFG_MAX_CUTOFFS);
+                if (spec[i]->factor == 0) spec[i]->factor = 4;
+                spec[i]->n = (int)cut[i]->n;
+                for (int j = 0; j < spec[i]->n; j++) spec[i]->cutoff[j] = cut[i]->v[j];
+            }
+            if (line[kfac[i]]) spec[i]->factor = (int)fac[i];
+        }
+        if (line[K_TIE_WEIGHTS]) cfg->tie_adaptive_weights = raw->tie_weights;
+        if (line[K_TIE_PROJ]) cfg->tie_adaptive_proj = raw->tie_proj;
+        if (!cfg->lm_branches && (line[K_DEC + SK_BRANCH] || line[K_DEC + SK_KERNELS]))
+            return verr(&v, line[K_DEC + SK_BRANCH] ? K_DEC + SK_BRANCH : K_DEC + SK_KERNELS, err,
+                        "%s needs a transformer_lm_multibranch_v2 arch (arch %s)",
+                        model_keys[line[K_DEC + SK_BRANCH] ? K_DEC + SK_BRANCH : K_DEC + SK_KERNELS].name,
+                        raw->arch);
+    }
     if (line[K_TARGET_SPACE]) {
         if (cfg->family != FAMILY_EVOLVED)
             return verr(&v, K_TARGET_SPACE, err,

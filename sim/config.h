@@ -52,6 +52,15 @@ typedef struct {
     int glu;                           /* *-glu: GLU after linear1 in dynamic branches */
 } StackConfig;
 
+/* fairseq's adaptive input / adaptive softmax: vocabulary bands [0, cutoff[0]),
+ * [cutoff[0], cutoff[1]), ..., [cutoff[n-1], V); band i has width d / factor^i. */
+#define CFG_MAX_CUTOFFS 8
+typedef struct {
+    int n;                            /* cutoffs before V; 0 = not adaptive */
+    int64_t cutoff[CFG_MAX_CUTOFFS];
+    int factor;
+} AdaptiveSpec;
+
 typedef struct {
     char path[512];        /* the file as given */
     char arch[96];         /* arch value as written */
@@ -67,6 +76,16 @@ typedef struct {
     int64_t tgt_vocab;                    /* target vocabulary size (> 0 after load) */
     int target_space_id;                  /* evolved_transformer: row of the 32 x d
                                              target-space embedding added to the input */
+    /* language models (FAMILY_LM: decoder only; enc.layers == 0) */
+    AdaptiveSpec adaptive_input;          /* adaptive-input(-cutoff, -factor) */
+    AdaptiveSpec adaptive_softmax;        /* adaptive-softmax-cutoff (-factor) */
+    int tie_adaptive_weights;             /* softmax bands use the input bands' tables */
+    int tie_adaptive_proj;                /* tail projections use the input projections */
+    int no_final_norm;                    /* no-decoder-final-norm */
+    int no_scale_embedding;               /* no sqrt(d) scale of the token embedding */
+    int lm_branches;                      /* transformer_lm_multibranch_v2 */
+    /* ltsim's default lengths of this config's task (0: the CLI's 30) */
+    int64_t src_len, tgt_len;
     char description[256];                /* optional free text (key "description") */
 } ModelConfig;
 

@@ -51,6 +51,7 @@ static void state_open(const Model *m, Run *r, int64_t B, int64_t T, Tensor enc_
                 *bytes += (uint64_t)(B * b->kw * b->dim) * 4u;
             }
         }
+        if (m->cfg.family == FAMILY_LM) continue; /* no encoder to attend to */
         /* cross-attention keys and values of the encoder output: once per sentence */
         int64_t d = ly->enc_attn.dim, S = enc_out.rows;
         s->kx = run_tensor(r, S, d);

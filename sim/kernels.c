@@ -31,6 +31,32 @@ void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, c
                 x, (blasint)ldx, w, (blasint)K, beta, y, (blasint)ldy);
 }
 
+void kern_linear_t(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
+                   int64_t ldw, float *y, int64_t ldy) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, 1.0f,
+                x, (blasint)ldx, w, (blasint)ldw, 0.0f, y, (blasint)ldy);
+}
+
+void kern_log_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx) {
+    for (int64_t i = 0; i < M; i++) {
+        float *row = x + i * ldx;
+        float mx = -INFINITY;
+        for (int64_t j = 0; j < N; j++) mx = row[j] > mx ? row[j] : mx;
+        double sum = 0.0;
+        for (int64_t j = 0; j < N; j++) sum += exp((double)(row[j] - mx));
+        float lse = mx + (float)log(sum);
+        for (int64_t j = 0; j < N; j++) row[j] -= lse;
+    }
+}
+
+void kern_add_col(float *y, int64_t ldy, int64_t M, int64_t N, const float *c, int64_t ldc) {
+    for (int64_t i = 0; i < M; i++) {
+        float *r = y + i * ldy;
+        const float v = c[i * ldc];
+        for (int64_t j = 0; j < N; j++) r[j] += v;
+    }
+}
+
 void kern_matmul_nt(int64_t M, int64_t N, int64_t K, float alpha, const float *a, int64_t lda,
                     const float *b, int64_t ldb, float *c, int64_t ldc) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)M, (blasint)N, (blasint)K, alpha,

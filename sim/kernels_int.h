@@ -21,6 +21,16 @@ const char *kern_blas_name(void);
 void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
                  const float *b, float *y, int64_t ldy);
 
+/* y (M,N) = x (M,K) · w (K,N): a weight held (in, out), as a tied projection read transposed. */
+void kern_linear_t(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
+                   int64_t ldw, float *y, int64_t ldy);
+
+/* Row log-softmax of x (M,N) in place. */
+void kern_log_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx);
+
+/* y (M,N) += c[i] for every column of row i; c has row stride ldc. */
+void kern_add_col(float *y, int64_t ldy, int64_t M, int64_t N, const float *c, int64_t ldc);
+
 /* c (M,N) = alpha · a (M,K) · b (N,K)^T. */
 void kern_matmul_nt(int64_t M, int64_t N, int64_t K, float alpha, const float *a, int64_t lda,
                     const float *b, int64_t ldb, float *c, int64_t ldc);

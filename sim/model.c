@@ -127,7 +127,7 @@ static void reg_layer(Reg *g, const ModelConfig *cfg, const StackConfig *sc, int
     }
     snprintf(q, sizeof q, "%s.self_attn_layer_norm", p);
     model_reg_norm(g, &ly->self_attn_ln, d, q);
-    if (decoder) {
+    if (decoder && cfg->family != FAMILY_LM) {
         snprintf(q, sizeof q, "%s.encoder_attn", p);
         reg_attention(g, &ly->enc_attn, d, d, cfg->enc.embed_dim, sc->heads[i], q);
         snprintf(q, sizeof q, "%s.encoder_attn_layer_norm", p);
@@ -154,16 +154,20 @@ static void reg_stack(Reg *g, Model *m, int decoder) {
         sim_errorf(g->err, SIM_ENOMEM, "out of memory building %s layers", side);
         return;
     }
-    if (!decoder || !cfg->share_all_embeddings)
+    int adaptive_in = decoder && cfg->adaptive_input.n > 0;
+    if ((!decoder || !cfg->share_all_embeddings) && !adaptive_in)
         model_reg_add(g, PARAM_EMBEDDING, &s->embed, decoder ? cfg->tgt_vocab : cfg->src_vocab,
                 sc->embed_dim, "%s.embed_tokens.weight", side);
+    if (adaptive_in) lm_register(g, m);
     for (int i = 0; i < sc->layers; i++) reg_layer(g, cfg, sc, decoder, i, &s->layers[i]);
-    if (sc->normalize_before) {
+    s->final_norm = sc->normalize_before && !(decoder && cfg->no_final_norm);
+    if (s->final_norm) {
         char p[64];
         snprintf(p, sizeof p, "%s.layer_norm", side);
         model_reg_norm(g, &s->final_ln, sc->embed_dim, p);
     }
-    if (decoder && !cfg->share_all_embeddings && !cfg->share_decoder_input_output_embed)
+    if (decoder && !cfg->share_all_embeddings && !cfg->share_decoder_input_output_embed &&
+        !m->lm.softmax)
         model_reg_add(g, PARAM_OUTPUT, &m->out_proj, cfg->tgt_vocab, sc->embed_dim, "decoder.embed_out");
 }
 
@@ -198,6 +202,7 @@ static void init_param(Rng *g, const ParamEntry *e, int zero_padding_row) {
     case PARAM_TF_KERNEL:
     case PARAM_TF_CONV1D:
     case PARAM_TF_DEPTHWISE:
+    case PARAM_EMBED_PROJ:
     case PARAM_CONV_KERNEL: {
         /* Xavier uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
         float a = sqrtf(6.0f / (float)(e->rows + e->cols));
@@ -512,9 +517,11 @@ SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **ou
     *out = NULL;
     SimStatus rc = config_validate(cfg, err);
     if (rc != SIM_OK) return rc;
-    if (cfg->family == FAMILY_LM)
-        return sim_errorf(err, SIM_EINVAL, "%s: arch %s: family %s is not supported by this build",
-                          cfg->path, cfg->arch, config_family_name(cfg->family));
+    if (cfg->family == FAMILY_LM && cfg->adaptive_softmax.n > 0 && !cfg->tie_adaptive_weights)
+        return sim_errorf(err, SIM_EINVAL,
+                          "%s: an adaptive softmax without tie-adaptive-weights is not supported by "
+                          "this build",
+                          cfg->path);
     Model *m = calloc(1, sizeof *m);
     if (m == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory allocating a model");
     m->cfg = *cfg;
@@ -523,7 +530,7 @@ SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **ou
     if (t2t) {
         et_register(&g, m);
     } else {
-        reg_stack(&g, m, 0);
+        if (cfg->enc.layers > 0) reg_stack(&g, m, 0);
         reg_stack(&g, m, 1);
     }
     if (err->code != SIM_OK) goto fail;
@@ -539,7 +546,7 @@ SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **ou
         uint64_t n = (uint64_t)(e->rows * e->cols);
         m->params_total += n;
         if (e->kind == PARAM_OUTPUT) m->params_output_projection += n;
-        else if (e->kind != PARAM_EMBEDDING) m->params_headline += n;
+        else if (e->kind != PARAM_EMBEDDING && e->kind != PARAM_EMBED_PROJ) m->params_headline += n;
         bytes += aligned_bytes(e->rows * e->cols);
     }
     m->weight_bytes = m->params_total * 4u;
@@ -603,16 +610,20 @@ void model_close(Model *m) {
 static void stack_embed_into(const Model *m, Run *r, const Stack *s, const int64_t *tok,
                              int64_t pos0, Tensor x) {
     OpClass saved = r->cls;
-    size_t s0 = run_push(r, "embed_tokens");
-    OpArgs a = {0};
-    a.w = s->embed;
-    a.y = x;
-    a.tokens = tok;
-    a.scale = (float)sqrt((double)s->dim);
-    op_exec(r, OP_EMBED, &a);
-    run_pop(r, s0);
+    if (s == &m->dec && m->lm.nbands > 0) {
+        lm_adaptive_embed(m, r, tok, x);
+    } else {
+        size_t s0 = run_push(r, "embed_tokens");
+        OpArgs a = {0};
+        a.w = s->embed;
+        a.y = x;
+        a.tokens = tok;
+        a.scale = m->cfg.no_scale_embedding ? 1.0f : (float)sqrt((double)s->dim);
+        op_exec(r, OP_EMBED, &a);
+        run_pop(r, s0);
+    }
     if (!m->cfg.no_token_positional_embeddings) {
-        s0 = run_push(r, "embed_positions");
+        size_t s0 = run_push(r, "embed_positions");
         OpArgs p = {0};
         p.w = s->pe;
         p.x = x;
@@ -638,7 +649,8 @@ static Tensor stack_embed(const Model *m, Run *r, const Stack *s, const int64_t 
 static void stack_layer(const Model *m, Run *r, const Stack *s, int i, Tensor x,
                         const Tensor *enc_out, const LayerState *st, int64_t t) {
     const Layer *ly = &s->layers[i];
-    int decoder = enc_out != NULL || st != NULL;
+    int decoder = s == &m->dec;                       /* causal self-attention */
+    int cross = decoder && m->cfg.family != FAMILY_LM; /* language models have no encoder */
     const StackConfig *sc = decoder ? &m->cfg.dec : &m->cfg.enc;
     size_t s0 = run_push(r, "layers.%d", i);
     size_t mark = arena_mark(r->act);
@@ -654,7 +666,7 @@ static void stack_layer(const Model *m, Run *r, const Stack *s, int i, Tensor x,
     if (!s->normalize_before) layer_norm(r, "self_attn_layer_norm", &ly->self_attn_ln, x, x);
 
     /* encoder-decoder attention (decoder only), full width */
-    if (decoder) {
+    if (cross) {
         if (s->normalize_before) layer_norm(r, "encoder_attn_layer_norm", &ly->enc_attn_ln, x, h);
         OpClass saved = r->cls;
         r->cls = CLASS_ATTENTION;
@@ -686,7 +698,7 @@ void model_decoder_layer_step(const Model *m, Run *r, int i, Tensor x, const Lay
 }
 
 void model_decoder_final_norm(const Model *m, Run *r, Tensor x) {
-    if (!m->dec.normalize_before) return;
+    if (!m->dec.final_norm) return;
     size_t s0 = run_push(r, "decoder");
     layer_norm(r, "layer_norm", &m->dec.final_ln, x, x);
     run_pop(r, s0);
@@ -699,7 +711,7 @@ static Tensor stack_forward(const Model *m, Run *r, int decoder, const int64_t *
     Tensor x = stack_embed(m, r, s, tok, L, 0);
     for (int i = 0; i < s->nlayers; i++)
         stack_layer(m, r, s, i, x, decoder ? enc_out : NULL, NULL, 0);
-    if (s->normalize_before) layer_norm(r, "layer_norm", &s->final_ln, x, x);
+    if (s->final_norm) layer_norm(r, "layer_norm", &s->final_ln, x, x);
     run_pop(r, s0);
     return x;
 }
@@ -724,10 +736,15 @@ int64_t model_max_positions(const Model *m) { return m->enc.pe.rows - m->enc.pos
 
 Tensor model_encode(const Model *m, Run *r, const int64_t *src, int64_t S) {
     if (m->cfg.family == FAMILY_EVOLVED) return et_encode(m, r, src, S);
+    if (m->cfg.family == FAMILY_LM) return tensor_make(NULL, 0, 0); /* no encoder */
     return stack_forward(m, r, 0, src, S, NULL);
 }
 
 void model_output_projection(const Model *m, Run *r, Tensor features, Tensor logits) {
+    if (m->lm.softmax) {
+        lm_adaptive_softmax(m, r, features, logits);
+        return;
+    }
     OpClass saved = r->cls;
     r->cls = CLASS_EMBED_OUTPUT;
     Linear proj = {m->out_proj, tensor_make(NULL, 0, 0)};
@@ -741,7 +758,8 @@ SimStatus model_forward(Model *m, Run *r, const int64_t *src, int64_t S, const i
                         int64_t T, ForwardOut *out) {
     if (r->err->code != SIM_OK) return r->err->code;
     int64_t maxpos = model_max_positions(m);
-    if (S < 1 || T < 1)
+    int lm = m->cfg.family == FAMILY_LM;
+    if ((!lm && S < 1) || T < 1)
         return sim_errorf(r->err, SIM_EINVAL, "source and target lengths must be >= 1 (got %lld, %lld)",
                           (long long)S, (long long)T);
     if (S > maxpos || T > maxpos)
@@ -752,9 +770,13 @@ SimStatus model_forward(Model *m, Run *r, const int64_t *src, int64_t S, const i
     r->scope_len = 0;
     r->scope[0] = '\0';
     if (m->cfg.family == FAMILY_EVOLVED) return et_forward(m, r, src, S, tgt, T, out);
-    out->enc_out = stack_forward(m, r, 0, src, S, NULL);
-    out->features = stack_forward(m, r, 1, tgt, T, &out->enc_out);
-    /* output projection to the vocabulary (reported outside the headline) */
+    if (m->cfg.family == FAMILY_LM) { /* decoder only */
+        out->enc_out = tensor_make(NULL, 0, 0);
+        out->features = stack_forward(m, r, 1, tgt, T, NULL);
+    } else {
+        out->enc_out = stack_forward(m, r, 0, src, S, NULL);
+        out->features = stack_forward(m, r, 1, tgt, T, &out->enc_out);
+    }
     out->logits = run_tensor(r, T, m->cfg.tgt_vocab);
     model_output_projection(m, r, out->features, out->logits);
     return r->err->code;

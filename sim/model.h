@@ -26,7 +26,8 @@ typedef enum {
     PARAM_TF_KERNEL,  /* tensor2tensor Dense / pointwise kernel: held (out, in) like PyTorch,
                          stored (in, out) or (1, in, out) in files (aux = 1) */
     PARAM_TF_CONV1D,  /* tensor2tensor Conv1D kernel (K, Cin, Cout), held (K*Cin, Cout); aux = K */
-    PARAM_TF_DEPTHWISE/* tensor2tensor depthwise kernel (K, C, 1), held (K, C) */
+    PARAM_TF_DEPTHWISE,/* tensor2tensor depthwise kernel (K, C, 1), held (K, C) */
+    PARAM_EMBED_PROJ  /* adaptive input: a band's projection (d, d_band), outside the headline */
 } ParamKind;
 
 typedef struct {
@@ -46,7 +47,20 @@ typedef struct {
     Tensor embed;        /* (V, d) token embedding (shared with the encoder's under share-all) */
     Tensor pe;           /* (pos_offset + max_positions, d) sinusoidal table */
     int64_t pos_offset;  /* table row of position 0: padding_idx + 1 (fairseq), 0 (t2t) */
+    int final_norm;      /* a layer norm after the stack (pre-norm, unless no-decoder-final-norm) */
 } Stack;
+
+/* A language model's adaptive input and (tied) adaptive softmax: band b covers token ids
+ * [start[b], start[b+1]) with width dim[b]. */
+typedef struct {
+    int nbands;                          /* 0: not adaptive */
+    int64_t start[CFG_MAX_CUTOFFS + 2];  /* nbands + 1 boundaries, the last = V */
+    int64_t dim[CFG_MAX_CUTOFFS + 1];
+    Tensor emb[CFG_MAX_CUTOFFS + 1];     /* (size_b, dim_b) band tables */
+    Tensor proj[CFG_MAX_CUTOFFS + 1];    /* (d, dim_b) band projections to d */
+    int softmax;                         /* the output is the tied adaptive softmax */
+    Tensor class_proj;                   /* (nbands - 1, d) cluster logits of the head */
+} LmWeights;
 
 typedef struct {
     int count_only;          /* plan shapes and costs only: no weights are allocated */
@@ -62,6 +76,7 @@ typedef struct {
     Tensor out_proj;          /* (V_tgt, d): the decoder embedding when tied, else embed_out */
     int out_proj_tied;
     EtWeights et;             /* evolved_transformer: cells, final norms, target space */
+    LmWeights lm;             /* language models: adaptive input and softmax */
     ParamEntry *params;
     int nparams;
     void *weights;            /* Arena of the weights */

@@ -24,6 +24,15 @@ void model_reg_linear(Reg *g, Linear *l, int64_t out, int64_t in, int bias, cons
 /* fairseq LayerNorm: prefix.weight, prefix.bias (d), eps 1e-5. */
 void model_reg_norm(Reg *g, Norm *n, int64_t d, const char *prefix);
 
+/* A language model's adaptive input and softmax parameters (lm.c). */
+void lm_register(Reg *g, Model *m);
+
+/* x (n, d) = the adaptive input of tok (lm.c), recorded under decoder.embed_tokens. */
+void lm_adaptive_embed(const Model *m, Run *r, const int64_t *tok, Tensor x);
+
+/* out (T, V) = log-probabilities of the tied adaptive softmax over features (T, d) (lm.c). */
+void lm_adaptive_softmax(const Model *m, Run *r, Tensor features, Tensor out);
+
 /* The Evolved Transformer's parameters (evolved.c). */
 void et_register(Reg *g, Model *m);
 

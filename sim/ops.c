@@ -35,16 +35,20 @@ static int64_t heads_or_1(const OpArgs *a) { return a->heads > 0 ? a->heads : 1;
 
 /* ---- linear ---- */
 
+/* out-features N and in-features K of the weight */
+static int64_t lin_n(const OpArgs *a) { return a->w_trans ? a->w.cols : a->w.rows; }
+static int64_t lin_k(const OpArgs *a) { return a->w_trans ? a->w.rows : a->w.cols; }
+
 static const char *linear_check(const OpArgs *a) {
-    if (a->x.cols != a->w.cols) return "input width differs from the weight's in-features";
-    if (a->y.rows != a->x.rows || a->y.cols != a->w.rows) return "output shape differs";
-    if (has_bias(a) && a->b.cols != a->w.rows) return "bias width differs from out-features";
+    if (a->x.cols != lin_k(a)) return "input width differs from the weight's in-features";
+    if (a->y.rows != a->x.rows || a->y.cols != lin_n(a)) return "output shape differs";
+    if (has_bias(a) && (a->b.cols != lin_n(a) || a->w_trans)) return "bias width differs";
     return NULL;
 }
 
 static OpCost linear_cost(const Run *r, const OpArgs *a) {
     (void)r;
-    uint64_t M = u64(a->x.rows), N = u64(a->w.rows), K = u64(a->w.cols);
+    uint64_t M = u64(a->x.rows), N = u64(lin_n(a)), K = u64(lin_k(a));
     OpCost c = {0};
     c.macs = M * N * K; /* exactly the M, N, K handed to cblas_sgemm */
     c.other_flops = has_bias(a) ? M * N : 0;
@@ -56,6 +60,11 @@ static OpCost linear_cost(const Run *r, const OpArgs *a) {
 }
 
 static void linear_run(const OpArgs *a) {
+    if (a->w_trans) {
+        kern_linear_t(a->x.rows, a->w.cols, a->w.rows, a->x.data, a->x.ld, a->w.data, a->w.ld,
+                      a->y.data, a->y.ld);
+        return;
+    }
     kern_linear(a->x.rows, a->w.rows, a->w.cols, a->x.data, a->x.ld, a->w.data,
                 has_bias(a) ? a->b.data : NULL, a->y.data, a->y.ld);
 }
@@ -406,6 +415,33 @@ static void mask_run(const OpArgs *a) {
     kern_mask_rows(a->x.data, a->x.ld, a->x.rows, a->x.cols, a->keep, a->y.data, a->y.ld);
 }
 
+static OpCost log_softmax_cost(const Run *r, const OpArgs *a) {
+    (void)r;
+    return act_cost_rate(a, 4);
+}
+
+static void log_softmax_run(const OpArgs *a) {
+    kern_log_softmax_rows(a->x.data, a->x.rows, a->x.cols, a->x.ld);
+}
+
+static const char *add_col_check(const OpArgs *a) {
+    if (a->x2.rows != a->y.rows || a->x2.cols != 1) return "the column must be (rows, 1)";
+    return NULL;
+}
+
+static OpCost add_col_cost(const Run *r, const OpArgs *a) {
+    (void)r;
+    OpCost c = {0};
+    c.other_flops = nbytes(a->y) / 4u;
+    c.act_bytes_read = nbytes(a->y) + nbytes(a->x2);
+    c.bytes_written = nbytes(a->y);
+    return c;
+}
+
+static void add_col_run(const OpArgs *a) {
+    kern_add_col(a->y.data, a->y.ld, a->y.rows, a->y.cols, a->x2.data, a->x2.ld);
+}
+
 static OpCost swish_cost(const Run *r, const OpArgs *a) {
     (void)r;
     return act_cost_rate(a, 5);
@@ -500,6 +536,9 @@ static const OpInfo op_table[OP_COUNT] = {
     [OP_CONV1D] = {"conv1d", CLASS_INHERIT, 1, conv1d_check, conv1d_cost, conv1d_run},
     [OP_SWISH] = {"swish", CLASS_NORM_OTHER, 0, inplace_check, swish_cost, swish_run},
     [OP_MASK_ROWS] = {"mask_padding", CLASS_NORM_OTHER, 0, mask_check, mask_cost, mask_run},
+    [OP_LOG_SOFTMAX] = {"log_softmax", CLASS_NORM_OTHER, 0, inplace_check, log_softmax_cost,
+                        log_softmax_run},
+    [OP_ADD_COL] = {"add_cluster", CLASS_NORM_OTHER, 0, add_col_check, add_col_cost, add_col_run},
 };
 _Static_assert(sizeof op_table / sizeof op_table[0] == OP_COUNT, "op_table out of sync with OpKind");
 
@@ -520,8 +559,9 @@ static uint64_t now_ns(void) {
 }
 
 static int data_ready(const OpArgs *a, OpKind k) {
-    if (a->x.data == NULL && k != OP_EMBED) return 0;
-    if (a->y.data == NULL && k != OP_RELU && k != OP_GELU && k != OP_SWISH) return 0;
+    if (a->x.data == NULL && k != OP_EMBED && k != OP_ADD_COL) return 0;
+    if (a->y.data == NULL && k != OP_RELU && k != OP_GELU && k != OP_SWISH && k != OP_LOG_SOFTMAX)
+        return 0;
     switch (k) {
     case OP_LINEAR: return a->w.data != NULL && (a->b.cols == 0 || a->b.data != NULL);
     case OP_ATTN_SCORES:
@@ -534,6 +574,7 @@ static int data_ready(const OpArgs *a, OpKind k) {
     case OP_POSITIONS: return a->w.data != NULL;
     case OP_CONV1D: return a->w.data != NULL && (a->b.cols == 0 || a->b.data != NULL);
     case OP_COPY: return 1;
+    case OP_ADD_COL: return a->x2.data != NULL;
     case OP_EMBED: return a->w.data != NULL && a->tokens != NULL;
     default: return 1;
     }
@@ -576,7 +617,7 @@ SimStatus op_exec(Run *r, OpKind k, const OpArgs *a) {
     if (rc == SIM_OK) {
         int64_t dims[3] = {a->y.rows, a->y.cols, 0};
         switch (k) {
-        case OP_LINEAR: dims[2] = a->w.cols; break;                   /* M, N, K */
+        case OP_LINEAR: dims[2] = lin_k(a); break;                    /* M, N, K */
         case OP_ATTN_SCORES: dims[0] = a->x.rows; dims[1] = a->x2.rows; dims[2] = a->x.cols; break;
         case OP_ATTN_WEIGHTED: dims[1] = a->x2.rows; dims[2] = a->y.cols; break;
         case OP_CONV_DYNAMIC:

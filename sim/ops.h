@@ -44,6 +44,8 @@ typedef enum {
     OP_CONV1D,        /* y (n,Cout) = b + standard conv, w (K*Cin, Cout), over x (L,Cin)      */
     OP_SWISH,         /* x in place: x * sigmoid(x)                                           */
     OP_MASK_ROWS,     /* y (M,N) = x with the padding rows (keep[i] == 0) zeroed              */
+    OP_LOG_SOFTMAX,   /* x (M,N) in place: row log-softmax (adaptive softmax)                 */
+    OP_ADD_COL,       /* y (M,N) += x2 (M,1) broadcast over the columns                       */
     OP_COUNT
 } OpKind;
 
@@ -65,6 +67,8 @@ typedef struct {
     float eps;             /* layer norm epsilon */
     const int64_t *tokens; /* embed: (M) token ids, checked against w.rows */
     int zero_pad;          /* embed: token 0 embeds to zeros (tensor2tensor's padding id) */
+    int w_trans;           /* linear: w is held (K, N), in x out (a tied projection read
+                              transposed), instead of PyTorch's (N, K) */
     const uint8_t *keep;   /* softmax: per key column, mask rows: per row; 0 = padding
                               (NULL: nothing is padding) */
 } OpArgs;

@@ -24,6 +24,23 @@ void report_totals(const ReportInput *in, ReportTotals *t) {
     t->other_flops = all.other_flops;
     t->flops = 2u * all.macs + all.other_flops;
     t->bytes_activations = all.act_bytes_read + all.bytes_written;
+    if (m->lm.nbands > 0) {
+        t->adaptive = 1;
+        for (size_t i = 0; i < cost_ledger_count(in->res->ledger); i++) {
+            const LedgerEntry *e = cost_ledger_get(in->res->ledger, i);
+            if (strncmp(e->scope, "decoder.embed_tokens", 20) == 0)
+                t->macs_adaptive_input += e->cost.macs;
+            else if (strncmp(e->scope, "decoder.adaptive_softmax", 24) == 0)
+                t->macs_adaptive_softmax += e->cost.macs;
+        }
+        for (int i = 0; i < m->nparams; i++) {
+            const ParamEntry *p = &m->params[i];
+            uint64_t n = (uint64_t)(p->rows * p->cols);
+            if (strncmp(p->name, "decoder.embed_tokens.", 21) == 0) t->params_adaptive_input += n;
+            else if (strncmp(p->name, "decoder.adaptive_softmax.", 25) == 0)
+                t->params_adaptive_softmax += n;
+        }
+    }
 }
 
 void report_conventions_line(const Conventions *cv, char *buf, size_t n) {
@@ -141,7 +158,10 @@ void report_text(FILE *f, const ReportInput *in) {
     report_conventions_line(&in->spec->conv, line, sizeof line);
     fprintf(f, "%s\n", line);
     int shared = cfg->share_all_embeddings;
-    if (res->steps != NULL)
+    if (cfg->family == FAMILY_LM)
+        fprintf(f, "mode %s (language model), T=%lld, vocab %lld\n\n",
+                res->steps ? "generate" : "forward", (long long)res->T, (long long)cfg->tgt_vocab);
+    else if (res->steps != NULL)
         fprintf(f, "mode generate (%s, beam %d, %lld of at most %lld steps%s), S=%lld, vocab %lld/%lld%s\n\n",
                 in->spec->tgt ? "teacher-forced through the incremental path" : "search",
                 in->spec->beam > 0 ? in->spec->beam : 1, (long long)res->nsteps,
@@ -155,15 +175,28 @@ void report_text(FILE *f, const ReportInput *in) {
     fprintf(f, "  params                  %16s   without embeddings and output projection\n",
             grouped(t.params, a, sizeof a));
     if (t.params_output_projection)
-        fprintf(f, "  params_output_projection%16s   separate decoder.embed_out\n",
-                grouped(t.params_output_projection, a, sizeof a));
+        fprintf(f, "  params_output_projection%16s   %s\n",
+                grouped(t.params_output_projection, a, sizeof a),
+                t.adaptive ? "the adaptive softmax's cluster projection (the rest is tied)"
+                           : "separate decoder.embed_out");
     fprintf(f, "  params_total            %16s   everything, shared matrices once\n",
             grouped(t.params_total, a, sizeof a));
     fprintf(f, "  MACs                    %16s   (%s) headline\n", grouped(t.macs, a, sizeof a),
             scaled((double)t.macs, "MAC", b, sizeof b));
-    fprintf(f, "  MACs output projection  %16s   (%s) T x d x V\n",
+    fprintf(f, "  MACs output projection  %16s   (%s) %s\n",
             grouped(t.macs_output_projection, a, sizeof a),
-            scaled((double)t.macs_output_projection, "MAC", b, sizeof b));
+            scaled((double)t.macs_output_projection, "MAC", b, sizeof b),
+            t.adaptive ? "adaptive input + adaptive softmax" : "T x d x V");
+    if (t.adaptive) {
+        fprintf(f, "  MACs adaptive input     %16s   (%s) band projections; params %s\n",
+                grouped(t.macs_adaptive_input, a, sizeof a),
+                scaled((double)t.macs_adaptive_input, "MAC", b, sizeof b),
+                grouped(t.params_adaptive_input, line, sizeof line));
+        fprintf(f, "  MACs adaptive softmax   %16s   (%s) head and tails, tied; new params %s\n",
+                grouped(t.macs_adaptive_softmax, a, sizeof a),
+                scaled((double)t.macs_adaptive_softmax, "MAC", b, sizeof b),
+                grouped(t.params_adaptive_softmax, line, sizeof line));
+    }
     fprintf(f, "  FLOPs                   %16s   (%s) 2 x all MACs + other FLOPs\n",
             grouped(t.flops, a, sizeof a), scaled((double)t.flops, "FLOP", b, sizeof b));
     fprintf(f, "  bytes of weights        %16s   (%s) fp32\n", grouped(t.bytes_weights, a, sizeof a),
@@ -288,6 +321,12 @@ int report_json(FILE *f, const ReportInput *in) {
     add_u64(o, "params_total", t.params_total);
     add_u64(o, "macs", t.macs);
     add_u64(o, "macs_output_projection", t.macs_output_projection);
+    if (t.adaptive) {
+        add_u64(o, "macs_adaptive_input", t.macs_adaptive_input);
+        add_u64(o, "macs_adaptive_softmax", t.macs_adaptive_softmax);
+        add_u64(o, "params_adaptive_input", t.params_adaptive_input);
+        add_u64(o, "params_adaptive_softmax", t.params_adaptive_softmax);
+    }
     add_u64(o, "other_flops", t.other_flops);
     add_u64(o, "flops", t.flops);
     add_u64(o, "bytes_weights", t.bytes_weights);

@@ -35,6 +35,10 @@ typedef struct {
     uint64_t bytes_weights;          /* all parameters at fp32 */
     uint64_t bytes_activations;      /* activation bytes read + written over the pass */
     uint64_t class_macs[CLASS_COUNT];
+    /* language models with an adaptive input / softmax (inside the embedding+output figures) */
+    int adaptive;
+    uint64_t macs_adaptive_input, macs_adaptive_softmax;
+    uint64_t params_adaptive_input, params_adaptive_softmax;
 } ReportTotals;
 
 void report_totals(const ReportInput *in, ReportTotals *t);

@@ -79,21 +79,22 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
     memset(res, 0, sizeof *res);
     Arena *plan = NULL;
     SimStatus rc = SIM_OK;
-    res->S = spec->src ? spec->nsrc : spec->src_len;
+    int lm = cfg->family == FAMILY_LM; /* decoder only: no source */
+    res->S = lm ? 0 : (spec->src ? spec->nsrc : spec->src_len);
     res->T = spec->tgt ? spec->ntgt : spec->tgt_len;
-    if (res->S < 1 || res->T < 1) {
+    if ((!lm && res->S < 1) || res->T < 1) {
         rc = sim_errorf(err, SIM_EINVAL, "lengths must be >= 1 (source %lld, target %lld)",
                         (long long)res->S, (long long)res->T);
         goto fail;
     }
-    res->src = malloc((size_t)res->S * sizeof(int64_t));
+    res->src = malloc((size_t)(res->S > 0 ? res->S : 1) * sizeof(int64_t));
     res->tgt = malloc((size_t)res->T * sizeof(int64_t));
     if (res->src == NULL || res->tgt == NULL) {
         rc = sim_errorf(err, SIM_ENOMEM, "out of memory for the token ids");
         goto fail;
     }
     uint64_t ts = spec->seed ^ 0x5851F42D4C957F2Dull;
-    if (spec->src) memcpy(res->src, spec->src, (size_t)res->S * sizeof(int64_t));
+    if (spec->src && res->S > 0) memcpy(res->src, spec->src, (size_t)res->S * sizeof(int64_t));
     else random_tokens(res->src, res->S, cfg->src_vocab, &ts);
     if (spec->tgt) {
         memcpy(res->tgt, spec->tgt, (size_t)res->T * sizeof(int64_t));

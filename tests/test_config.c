@@ -157,10 +157,30 @@ static void test_config_reference_iwslt_loads(void **state) {
     check_reference("iwslt14.de-en_embed320.yml", 320, BRANCH_LIGHTWEIGHT, 0, 0);
 }
 
-static void test_config_reference_wikitext_not_supported(void **state) {
+/* The WIKITEXT-103 language model loads unchanged (architectures.md §8). */
+static void test_config_reference_wikitext(void **state) {
     (void)state;
-    EXPECT_FILE_ERR(REF "wikitext-103_embed896.yml", 32768, ":1: arch:",
-                    "'transformer_lm_multibranch_v2_wiki103_small'", "not supported");
+    ModelConfig c;
+    SimError e;
+    sim_error_init(&e);
+    ConfigOverrides ov = {267744};
+    assert_int_equal(config_load(REF "wikitext-103_embed896.yml", &ov, &c, &e), SIM_OK);
+    assert_int_equal(c.family, FAMILY_LM);
+    assert_int_equal(c.enc.layers, 0);
+    assert_int_equal(c.dec.layers, 12);
+    assert_int_equal(c.dec.embed_dim, 896);
+    assert_int_equal(c.dec.ffn_dim[0], 896);
+    assert_int_equal(c.dec.nbranches, 2);
+    assert_int_equal(c.dec.branches[1].type, BRANCH_DYNAMIC);
+    assert_true(c.dec.glu && c.conv_linear && c.dec.normalize_before && c.no_final_norm);
+    const int k[12] = {15, 15, 31, 31, 31, 31, 63, 63, 63, 63, 63, 63};
+    for (int i = 0; i < 12; i++) assert_int_equal(c.dec.kernel_size[i], k[i]);
+    assert_int_equal(c.adaptive_input.n, 2);
+    assert_int_equal(c.adaptive_input.cutoff[1], 60000);
+    assert_int_equal(c.adaptive_softmax.factor, 4);
+    assert_true(c.tie_adaptive_weights && c.tie_adaptive_proj);
+    /* a vocabulary below the cutoffs cannot hold the bands */
+    EXPECT_FILE_ERR(REF "wikitext-103_embed896.yml", 32768, "adaptive-input-cutoff", "60000");
 }
 
 static void test_config_reference_needs_vocab(void **state) {
@@ -258,7 +278,8 @@ static void test_config_arch_defaults_unknown(void **state) {
                    (const char *)NULL);
     sim_error_init(&e);
     assert_int_equal(config_arch_defaults("transformer_lm_gbw", &c, &e), SIM_EINVAL);
-    assert_msg_has(&e, "'transformer_lm_gbw'", "not supported", (const char *)NULL);
+    assert_msg_has(&e, "unknown arch 'transformer_lm_gbw'", "transformer_lm_wiki103",
+                   (const char *)NULL);
 }
 
 /* tensor2tensor's Evolved Transformer: 3 + 4 cells, 4d FFN, shared embeddings, fixed cells. */
@@ -745,7 +766,11 @@ static void test_config_unknown_arch(void **state) {
     EXPECT_FILE_ERR(BAD "unknown_arch.yml", 0, ":1: arch: ", "unknown arch 'transformer_tiny'",
                     "transformer_wmt_en_de", "transformer_multibranch_v2_iwslt_de_en");
     EXPECT_ERR("arch: transformer_lm_gbw\nvocab-size: 10\n", 0, MEM ":1: arch: ",
-               "'transformer_lm_gbw' is not supported by this build");
+               "unknown arch 'transformer_lm_gbw'");
+    EXPECT_ERR("arch: transformer_lm\nvocab-size: 10\nencoder-layers: 2\n", 0, MEM ":3: ",
+               "encoder-layers", "no encoder");
+    EXPECT_ERR("arch: transformer\nvocab-size: 10\nadaptive-input: true\n", 0, MEM ":3: ",
+               "adaptive-input", "language models only");
 }
 
 static void test_config_learned_pos_rejected(void **state) {
@@ -896,7 +921,7 @@ int main(void) {
         cmocka_unit_test(test_config_reference_wmt_loads),
         cmocka_unit_test(test_config_reference_cnndm_loads),
         cmocka_unit_test(test_config_reference_iwslt_loads),
-        cmocka_unit_test(test_config_reference_wikitext_not_supported),
+        cmocka_unit_test(test_config_reference_wikitext),
         cmocka_unit_test(test_config_reference_needs_vocab),
         cmocka_unit_test(test_config_arch_defaults_every_arch),
         cmocka_unit_test(test_config_arch_defaults_from_file),
