@@ -80,8 +80,9 @@ static void help(void) {
            "points; predicts each on the --hw profiles; stores everything with the sweep.\n"
            "Re-running the same sweep skips the points already stored.\n\n"
            "options:\n"
-           "  --family LIST          lite, lite-light, transformer, evolved (comma-separated;\n"
-           "                         default lite,transformer,evolved)\n"
+           "  --family LIST          lite, lite-light, transformer, evolved, lite-lm,\n"
+           "                         transformer-lm (comma-separated; default\n"
+           "                         lite,transformer,evolved)\n"
            "  --budget LIST          Mult-Add budgets with k/M/G suffixes (default 100M,300M,500M)\n"
            "  --vary KEY=LO:HI:STEP  also sweep a config key (fairseq name, or 'width') over\n"
            "                         LO..HI, on the template at --width (default: each chosen\n"
@@ -440,7 +441,8 @@ int cli_sweep_main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         SweepFamily f;
         if (sweep_family_parse(items[i], &f))
-            return usage("--family: unknown family '%s' (lite, lite-light, transformer, evolved)",
+            return usage("--family: unknown family '%s' (lite, lite-light, transformer, evolved, "
+                         "lite-lm, transformer-lm)",
                          items[i]);
         o.fam[o.nfam++] = f;
     }

@@ -14,6 +14,8 @@ static const char *const family_names[SWEEP_FAMILY_COUNT] = {
     [SWEEP_LITE_LIGHT] = "lite-light",
     [SWEEP_TRANSFORMER] = "transformer",
     [SWEEP_EVOLVED] = "evolved",
+    [SWEEP_LITE_LM] = "lite-lm",
+    [SWEEP_TRANSFORMER_LM] = "transformer-lm",
 };
 _Static_assert(sizeof family_names / sizeof family_names[0] == SWEEP_FAMILY_COUNT,
                "family_names out of sync with SweepFamily");
@@ -105,9 +107,25 @@ int sweep_template_yaml(SweepFamily f, int64_t d, const SweepOverride *ov, int n
         rc |= put(buf, n, &k, ov, nov, "encoder-attention-heads", "%d", heads);
         rc |= put(buf, n, &k, ov, nov, "decoder-attention-heads", "%d", heads);
         break;
+    case SWEEP_LITE_LM:
+        rc |= put(buf, n, &k, ov, nov, "arch", "transformer_lm_multibranch_v2_wiki103_small");
+        rc |= put(buf, n, &k, ov, nov, "vocab-size", "267744");
+        rc |= put(buf, n, &k, ov, nov, "decoder-glu", "1");
+        rc |= put(buf, n, &k, ov, nov, "decoder-branch-type", "[attn:1:%lld:4, dynamic:default:%lld:4]", c, c);
+        rc |= put(buf, n, &k, ov, nov, "conv-linear", "true");
+        rc |= put(buf, n, &k, ov, nov, "decoder-ffn-embed-dim", "%lld", w);
+        break;
+    case SWEEP_TRANSFORMER_LM:
+        rc |= put(buf, n, &k, ov, nov, "arch", "transformer_lm_wiki103");
+        rc |= put(buf, n, &k, ov, nov, "vocab-size", "267744");
+        rc |= put(buf, n, &k, ov, nov, "decoder-layers", "12");
+        rc |= put(buf, n, &k, ov, nov, "decoder-attention-heads", "8");
+        rc |= put(buf, n, &k, ov, nov, "decoder-ffn-embed-dim", "%lld", 4 * w);
+        break;
     default: return -1;
     }
-    rc |= put(buf, n, &k, ov, nov, "encoder-embed-dim", "%lld", w);
+    if (f != SWEEP_LITE_LM && f != SWEEP_TRANSFORMER_LM)
+        rc |= put(buf, n, &k, ov, nov, "encoder-embed-dim", "%lld", w);
     rc |= put(buf, n, &k, ov, nov, "decoder-embed-dim", "%lld", w);
     for (int i = 0; i < nov && rc == 0; i++) {
         int m = snprintf(buf + k, n - k, "%s: %s\n", ov[i].key, ov[i].value);
@@ -207,12 +225,18 @@ const char *const *sweep_references(SweepFamily f) {
     static const char *const tr[] = {"transformer-wmt-128", "transformer-wmt-256",
                                      "transformer-wmt-320", "transformer-base", NULL};
     static const char *const et[] = {"evolved-wmt-128", "evolved-wmt-256", "evolved-base", NULL};
+    static const char *const llm[] = {"lite-lm-wiki103-896", NULL};
+    static const char *const tlm[] = {"transformer-lm-wiki103-256", "transformer-lm-wiki103-320",
+                                      "transformer-lm-wiki103-512", "transformer-lm-wiki103-768",
+                                      NULL};
     static const char *const none[] = {NULL};
     switch (f) {
     case SWEEP_LITE: return lite;
     case SWEEP_LITE_LIGHT: return light;
     case SWEEP_TRANSFORMER: return tr;
     case SWEEP_EVOLVED: return et;
+    case SWEEP_LITE_LM: return llm;
+    case SWEEP_TRANSFORMER_LM: return tlm;
     default: return none;
     }
 }

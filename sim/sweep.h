@@ -22,6 +22,8 @@ typedef enum {
     SWEEP_LITE_LIGHT,  /* Lite IWSLT: lightweight conv, 4 cross heads, separate embeddings */
     SWEEP_TRANSFORMER, /* fairseq Transformer, F = 4d, heads 4 below d = 256, else 8 */
     SWEEP_EVOLVED,     /* Evolved Transformer, 3 + 4 cells, heads 4 below d = 256, else 8 */
+    SWEEP_LITE_LM,     /* Lite WIKITEXT-103 LM: 12 layers, branches of d/2, FFN = d, adaptive */
+    SWEEP_TRANSFORMER_LM, /* Transformer LM: 12 layers, F = 4d, 8 heads, adaptive */
     SWEEP_FAMILY_COUNT
 } SweepFamily;
 
