@@ -102,6 +102,33 @@ static int bench_generate(const char *path, int beam, int warmup, int repeats) {
     return 0;
 }
 
+/* The executed int8 path against fp32 on the same model and tokens. */
+static int bench_int8(const char *path, int unused, int warmup, int repeats) {
+    (void)unused;
+    ModelConfig cfg;
+    SimError err;
+    sim_error_init(&err);
+    if (config_load(path, NULL, &cfg, &err) != SIM_OK) return 2;
+    RunSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.src_len = spec.tgt_len = 30;
+    spec.seed = 1;
+    spec.threads = 1;
+    spec.warmup = warmup;
+    spec.repeats = repeats;
+    RunResult a, b;
+    if (runner_execute(&cfg, &spec, &a, &err) != SIM_OK) return 1;
+    spec.compress.bits = 8;
+    if (runner_execute(&cfg, &spec, &b, &err) != SIM_OK) return 1;
+    printf("%-22s int8 weights: forward %.3f ms (GEMM incl. dequantisation %.3f ms) vs fp32 %.3f "
+           "ms: %.2fx\n",
+           cfg.path, b.median_ms, b.gemm_median_ms, a.median_ms,
+           b.median_ms > 0 ? a.median_ms / b.median_ms : 0.0);
+    runner_result_free(&a);
+    runner_result_free(&b);
+    return 0;
+}
+
 static int run_child(int (*fn)(const char *, int, int, int), const char *path, int arg, int warmup,
                      int repeats) {
     fflush(stdout);
@@ -168,6 +195,8 @@ int main(int argc, char **argv) {
             rc = code;
         }
     }
+    int qc = run_child(bench_int8, "models/lite-wmt-496.yml", 0, warmup, repeats);
+    if (qc != 0) rc = qc;
     for (int k = 0; k < nmodels && k < 2; k++) /* decoding: the two WMT-size models */
         for (int beam = 1; beam <= 4; beam += 3) {
             int code = run_child(bench_generate, models[k], beam, 1, repeats / 3 > 5 ? repeats / 3 : 5);

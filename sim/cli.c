@@ -3,6 +3,7 @@
  * to the user: results on stdout, errors (one line each) and warnings on stderr.
  */
 #include "cli.h"
+#include "cli_compress.h"
 #include "cli_db.h"
 #include "cli_hw.h"
 #include "cli_sweep.h"
@@ -49,6 +50,9 @@ typedef struct {
     int no_early_stop;
     int conv_set; /* --conv-macs given (otherwise: taps forward, valid generate) */
     int src_len_set, tgt_len_set; /* given on the command line (else the config's default) */
+    CompressOptions compress;
+    const char *size_baseline;
+    int size_report;
 } CliOptions;
 
 static const char *prog = "ltsim";
@@ -184,6 +188,12 @@ static void print_run_help(FILE *f, const char *cmd) {
             "  --no-early-stop        generate: do not stop at EOS\n"
             "  --batch 1              sentences per pass (this build runs batch 1)\n"
             "  --json                 one JSON document on stdout\n"
+            "  --quant int8|none      per-output-channel int8 weights, executed (default none)\n"
+            "  --prune P              set the fraction P of the linear weights with the smallest\n"
+            "                         magnitude to zero (fine-grained), executed\n"
+            "  --prune-scope global|layer  one threshold for the model (default) or per matrix\n"
+            "  --size-baseline MODEL  report the model size as a factor against MODEL's fp32 size\n"
+            "  --size-embeddings      count token embeddings and output projection in sizes\n"
             "  --hw NAME              predict latency and energy on hardware profile NAME\n"
             "                         (hwprofiles/NAME.yml; repeatable; 'all' for every profile)\n"
             "  --db PATH              store the run in PATH (default db/ltsim.db)\n"
@@ -229,7 +239,8 @@ static void print_main_help(FILE *f) {
                "  validate      predicted against measured latency\n"
                "  sweep         families x Mult-Add budgets x profiles: the widest width that\n"
                "                fits each budget, run, predicted and stored\n"
-               "  db SUBCMD     list / show / diff / export / merge stored runs\n\n"
+               "  db SUBCMD     list / show / diff / export / merge stored runs\n"
+               "  compress-report MODEL   size and fidelity of fp32 -> int8 -> int8 + pruning\n\n"
                "options:\n"
                "  --version     version and BLAS build\n"
                "  -h, --help    this help\n\n"
@@ -240,7 +251,8 @@ enum {
     OPT_SRC_LEN = 1000, OPT_TGT_LEN, OPT_BATCH, OPT_MODE, OPT_WEIGHTS, OPT_VOCAB, OPT_SEED,
     OPT_THREADS, OPT_ATTN, OPT_CONV, OPT_JSON, OPT_SRC, OPT_TGT, OPT_SAVE, OPT_EXTRA,
     OPT_WARMUP, OPT_REPEATS, OPT_BEAM, OPT_MAX_STEPS, OPT_NO_EARLY_STOP, OPT_SAVE_WEIGHTS,
-    OPT_HW, OPT_DB, OPT_NO_DB
+    OPT_HW, OPT_DB, OPT_NO_DB, OPT_QUANT, OPT_PRUNE, OPT_PRUNE_SCOPE, OPT_SIZE_BASELINE,
+    OPT_SIZE_EMB
 };
 
 static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions *o) {
@@ -263,6 +275,11 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         {"hw", required_argument, 0, OPT_HW},
         {"db", required_argument, 0, OPT_DB},
         {"no-db", no_argument, 0, OPT_NO_DB},
+        {"quant", required_argument, 0, OPT_QUANT},
+        {"prune", required_argument, 0, OPT_PRUNE},
+        {"prune-scope", required_argument, 0, OPT_PRUNE_SCOPE},
+        {"size-baseline", required_argument, 0, OPT_SIZE_BASELINE},
+        {"size-embeddings", no_argument, 0, OPT_SIZE_EMB},
         {"allow-extra-tensors", no_argument, 0, OPT_EXTRA},
         {"warmup", required_argument, 0, OPT_WARMUP},
         {"repeats", required_argument, 0, OPT_REPEATS},
@@ -373,6 +390,35 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             break;
         case OPT_DB: o->db = optarg; break;
         case OPT_NO_DB: o->no_db = 1; break;
+        case OPT_QUANT:
+            if (strcmp(optarg, "int8") == 0) o->compress.bits = 8;
+            else if (strcmp(optarg, "none") == 0 || strcmp(optarg, "fp32") == 0) o->compress.bits = 0;
+            else return usage_error(cmd, "--quant: expected int8 or none, got '%s'", optarg);
+            o->size_report = 1;
+            break;
+        case OPT_PRUNE: {
+            char *end = NULL;
+            errno = 0;
+            double p = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(p >= 0.0 && p < 1.0))
+                return usage_error(cmd, "--prune: expected a fraction in [0, 1), got '%s'", optarg);
+            o->compress.prune = p;
+            o->size_report = 1;
+            break;
+        }
+        case OPT_PRUNE_SCOPE:
+            if (strcmp(optarg, "global") == 0) o->compress.prune_per_layer = 0;
+            else if (strcmp(optarg, "layer") == 0) o->compress.prune_per_layer = 1;
+            else return usage_error(cmd, "--prune-scope: expected global or layer, got '%s'", optarg);
+            break;
+        case OPT_SIZE_BASELINE:
+            o->size_baseline = optarg;
+            o->size_report = 1;
+            break;
+        case OPT_SIZE_EMB:
+            o->compress.include_embeddings = 1;
+            o->size_report = 1;
+            break;
         case OPT_WARMUP:
         case OPT_REPEATS:
             if (!run)
@@ -494,6 +540,12 @@ static int store_run(const char *cmd, const ReportInput *in, const HwProfile *pr
     exe_dir(dir, sizeof dir);
     store_git_hash(dir, git, sizeof git);
     StoreExtra x = {0};
+    char extra[128] = "";
+    if (in->spec->compress.bits || in->spec->compress.prune > 0)
+        snprintf(extra, sizeof extra, "quant=%s prune=%g prune-scope=%s",
+                 in->spec->compress.bits ? "int8" : "none", in->spec->compress.prune,
+                 in->spec->compress.prune_per_layer ? "layer" : "global");
+    x.options_extra = extra[0] ? extra : NULL;
     x.git_hash = git[0] ? git : NULL;
     x.predictions = sp;
     x.npredictions = (size_t)in->npreds;
@@ -591,6 +643,7 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     spec.no_early_stop = o.no_early_stop;
     spec.keep_logits = o.save_outputs != NULL;
     spec.save_weights = o.save_weights;
+    spec.compress = o.compress;
     if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) {
         code = fail_with(cmd, &err);
         goto out;
@@ -632,7 +685,35 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
         }
         npreds = i + 1;
     }
-    ReportInput in = {cmd, path, &cfg, &spec, &res, preds, npreds, 0, NULL};
+    ReportInput in = {cmd, path, &cfg, &spec, &res, preds, npreds, 0, NULL, NULL};
+    ReportSize size = {0};
+    if (o.size_report) {
+        compress_size(res.model, &o.compress, &size.model);
+        size.include_embeddings = o.compress.include_embeddings;
+        if (o.size_baseline) {
+            char bpath[1024];
+            ModelConfig bcfg;
+            ModelOptions bmo = {0};
+            Model *bm = NULL;
+            CompressOptions none = {0};
+            none.include_embeddings = o.compress.include_embeddings;
+            bmo.count_only = 1;
+            bmo.max_positions = 1;
+            if (resolve_model(o.size_baseline, bpath, sizeof bpath) != 0) {
+                code = usage_error(cmd, "--size-baseline: no such model '%s'", o.size_baseline);
+                goto out;
+            }
+            if (config_load(bpath, &ov, &bcfg, &err) != SIM_OK ||
+                model_open(&bcfg, &bmo, &bm, &err) != SIM_OK) {
+                code = fail_with(cmd, &err);
+                goto out;
+            }
+            compress_size(bm, &none, &size.baseline);
+            model_close(bm);
+            size.baseline_name = o.size_baseline;
+        }
+        in.size = &size;
+    }
     /* store before printing: a run that cannot be stored is a failure (exit 1) */
     char dbpath[1024] = "";
     if (!o.no_db) {
@@ -685,6 +766,7 @@ int cli_main(int argc, char **argv) {
         return cli_hw_main(cmd, argc - 1, argv + 1);
     if (strcmp(cmd, "db") == 0) return cli_db_main(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0) return cli_sweep_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "compress-report") == 0) return cli_compress_main(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog, cmd, prog);
     return 2;
 }

@@ -361,7 +361,7 @@ static int run_point(Store *st, const Ctx *cx, const Point *p, int idx, int tota
     }
     if (code == 0) {
         ReportInput in = {"sweep", p->model[0] ? p->model : cfg.path, &cfg, &spec, &res, preds,
-                          np, 0, NULL};
+                          np, 0, NULL, NULL};
         StoreExtra x = {0};
         x.git_hash = cx->git;
         x.config_text = p->model[0] ? ftext : text;
@@ -373,7 +373,7 @@ static int run_point(Store *st, const Ctx *cx, const Point *p, int idx, int tota
     }
     if (code == 0) {
         ReportTotals t;
-        ReportInput in = {"sweep", cfg.path, &cfg, &spec, &res, NULL, 0, 0, NULL};
+        ReportInput in = {"sweep", cfg.path, &cfg, &spec, &res, NULL, 0, 0, NULL, NULL};
         report_totals(&in, &t);
         char line[1024];
         int k = snprintf(line, sizeof line, "[%d/%d] %-11s %-5s %-9s d=%-5lld %14llu MACs %11llu params",

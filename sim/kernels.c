@@ -31,6 +31,21 @@ void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, c
                 x, (blasint)ldx, w, (blasint)K, beta, y, (blasint)ldy);
 }
 
+void kern_linear_q8(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const int8_t *q,
+                    const float *s, const float *b, float *y, int64_t ldy, float *scratch,
+                    int64_t tile) {
+    for (int64_t n0 = 0; n0 < N; n0 += tile) {
+        int64_t nt = N - n0 < tile ? N - n0 : tile;
+        for (int64_t i = 0; i < nt; i++) { /* dequantise rows n0 .. n0+nt-1 */
+            const int8_t *qr = q + (n0 + i) * K;
+            float *wr = scratch + i * K;
+            const float sc = s[n0 + i];
+            for (int64_t k = 0; k < K; k++) wr[k] = sc * (float)qr[k];
+        }
+        kern_linear(M, nt, K, x, ldx, scratch, b ? b + n0 : NULL, y + n0, ldy);
+    }
+}
+
 void kern_linear_t(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
                    int64_t ldw, float *y, int64_t ldy) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, 1.0f,

@@ -21,6 +21,12 @@ const char *kern_blas_name(void);
 void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
                  const float *b, float *y, int64_t ldy);
 
+/* y (M,N) = x (M,K) · w^T [+ b] for int8 weights q (N,K) with per-row scales s (N): tiles of
+ * `tile` rows are dequantised into scratch (tile, K) and multiplied in fp32. */
+void kern_linear_q8(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const int8_t *q,
+                    const float *s, const float *b, float *y, int64_t ldy, float *scratch,
+                    int64_t tile);
+
 /* y (M,N) = x (M,K) · w (K,N): a weight held (in, out), as a tied projection read transposed. */
 void kern_linear_t(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
                    int64_t ldw, float *y, int64_t ldy);

@@ -15,6 +15,10 @@ void layer_linear(Run *r, const char *name, const Linear *l, Tensor x, Tensor y)
     a.w = l->w;
     a.b = l->b;
     a.y = y;
+    a.wq = l->q;
+    a.wqs = l->qscale;
+    a.wtile = l->qtile;
+    a.w_storage = l->storage;
     op_exec(r, OP_LINEAR, &a);
     run_pop(r, s);
 }

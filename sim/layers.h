@@ -18,8 +18,12 @@
 #include "tensor.h"
 
 typedef struct {
-    Tensor w; /* (out, in), PyTorch layout */
-    Tensor b; /* (1, out); cols == 0 when the linear has no bias */
+    Tensor w;              /* (out, in), PyTorch layout (w must stay the first member) */
+    Tensor b;              /* (1, out); cols == 0 when the linear has no bias */
+    const int8_t *q;       /* (out, in) int8 weights when quantized, else NULL */
+    const float *qscale;   /* (out) per-output-channel scales of q */
+    float *qtile;          /* dequantisation scratch of the model (COMPRESS_TILE x in) */
+    uint64_t storage;      /* bytes of w as stored (int8, sparse); 0: fp32 dense */
 } Linear;
 
 typedef struct {

@@ -80,7 +80,7 @@ void lm_adaptive_embed(const Model *m, Run *r, const int64_t *tok, Tensor x) {
         a.scale = scale; /* the sqrt(d) scale commutes with the projection */
         op_exec(r, OP_EMBED, &a);
         run_pop(r, s1);
-        Linear proj = {lm->proj[b], tensor_make(NULL, 0, 0)};
+        Linear proj = {.w = lm->proj[b]};
         s1 = run_push(r, "embeddings.%d", b);
         layer_linear(r, "1", &proj, e, tensor_rows(x, i, 1));
         run_pop(r, s1);
@@ -98,8 +98,8 @@ void lm_adaptive_softmax(const Model *m, Run *r, Tensor h, Tensor out) {
     size_t s0 = run_push(r, "decoder.adaptive_softmax");
     size_t mark = arena_mark(r->act);
     Tensor head = run_tensor(r, T, c0 + ncl); /* (T, c0 + clusters) */
-    Linear words = {lm->emb[0], tensor_make(NULL, 0, 0)};
-    Linear cls = {lm->class_proj, tensor_make(NULL, 0, 0)};
+    Linear words = {.w = lm->emb[0]};
+    Linear cls = {.w = lm->class_proj};
     layer_linear(r, "head.word_proj", &words, h, tensor_cols(head, 0, c0));
     layer_linear(r, "head.class_proj", &cls, h, tensor_cols(head, c0, ncl));
     size_t s1 = run_push(r, "head");
@@ -126,7 +126,7 @@ void lm_adaptive_softmax(const Model *m, Run *r, Tensor h, Tensor out) {
         pr.y = p;
         op_exec(r, OP_LINEAR, &pr);
         run_pop(r, s2);
-        Linear tab = {lm->emb[b], tensor_make(NULL, 0, 0)};
+        Linear tab = {.w = lm->emb[b]};
         layer_linear(r, "2", &tab, p, o);
         OpArgs tl = {0};
         tl.x = o;

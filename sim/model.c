@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "compress.h"
 #include "evolved.h"
 #include "model_int.h"
 #include "safetensors.h"
@@ -551,6 +552,7 @@ SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **ou
     }
     m->weight_bytes = m->params_total * 4u;
     bytes += aligned_bytes(pos_rows * cfg->enc.embed_dim) + aligned_bytes(pos_rows * cfg->dec.embed_dim);
+    if (opt->compress != NULL) bytes += compress_extra_bytes(m, opt->compress);
 
     if (!opt->count_only) {
         Arena *a = arena_open(bytes, 0, err);
@@ -586,6 +588,7 @@ SimStatus model_open(const ModelConfig *cfg, const ModelOptions *opt, Model **ou
             for (int i = 0; i < m->nparams; i++) init_param(&rng, &m->params[i], pad_row);
         }
     }
+    if (opt->compress != NULL && compress_apply(m, opt->compress, err) != SIM_OK) goto fail;
     *out = m;
     return SIM_OK;
 fail:
@@ -747,7 +750,7 @@ void model_output_projection(const Model *m, Run *r, Tensor features, Tensor log
     }
     OpClass saved = r->cls;
     r->cls = CLASS_EMBED_OUTPUT;
-    Linear proj = {m->out_proj, tensor_make(NULL, 0, 0)};
+    Linear proj = {.w = m->out_proj};
     size_t s0 = run_push(r, "decoder");
     layer_linear(r, "output_projection", &proj, features, logits);
     run_pop(r, s0);

@@ -68,6 +68,8 @@ typedef struct {
     const char *weights;     /* safetensors file to load, or NULL for random weights */
     int allow_extra_tensors; /* unexpected tensors in the file: warn instead of failing */
     int64_t max_positions;   /* longest sequence the position tables must cover */
+    const struct CompressOptions *compress; /* prune / quantize at load time (compress.h), or
+                                               NULL */
 } ModelOptions;
 
 typedef struct {

@@ -53,13 +53,18 @@ static OpCost linear_cost(const Run *r, const OpArgs *a) {
     c.macs = M * N * K; /* exactly the M, N, K handed to cblas_sgemm */
     c.other_flops = has_bias(a) ? M * N : 0;
     c.params = N * K + (has_bias(a) ? N : 0);
-    c.weight_bytes = c.params * 4u;
+    c.weight_bytes = a->w_storage ? a->w_storage + (has_bias(a) ? N * 4u : 0) : c.params * 4u;
     c.act_bytes_read = nbytes(a->x);
     c.bytes_written = nbytes(a->y);
     return c;
 }
 
 static void linear_run(const OpArgs *a) {
+    if (a->wq != NULL) {
+        kern_linear_q8(a->x.rows, a->w.rows, a->w.cols, a->x.data, a->x.ld, a->wq, a->wqs,
+                       has_bias(a) ? a->b.data : NULL, a->y.data, a->y.ld, a->wtile, OPS_QTILE);
+        return;
+    }
     if (a->w_trans) {
         kern_linear_t(a->x.rows, a->w.cols, a->w.rows, a->x.data, a->x.ld, a->w.data, a->w.ld,
                       a->y.data, a->y.ld);
@@ -563,7 +568,9 @@ static int data_ready(const OpArgs *a, OpKind k) {
     if (a->y.data == NULL && k != OP_RELU && k != OP_GELU && k != OP_SWISH && k != OP_LOG_SOFTMAX)
         return 0;
     switch (k) {
-    case OP_LINEAR: return a->w.data != NULL && (a->b.cols == 0 || a->b.data != NULL);
+    case OP_LINEAR:
+        return (a->wq ? a->wqs != NULL && a->wtile != NULL : a->w.data != NULL) &&
+               (a->b.cols == 0 || a->b.data != NULL);
     case OP_ATTN_SCORES:
     case OP_ATTN_WEIGHTED:
     case OP_ADD: return a->x2.data != NULL;

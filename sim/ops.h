@@ -69,6 +69,11 @@ typedef struct {
     int zero_pad;          /* embed: token 0 embeds to zeros (tensor2tensor's padding id) */
     int w_trans;           /* linear: w is held (K, N), in x out (a tied projection read
                               transposed), instead of PyTorch's (N, K) */
+    const int8_t *wq;      /* linear: int8 weights (N, K) with per-row scales wqs (N), used
+                              instead of w's data (dequantised per tile into wtile) */
+    const float *wqs;
+    float *wtile;
+    uint64_t w_storage;    /* linear: bytes of the weight as stored (0: fp32 dense) */
     const uint8_t *keep;   /* softmax: per key column, mask rows: per row; 0 = padding
                               (NULL: nothing is padding) */
 } OpArgs;
@@ -112,6 +117,9 @@ Tensor run_tensor(Run *r, int64_t rows, int64_t cols);
 /* Fills table (rows, d) with fairseq's sinusoidal positions; row zero_row (the padding
  * index) is zero. */
 void ops_fill_positions(Tensor table, int64_t zero_row);
+
+/* Rows of a quantized weight dequantised at a time (the scratch is COMPRESS_TILE x K). */
+#define OPS_QTILE 64
 
 /* Sets the BLAS thread count; the BLAS identification string. */
 void ops_set_threads(int n);

@@ -208,6 +208,23 @@ void report_text(FILE *f, const ReportInput *in) {
             grouped(res->planned_bytes, a, sizeof a),
             scaled((double)res->planned_bytes, "B", b, sizeof b));
 
+    if (in->size != NULL) {
+        const CompressSize *z = &in->size->model;
+        const CompressOptions *co = &in->spec->compress;
+        fprintf(f, "\n  model size (%s embeddings): fp32 %.2f MB -> stored %.2f MB (%.2fx)%s%s\n",
+                in->size->include_embeddings ? "with" : "without", (double)z->bytes_fp32 / 1e6,
+                (double)z->bytes / 1e6, z->bytes ? (double)z->bytes_fp32 / (double)z->bytes : 0.0,
+                co->bits == 8 ? "; int8 weights" : "", co->prune > 0 ? "; pruned" : "");
+        fprintf(f, "  compressible weights %s, nonzero %s (%.1f%%); formats: %d dense, %d CSR, "
+                   "%d bitmask\n",
+                grouped(z->weights, a, sizeof a), grouped(z->nonzero, b, sizeof b),
+                z->weights ? 100.0 * (double)z->nonzero / (double)z->weights : 0.0,
+                z->tensors_dense, z->tensors_csr, z->tensors_bitmask);
+        if (in->size->baseline_name)
+            fprintf(f, "  against %s (fp32 %.2f MB): %.1fx smaller\n", in->size->baseline_name,
+                    (double)in->size->baseline.bytes_fp32 / 1e6,
+                    z->bytes ? (double)in->size->baseline.bytes_fp32 / (double)z->bytes : 0.0);
+    }
     Group *g = NULL;
     int ng = collect_groups(res->ledger, &g);
     if (ng >= 0) {
@@ -402,6 +419,28 @@ int report_json(FILE *f, const ReportInput *in) {
                 cJSON_AddItemToArray(tk, cJSON_CreateNumber((double)res->gen.tokens[i]));
             cJSON_AddBoolToObject(o, "finished", res->gen.finished);
             cJSON_AddNumberToObject(o, "score", res->gen.score);
+        }
+    }
+    if (in->size != NULL) {
+        const CompressSize *z = &in->size->model;
+        cJSON *sz = cJSON_AddObjectToObject(o, "size");
+        if (sz) {
+            cJSON_AddStringToObject(sz, "quant", in->spec->compress.bits == 8 ? "int8" : "none");
+            cJSON_AddNumberToObject(sz, "prune", in->spec->compress.prune);
+            cJSON_AddBoolToObject(sz, "embeddings", in->size->include_embeddings);
+            add_u64(sz, "bytes_fp32", z->bytes_fp32);
+            add_u64(sz, "bytes", z->bytes);
+            add_u64(sz, "weights", z->weights);
+            add_u64(sz, "nonzero", z->nonzero);
+            add_u64(sz, "tensors_dense", (uint64_t)z->tensors_dense);
+            add_u64(sz, "tensors_csr", (uint64_t)z->tensors_csr);
+            add_u64(sz, "tensors_bitmask", (uint64_t)z->tensors_bitmask);
+            if (in->size->baseline_name) {
+                cJSON_AddStringToObject(sz, "baseline", in->size->baseline_name);
+                add_u64(sz, "baseline_bytes_fp32", in->size->baseline.bytes_fp32);
+                cJSON_AddNumberToObject(sz, "factor_vs_baseline",
+                                        z->bytes ? (double)in->size->baseline.bytes_fp32 / (double)z->bytes : 0.0);
+            }
         }
     }
     cJSON *pa = cJSON_AddArrayToObject(o, "predictions");

@@ -13,6 +13,14 @@
 
 #define LTSIM_VERSION "0.1.0"
 
+/* The size ledger of a run (--quant, --prune, --size-baseline). */
+typedef struct {
+    CompressSize model;         /* this model as stored */
+    CompressSize baseline;      /* the baseline's fp32 size (bytes_fp32), when named */
+    const char *baseline_name;  /* NULL: none */
+    int include_embeddings;
+} ReportSize;
+
 typedef struct {
     const char *command;    /* "run" | "count" */
     const char *model_path; /* the config as resolved */
@@ -23,6 +31,7 @@ typedef struct {
     int npreds;
     int64_t run_id;            /* the stored run, 0 when not stored */
     const char *db_path;       /* where it was stored */
+    const ReportSize *size;    /* the size ledger, or NULL */
 } ReportInput;
 
 /* Headline figures derived from the ledger and the registry. */

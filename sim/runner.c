@@ -142,6 +142,7 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
     mo.weights = spec->weights;
     mo.allow_extra_tensors = spec->allow_extra_tensors;
     mo.max_positions = res->S > res->T ? res->S : res->T;
+    if (spec->compress.bits || spec->compress.prune > 0.0) mo.compress = &spec->compress;
     if (gen && res->max_steps > mo.max_positions) mo.max_positions = res->max_steps;
     rc = model_open(cfg, &mo, &res->model, err);
     if (rc != SIM_OK) goto fail;

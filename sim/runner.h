@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "cost.h"
+#include "compress.h"
 #include "generate.h"
 #include "hw.h"
 #include "model.h"
@@ -38,6 +39,7 @@ typedef struct {
     int no_early_stop;          /* generate: do not stop at EOS */
     int keep_logits;            /* generate: keep the reported hypothesis' step logits */
     const char *save_weights;   /* write the model's weights here (safetensors) */
+    CompressOptions compress;   /* pruning / int8 at load time (all zero: none) */
 } RunSpec;
 
 typedef struct {
