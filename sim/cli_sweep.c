@@ -240,6 +240,8 @@ static void model_path(const char *name, char *out, size_t n) {
     char dir[400];
     exe_dir(dir, sizeof dir);
     snprintf(out, n, "%.399s/models/%.64s.yml", dir, name);
+    if (access(out, R_OK) == 0) return;
+    snprintf(out, n, "models/%.64s.yml", name); /* the current directory */
 }
 
 /* "100M", "1.5G": a budget for people */
