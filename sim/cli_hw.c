@@ -274,9 +274,9 @@ static void print_calibrate_help(FILE *f) {
             "With --profile and --measurements: fits the model parameters of profile NAME to "
             "latencies\nmeasured on that device. FILE.csv has a header line "
             "config,mode,src_len,tgt_len,beam,latency_ms\n(optionally vocab_size); config is a "
-            "model YAML path relative to the CSV's folder or\nmodels/; mode is forward (generate "
-            "is not supported by this build); latency_ms is the\nmedian of repeated runs (--cold: "
-            "single cold runs). The fitted profile is written to\nhwprofiles/NAME-calibrated.yml "
+            "model YAML path relative to the CSV's folder or\nmodels/; mode is forward (beam 1) or "
+            "generate (tgt_len decoder steps at beam);\nlatency_ms is the median of repeated runs "
+            "(--cold: single cold runs). The fitted profile is written to\nhwprofiles/NAME-calibrated.yml "
             "unless --out says otherwise.\n\n"
             "options:\n"
             "  --profile NAME         profile to fit (a name or a YAML path)\n"
@@ -368,7 +368,7 @@ static int parse_hw_options(const char *cmd, int argc, char **argv, HwCliOptions
     return 0;
 }
 
-static void print_fit(const HwFitReport *rep, const HwProfile *p) {
+static void print_fit(const HwFitReport *rep) {
     printf("%-32s %12s %12s  %-10s %s\n", "parameter", "before", "after", "identified",
            "rel. std. error");
     for (int k = 0; k < HW_PARAM_COUNT; k++) {
@@ -377,13 +377,12 @@ static void print_fit(const HwFitReport *rep, const HwProfile *p) {
         else snprintf(se, sizeof se, "-");
         printf("%-32s %12.5g %12.5g  %-10s %s\n", hw_param_key((HwParam)k),
                hw_param_get(&rep->before, (HwParam)k), hw_param_get(&rep->after, (HwParam)k),
-               rep->identified[k] ? "yes" : "no (kept)", se);
+               rep->identified[k] ? "yes" : "weakly", se);
     }
     if (rep->peak_after != rep->peak_before)
         printf("%-32s %12.5g %12.5g\n", "peak_gflops_fp32", rep->peak_before, rep->peak_after);
     printf("\n%d samples; rms relative error %.2f%% before, %.2f%% after (%d iterations)\n", rep->n,
            100 * rep->rms_rel_err_before, 100 * rep->rms_rel_err_after, rep->iterations);
-    (void)p;
 }
 
 static int ensure_dir(const char *dir) {
@@ -433,7 +432,7 @@ static int cmd_calibrate(int argc, char **argv) {
         printf("usable LLC %.0f KiB, DRAM %.1f GB/s, sgemm 512^3 %.1f GFLOPS; %d configs timed"
                " (%d noisy)\n\n",
                meas.llc_kib, meas.dram_gbs, meas.sgemm_gflops, meas.runs, meas.noisy);
-        print_fit(&rep, &p);
+        print_fit(&rep);
         if (hw_profile_write(&p, path, &err) != SIM_OK) return fail_with(cmd, &err);
         printf("wrote %s\n", path);
         return flush_stdout(cmd);
@@ -455,7 +454,7 @@ static int cmd_calibrate(int argc, char **argv) {
         }
         snprintf(path, sizeof path, "%s/%s.yml", dir, p.name);
     }
-    print_fit(&rep, &p);
+    print_fit(&rep);
     if (hw_profile_write(&p, path, &err) != SIM_OK) return fail_with(cmd, &err);
     printf("wrote %s (profile '%s')\n", path, p.name);
     return flush_stdout(cmd);

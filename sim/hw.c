@@ -91,6 +91,7 @@ static const NumKey num_keys[] = {
     NK("model.elementwise_efficiency", model.elementwise_efficiency, 1, 0, "of peak"),
     NK("model.dram_efficiency", model.dram_efficiency, 1, 0, "of dram_gbs"),
     NK("model.overhead_us", model.overhead_us, 1e6, 0, "us/call"),
+    NK("model.llc_retention", model.llc_retention, 1, 0, "of LLC"),
 };
 #undef NK
 #define NUM_KEYS ((int)(sizeof num_keys / sizeof num_keys[0]))
@@ -841,7 +842,7 @@ static double resident_share(const HwProfile *p, const CostLedger *l) {
     for (size_t i = 0; i < cost_ledger_count(l); i++)
         w += (double)cost_ledger_get(l, i)->cost.weight_bytes;
     double c = p->llc_kib * 1024.0;
-    return w <= c ? 1.0 : c / w;
+    return w <= c ? 1.0 : p->model.llc_retention * c / w;
 }
 
 static void entry_terms(const HwProfile *p, const LedgerEntry *e, double resident, Terms *t) {
@@ -851,12 +852,9 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->macs = (double)c->macs;
     t->flops2 = 2.0 * (double)c->macs;
     t->m = e->dims[0] >= 1 ? (double)e->dims[0] : 1.0;
-    /* the bias and scaling FLOPs of products and convolutions ride along with them; an
-     * elementwise operator does at least one operation per element it writes (copies) */
-    double written = (double)c->bytes_written / 4.0;
-    t->other = t->cls != HW_ELEMENTWISE      ? 0.0
-               : (double)c->other_flops > written ? (double)c->other_flops
-                                                  : written;
+    /* the bias and scaling FLOPs of products and convolutions ride along with them; copies
+     * (cache appends, beam reordering) do no arithmetic: their time is memory and overhead */
+    t->other = t->cls == HW_ELEMENTWISE ? (double)c->other_flops : 0.0;
     double act = (double)c->act_bytes_read + (double)c->bytes_written;
     double act_dram = act > llc ? act - llc : 0.0;
     t->wdram = (double)c->weight_bytes * (1.0 - resident);
@@ -868,7 +866,9 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
 static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
     double peak = p->peak_gflops_fp32 * 1e6; /* FLOP per ms */
     switch (t->cls) {
-    case HW_GEMM: return t->flops2 * (1.0 + m->gemm_m_half / t->m) / (peak * m->gemm_efficiency);
+    case HW_GEMM: /* a matrix-vector product (M = 1) streams its weights once, unpacked */
+        return t->flops2 * (t->m > 1.0 ? 1.0 + m->gemm_m_half / t->m : 1.0) /
+               (peak * m->gemm_efficiency);
     case HW_ATTENTION: return t->flops2 / (peak * m->attention_efficiency);
     case HW_CONV: return t->flops2 / (peak * m->conv_efficiency);
     default: return t->other / (peak * m->elementwise_efficiency);
@@ -1091,7 +1091,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, FitRow
                 o->c0 = t.other / peak;
             } else {
                 o->c0 = t.flops2 / peak;
-                if (t.cls == HW_GEMM) o->c1 = t.flops2 / (peak * t.m);
+                if (t.cls == HW_GEMM && t.m > 1.0) o->c1 = t.flops2 / (peak * t.m);
             }
             o->mem = t.dram / bw;
             o->ovh = t.calls * 1e-3;
@@ -1381,7 +1381,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
     rep->peak_before = rep->peak_after = p->peak_gflops_fp32;
     rep->n = n;
     params_to_x(&p->model, P.x0);
-    /* bounds in z = x / x0: efficiencies in [1e-4, 1] (up to 2 when the peak may be raised),
+    /* bounds in z = x / x0: efficiencies in [1e-4, 1] (up to 1.25 when the peak may be raised),
      * m_half in [1e-3, 1e5] rows, overhead in [1e-4, 1e5] us */
     for (int k = 0; k < NP; k++) {
         double lo_x, hi_x;
@@ -1389,7 +1389,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         case 1: lo_x = 1e-3 * P.x0[0]; hi_x = 1e5 * 1e4; break;
         case 6: lo_x = 1e-4; hi_x = 1e5; break;
         case 5: lo_x = 1.0; hi_x = 1e4; break;
-        default: lo_x = rescale ? 0.5 : 1.0; hi_x = 1e4; break;
+        default: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break;
         }
         P.lo[k] = lo_x / P.x0[k];
         P.hi[k] = hi_x / P.x0[k];
@@ -1400,37 +1400,11 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         memcpy(x, P.x0, sizeof x);
         int fixed[NP] = {0};
         rep->rms_rel_err_before = fit_objective(&P, x);
-        /* pass 1: everything free */
+        /* everything free; parameters the data barely touch stay near the prior (the
+         * ridge), and only those pinned down to thr count as identified */
         rep->iterations = fit_iterate(&P, fixed, x);
-        double se[NP];
-        fit_stderr(&P, x, fixed, se);
-        if (getenv("LTSIM_FIT_DEBUG"))
-            for (int k = 0; k < NP; k++)
-                fprintf(stderr, "fit pass1 %d: x %g x0 %g lo %g hi %g se %g\n", k, x[k], P.x0[k],
-                        P.lo[k] * P.x0[k], P.hi[k] * P.x0[k], se[k]);
-        /* pass 2: parameters the data do not pin down go back to the prior */
-        int any = 0;
-        for (int k = 0; k < NP; k++) {
-            int at_bound = x[k] <= P.lo[k] * P.x0[k] * (1 + 1e-9) ||
-                           x[k] >= P.hi[k] * P.x0[k] * (1 - 1e-9);
-            if (at_bound) {
-                fixed[k] = 1; /* held at the bound the data pushed it to */
-                rep->identified[k] = 0;
-            } else if (se[k] < thr) {
-                rep->identified[k] = 1;
-            } else {
-                fixed[k] = 1;
-                x[k] = P.x0[k];
-                any = 1;
-            }
-        }
-        /* m_half lives in x1 = m_half * x0: keep the prior m_half if only it is unknown */
-        if (!rep->identified[1] && rep->identified[0] && fixed[1])
-            x[1] = P.x0[1] / P.x0[0] * x[0];
-        if (any) rep->iterations += fit_iterate(&P, fixed, x);
         fit_stderr(&P, x, fixed, rep->rel_se);
-        for (int k = 0; k < NP; k++)
-            if (rep->identified[k] && !(rep->rel_se[k] < thr)) rep->identified[k] = 0;
+        for (int k = 0; k < NP; k++) rep->identified[k] = rep->rel_se[k] < thr;
         x_to_params(x, &p->model);
         double wsum = 0.0;
         for (int i = 0; i < n; i++) wsum += P.rows[i].w * P.rows[i].w;

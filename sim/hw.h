@@ -8,15 +8,18 @@
  *
  * The model, per ledger entry (one operator at one scope, `calls` calls):
  *   compute = 2*MACs / (peak * efficiency(class, shape))        GEMM, attention, conv
- *           = work / (peak * elementwise_efficiency)            everything else, where work
- *             is the other FLOPs, at least one per element written
+ *           = other FLOPs / (peak * elementwise_efficiency)     everything else (a copy has
+ *             none: its time is memory and overhead)
  *   memory  = DRAM bytes / (dram_gbs * dram_efficiency)
  *   time    = max(compute, memory) + overhead_us * calls
  * GEMM efficiency depends on the rows M of the product (Hockney's half-performance length):
- *   efficiency = gemm_efficiency * M / (M + gemm_m_half).
+ *   efficiency = gemm_efficiency * M / (M + gemm_m_half)   for M > 1 (blocked, packed GEMM)
+ *              = gemm_efficiency                          for M = 1 (a matrix-vector product
+ *                                                           streams its weights unpacked).
  * DRAM bytes: weights come from DRAM unless they stay resident in the last-level cache
  * between uses (ledger k >= 2 of a sequence, or every ledger with HwPredictOptions.warm: the
- * resident share is min(1, LLC / weight bytes of that ledger)); activations come from DRAM
+ * resident share is 1 when the ledger's weights fit the LLC, else llc_retention * LLC / weight
+ * bytes: 1 keeps the most that fits, small values model LRU thrashing); activations come from DRAM
  * only for the part of an operator's working set (bytes read + written) beyond the LLC.
  * Energy = MACs * pJ/MAC (fp32) + DRAM bytes * pJ/B + SRAM bytes * pJ/B + idle_w * time,
  * where SRAM bytes are every byte the operator reads or writes (all pass through the cache).
@@ -71,6 +74,8 @@ typedef struct {
     double elementwise_efficiency; /* other FLOPs per second over peak, (0, 1] */
     double dram_efficiency;        /* achieved fraction of dram_gbs, (0, 1] */
     double overhead_us;            /* fixed cost per operator call, > 0 */
+    double llc_retention;          /* share of the LLC that keeps weights between steps when
+                                      they do not all fit, (0, 1]; not fitted by hw_fit */
 } HwModelParams;
 
 /* Where a generated profile came from (host calibration, CSV fits); empty strings if none. */
@@ -261,7 +266,8 @@ typedef struct {
 typedef struct {
     HwModelParams before, after;
     double peak_before, peak_after;
-    int identified[HW_PARAM_COUNT]; /* 1: fitted from the data; 0: kept its prior value */
+    int identified[HW_PARAM_COUNT]; /* 1: the data pin it down (relative SE below the
+                                       threshold); 0: weakly determined or untouched */
     double rel_se[HW_PARAM_COUNT];  /* relative standard error (inf when not determined) */
     int n;                          /* samples */
     int iterations;
@@ -269,8 +275,9 @@ typedef struct {
 } HwFitReport;
 
 /* Fits p->model (and with rescale_peak p->peak_gflops_fp32) to the samples by weighted
- * relative least squares, keeping parameters that the data do not determine at their prior
- * values (the profile's). The model is linear in the inverse efficiencies and the overhead
+ * relative least squares with a faint ridge toward the prior (the profile's values), so that
+ * parameters the data do not touch keep their values; rep says which ones the data pin
+ * down (identified). The model is linear in the inverse efficiencies and the overhead
  * once each operator's regime (compute or memory) is fixed: the fit alternates between the
  * regimes and a bounded least-squares solve until the regimes stop changing.
  * SIM_EINVAL for no samples or a non-positive measurement. Pure. */

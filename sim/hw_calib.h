@@ -60,11 +60,11 @@ typedef struct {
     double dram_gbs;                 /* read bandwidth of the largest working sets */
     double sgemm_gflops;             /* best sgemm rate through op_exec (512^3) */
     int runs;                        /* configs timed */
-    int noisy;                       /* runs whose spread stayed above 10 % */
+    int noisy;                       /* configs whose quietest rounds never agreed within 2 % */
 } HwHostMeasure;
 
 typedef struct {
-    char config[160];    /* the config file, or the built-in config's name */
+    char config[256];    /* the config as written in the CSV, or the built-in config's name */
     char mode[16];
     int64_t src_len, tgt_len;
     int beam;
@@ -83,9 +83,10 @@ typedef struct {
 
 /* ---- calibration ---- */
 
-/* Fits p's model parameters to the latencies of a CSV (forward rows; generate rows are
- * rejected by this build). Identified parameters get the source status `fitted`; the others
- * keep their values and sources. SIM_EINVAL for a bad CSV (file:line:col), SIM_ENOMEM. */
+/* Fits p's model parameters to the latencies of a CSV (forward and generate rows; each row's
+ * ledgers come from a count-only run). Parameters the fit moved get the source status
+ * `fitted` (with their standard error); the others keep their values and sources.
+ * SIM_EINVAL for a bad CSV or config (file:line:col), SIM_ENOMEM. */
 SimStatus hw_calibrate_csv(HwProfile *p, const char *csv, const HwCalibOptions *o,
                            HwFitReport *rep, SimError *err);
 

@@ -1,0 +1,920 @@
+/*
+ * test_hw.c - CMocka tests of hardware profiles, the latency / energy model and its
+ * calibration (sim/hw.c, sim/hw_calib.c, sim/cli_hw.c).
+ *
+ * Runs from the repository root (hwprofiles/, models/). Every error test checks that the
+ * one-line message names the file, the line (and for CSVs the column) and the key. Host
+ * calibration and validation take minutes and run only with LTSIM_SLOW=1.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_hw.h"
+#include "config.h"
+#include "hw.h"
+#include "hw_calib.h"
+#include "ops.h"
+#include "runner.h"
+#include "testutil.h"
+
+static const char *const shipped[] = {
+    "raspberry-pi-4",     "raspberry-pi-5", "snapdragon-855-prime", "snapdragon-855-big",
+    "snapdragon-8-gen-3", "apple-a13",      "jetson-nano-cpu",      "jetson-orin-nano-cpu",
+    "cortex-a55",         "xeon-e5-2640v4",
+};
+#define NSHIPPED ((int)(sizeof shipped / sizeof shipped[0]))
+
+/* ---- helpers ---- */
+
+static void assert_msg_has(const SimError *err, ...) {
+    const char *missing = NULL;
+    va_list ap;
+    va_start(ap, err);
+    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
+        if (strstr(err->msg, s) == NULL) {
+            missing = s;
+            break;
+        }
+    va_end(ap);
+    if (missing != NULL) {
+        print_error("message \"%s\" lacks \"%s\"\n", err->msg, missing);
+        fail();
+    }
+    assert_null(strchr(err->msg, '\n'));
+}
+
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* text with the first occurrence of from replaced by to (malloc'd) */
+static char *replace(const char *text, const char *from, const char *to) {
+    const char *p = strstr(text, from);
+    if (p == NULL) fail_msg("'%s' not in the text", from);
+    size_t n = strlen(text) - strlen(from) + strlen(to);
+    char *out = malloc(n + 1);
+    assert_non_null(out);
+    size_t a = (size_t)(p - text);
+    memcpy(out, text, a);
+    memcpy(out + a, to, strlen(to));
+    strcpy(out + a + strlen(to), p + strlen(from));
+    return out;
+}
+
+static void load_shipped(const char *name, HwProfile *p) {
+    SimError err;
+    sim_error_init(&err);
+    if (hw_profile_open(name, p, &err) != SIM_OK) fail_msg("%s: %s", name, err.msg);
+}
+
+/* A config from YAML text (fails the test on error). */
+static void cfg_from(const char *yaml, ModelConfig *cfg) {
+    SimError err;
+    sim_error_init(&err);
+    if (config_load_buffer(yaml, strlen(yaml), "mem.yml", NULL, cfg, &err) != SIM_OK)
+        fail_msg("%s", err.msg);
+}
+
+static void transformer_yaml(char *buf, size_t n, int d, int layers, int vocab) {
+    snprintf(buf, n,
+             "arch: transformer\nencoder-embed-dim: %d\nencoder-ffn-embed-dim: %d\n"
+             "encoder-layers: %d\nencoder-attention-heads: 4\ndecoder-embed-dim: %d\n"
+             "decoder-ffn-embed-dim: %d\ndecoder-layers: %d\ndecoder-attention-heads: 4\n"
+             "share-all-embeddings: true\nvocab-size: %d\n",
+             d, 4 * d, layers, d, 4 * d, layers, vocab);
+}
+
+static void lite_yaml(char *buf, size_t n, int d, int layers, int vocab) {
+    snprintf(buf, n,
+             "arch: transformer_multibranch_v2\nencoder-embed-dim: %d\nencoder-ffn-embed-dim: %d\n"
+             "encoder-layers: %d\ndecoder-embed-dim: %d\ndecoder-ffn-embed-dim: %d\n"
+             "decoder-layers: %d\nencoder-attention-heads: 4\ndecoder-attention-heads: 4\n"
+             "encoder-branch-type: [attn:1:%d:4, dynamic:default:%d:4]\n"
+             "decoder-branch-type: [attn:1:%d:4, dynamic:default:%d:4]\n"
+             "encoder-glu: 1\ndecoder-glu: 1\nconv-linear: true\nshare-all-embeddings: true\n"
+             "vocab-size: %d\n",
+             d, d, layers, d, d, layers, d / 2, d / 2, d / 2, d / 2, vocab);
+}
+
+/* Count-only run (forward or generate); the caller frees res and the ledger array. */
+static const CostLedger **count_run(const ModelConfig *cfg, const char *mode, int S, int T,
+                                    int beam, RunResult *res, int *nl) {
+    SimError err;
+    sim_error_init(&err);
+    if (hw_row_ledgers(cfg, mode, S, T, beam, res, &err) != SIM_OK) fail_msg("%s", err.msg);
+    const CostLedger **l = hw_run_ledgers(res, nl);
+    assert_non_null(l);
+    return l;
+}
+
+static double predict(const HwProfile *p, const CostLedger **l, int n, int warm) {
+    HwPredictOptions o = {warm};
+    return hw_predict_ms(p, l, n, &o);
+}
+
+/* Silences stdout around CLI calls. */
+static int quiet_begin(void) {
+    fflush(stdout);
+    int saved = dup(1);
+    int nul = open("/dev/null", O_WRONLY);
+    dup2(nul, 1);
+    close(nul);
+    return saved;
+}
+
+static void quiet_end(int saved) {
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+}
+
+/* ---- profiles ---- */
+
+static void test_hw_shipped_profiles_load(void **state) {
+    (void)state;
+    HwProfileList l;
+    SimError err;
+    sim_error_init(&err);
+    assert_int_equal(hw_profile_list(&l, &err), SIM_OK);
+    for (int i = 0; i < NSHIPPED; i++) {
+        int found = 0;
+        for (int j = 0; j < l.n; j++) found |= strcmp(l.names[j], shipped[i]) == 0;
+        if (!found) fail_msg("hw_profile_list lacks %s", shipped[i]);
+        HwProfile p;
+        load_shipped(shipped[i], &p);
+        assert_string_equal(p.name, shipped[i]);
+        assert_int_equal(hw_profile_check(&p, &err), SIM_OK);
+        /* every number traces to a source; peak and bandwidth to a fact or a derivation */
+        for (int k = 0; k < hw_profile_nkeys(); k++) {
+            const char *key = hw_profile_key(k, &p, NULL, NULL);
+            const HwSource *s = hw_profile_source(&p, key);
+            if (s == NULL || s->source[0] == '\0') fail_msg("%s: %s has no source", p.name, key);
+        }
+        const HwSource *pk = hw_profile_source(&p, "peak_gflops_fp32");
+        const HwSource *bw = hw_profile_source(&p, "dram_gbs");
+        assert_true(pk->status != HW_SRC_ESTIMATED && strstr(pk->source, "[S") != NULL);
+        assert_true(bw->status != HW_SRC_ESTIMATED && strstr(bw->source, "[S") != NULL);
+        /* the peak is cores x clock x FLOP/cycle with a whole FLOP/cycle (R-PEAK) */
+        double fpc = p.peak_gflops_fp32 / (p.cores * p.clock_ghz);
+        assert_true(fpc >= 7.5 && fpc <= 33.0);
+    }
+    hw_profile_list_free(&l);
+}
+
+static void test_hw_profile_roundtrip(void **state) {
+    (void)state;
+    HwProfile a, b;
+    load_shipped("snapdragon-855-prime", &a);
+    a.has_provenance = 1;
+    snprintf(a.prov.cpu, sizeof a.prov.cpu, "a \"quoted\" CPU \\ name");
+    snprintf(a.prov.date, sizeof a.prov.date, "2026-01-01T00:00:00Z");
+    a.prov.threads = 2;
+    char path[256];
+    snprintf(path, sizeof path, "%s/roundtrip.yml", tu_tmpdir());
+    SimError err;
+    sim_error_init(&err);
+    assert_int_equal(hw_profile_write(&a, path, &err), SIM_OK);
+    if (hw_profile_load(path, &b, &err) != SIM_OK) fail_msg("%s", err.msg);
+    for (int k = 0; k < hw_profile_nkeys(); k++) {
+        double va, vb;
+        const char *key = hw_profile_key(k, &a, &va, NULL);
+        hw_profile_key(k, &b, &vb, NULL);
+        if (fabs(va - vb) > 1e-5 * fabs(va)) fail_msg("%s: %g != %g", key, va, vb);
+        assert_int_equal(hw_profile_source(&a, key)->status, hw_profile_source(&b, key)->status);
+        assert_string_equal(hw_profile_source(&a, key)->source, hw_profile_source(&b, key)->source);
+    }
+    assert_string_equal(a.description, b.description);
+    assert_string_equal(a.prov.cpu, b.prov.cpu);
+    assert_true(b.prov.threads == 2);
+    /* no temporary file is left behind */
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    assert_int_not_equal(access(tmp, F_OK), 0);
+}
+
+/* Writes text as NAME in the temp dir, loads it, expects SIM_EINVAL and the strings. */
+static void expect_bad_profile(const char *name, const char *text, ...) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tu_tmpdir(), name);
+    write_text(path, text);
+    HwProfile p;
+    SimError err;
+    sim_error_init(&err);
+    assert_int_equal(hw_profile_load(path, &p, &err), SIM_EINVAL);
+    assert_non_null(strstr(err.msg, path));
+    va_list ap;
+    va_start(ap, text);
+    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
+        if (strstr(err.msg, s) == NULL) {
+            va_end(ap);
+            fail_msg("message \"%s\" lacks \"%s\"", err.msg, s);
+        }
+    va_end(ap);
+    assert_null(strchr(err.msg, '\n'));
+}
+
+static void test_hw_bad_profiles(void **state) {
+    (void)state;
+    char *base = read_text("hwprofiles/raspberry-pi-4.yml");
+    /* the line of "dram_gbs: 12.8" in the shipped file */
+    int line = 1;
+    for (const char *q = base; q < strstr(base, "dram_gbs: 12.8"); q++) line += *q == '\n';
+    char at[64];
+    snprintf(at, sizeof at, ":%d: dram_gbs:", line);
+
+    char *t = replace(base, "dram_gbs: 12.8\n", "");
+    expect_bad_profile("missing.yml", t, "dram_gbs: missing", NULL);
+    free(t);
+    t = replace(base, "dram_gbs: 12.8", "dram_gbs: 0");
+    expect_bad_profile("zero.yml", t, at, "positive", NULL);
+    free(t);
+    t = replace(base, "dram_gbs: 12.8", "dram_gbs: -3");
+    expect_bad_profile("negative.yml", t, at, "positive", NULL);
+    free(t);
+    t = replace(base, "dram_gbs: 12.8", "dram_gbs: fast");
+    expect_bad_profile("nan.yml", t, at, "expected a number", "fast", NULL);
+    free(t);
+    t = replace(base, "dram_gbs: 12.8", "dram_gbs: 12.8\ndram_bandwidth: 3");
+    snprintf(at, sizeof at, ":%d: dram_bandwidth: unknown key", line + 1);
+    expect_bad_profile("unknown.yml", t, at, NULL);
+    free(t);
+    t = replace(base, "  idle_w: 1.6", "  idle_w: 1.6\n  standby_w: 0.1");
+    expect_bad_profile("unknown_nested.yml", t, "power.standby_w: unknown key", NULL);
+    free(t);
+    t = replace(base, "  gemm_efficiency: 0.7", "  gemm_efficiency: 1.5");
+    expect_bad_profile("above.yml", t, "model.gemm_efficiency: must be at most 1", NULL);
+    free(t);
+    t = replace(base, "dram_gbs: 12.8", "dram_gbs: [12.8");
+    expect_bad_profile("syntax.yml", t, "YAML syntax error", NULL);
+    free(t);
+    t = replace(base, "key: dram_gbs,", "key: l1d_kib,");
+    expect_bad_profile("nosource.yml", t, "sources", NULL);
+    free(t);
+    t = replace(base, "{key: dram_gbs, status: derived,", "{key: dram_gbs, status: guessed,");
+    expect_bad_profile("status.yml", t, "sources", "guessed", NULL);
+    free(t);
+    t = replace(base, "  - {key: dram_gbs,", "  - {key: dram_speed,");
+    expect_bad_profile("sourcekey.yml", t, "sources", "dram_speed", NULL);
+    free(t);
+    t = replace(base, "cores: 4", "cores: 4.5");
+    expect_bad_profile("cores.yml", t, "cores: must be a whole number", NULL);
+    free(t);
+    expect_bad_profile("empty.yml", "", "empty", NULL);
+    expect_bad_profile("list.yml", "- a\n- b\n", "mapping", NULL);
+    free(base);
+
+    HwProfile p;
+    SimError err;
+    sim_error_init(&err);
+    assert_int_equal(hw_profile_load("hwprofiles/no-such.yml", &p, &err), SIM_EINVAL);
+    assert_msg_has(&err, "hwprofiles/no-such.yml", NULL);
+}
+
+static void test_hw_find(void **state) {
+    (void)state;
+    char path[1024];
+    SimError err;
+    sim_error_init(&err);
+    const char *home = getenv("LTSIM_HOME");
+    char saved[512] = "";
+    if (home) snprintf(saved, sizeof saved, "%s", home);
+    unsetenv("LTSIM_HOME");
+    assert_int_equal(hw_profile_find("cortex-a55", path, sizeof path, &err), SIM_OK);
+    assert_non_null(strstr(path, "hwprofiles/cortex-a55.yml"));
+    assert_int_equal(hw_profile_find("no-such-device", path, sizeof path, &err), SIM_EINVAL);
+    assert_msg_has(&err, "no-such-device", "hw list", NULL);
+    /* $LTSIM_HOME first */
+    char dir[512], file[600];
+    snprintf(dir, sizeof dir, "%s/home", tu_tmpdir());
+    mkdir(dir, 0777);
+    snprintf(file, sizeof file, "%s/hwprofiles", dir);
+    mkdir(file, 0777);
+    snprintf(file, sizeof file, "%s/hwprofiles/cortex-a55.yml", dir);
+    char *text = read_text("hwprofiles/cortex-a55.yml");
+    write_text(file, text);
+    free(text);
+    setenv("LTSIM_HOME", dir, 1);
+    sim_error_init(&err);
+    assert_int_equal(hw_profile_find("cortex-a55", path, sizeof path, &err), SIM_OK);
+    assert_string_equal(path, file);
+    char d2[600];
+    hw_profile_dir(d2, sizeof d2);
+    assert_non_null(strstr(d2, "/home/hwprofiles"));
+    if (saved[0]) setenv("LTSIM_HOME", saved, 1);
+    else unsetenv("LTSIM_HOME");
+}
+
+/* ---- prediction ---- */
+
+static void test_hw_predict_consistent(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("raspberry-pi-4", &p);
+    ModelConfig cfg;
+    tu_load_config("models/lite-wmt-496.yml", 0, &cfg);
+    RunResult res;
+    int nl;
+    const CostLedger **l = count_run(&cfg, "forward", 30, 30, 1, &res, &nl);
+    HwPrediction pr;
+    SimError err;
+    sim_error_init(&err);
+    assert_int_equal(hw_predict(&p, l, nl, NULL, &pr, &err), SIM_OK);
+    assert_true(pr.latency_ms > 0 && pr.energy_mj > 0);
+    assert_true(fabs(pr.latency_ms - predict(&p, l, nl, 0)) < 1e-9 * pr.latency_ms);
+    assert_int_equal(pr.nops, cost_ledger_count(l[0]));
+    assert_int_equal(pr.ntop, 3);
+    assert_true(pr.top[0].latency_ms >= pr.top[1].latency_ms);
+    assert_true(pr.top[1].latency_ms >= pr.top[2].latency_ms);
+    /* the output projection is the largest single operator of this model */
+    assert_non_null(strstr(pr.top[0].scope, "output_projection"));
+    double sum = 0.0, esum = 0.0;
+    for (size_t i = 0; i < pr.nops; i++) {
+        sum += pr.ops[i].time_ms;
+        esum += pr.ops[i].energy_mj;
+        assert_true(pr.ops[i].time_ms >= pr.ops[i].overhead_ms);
+    }
+    assert_true(fabs(sum - pr.latency_ms) < 1e-9 * sum);
+    assert_true(fabs(esum - pr.energy_mj) < 1e-6 * esum);
+    assert_true(fabs(pr.step_ms[0] - pr.latency_ms) < 1e-9 * sum);
+    double parts = pr.energy_mac_mj + pr.energy_dram_mj + pr.energy_sram_mj + pr.energy_static_mj;
+    assert_true(fabs(parts - pr.energy_mj) < 1e-9 * parts);
+    /* a cold forward pass reads every weight from DRAM once */
+    OpCost tot = cost_ledger_total(l[0], NULL);
+    assert_true(fabs(pr.weight_dram_bytes - (double)tot.weight_bytes) < 1.0);
+    /* warm: the part that fits the LLC stays resident */
+    HwPredictOptions warm = {1};
+    HwPrediction pw;
+    assert_int_equal(hw_predict(&p, l, nl, &warm, &pw, &err), SIM_OK);
+    assert_true(pw.weight_dram_bytes < pr.weight_dram_bytes);
+    assert_true(pw.latency_ms <= pr.latency_ms);
+    hw_prediction_free(&pw);
+    hw_prediction_free(&pr);
+    assert_int_equal(hw_predict(&p, l, 0, NULL, &pr, &err), SIM_EINVAL);
+    hw_prediction_free(&pr);
+    free(l);
+    runner_result_free(&res);
+}
+
+/* More MACs or more bytes never predict less time: a sweep of widths and lengths on every
+ * profile, and each entry of a ledger doubled in turn. */
+static void test_hw_monotone(void **state) {
+    (void)state;
+    HwProfile prof[NSHIPPED];
+    for (int i = 0; i < NSHIPPED; i++) load_shipped(shipped[i], &prof[i]);
+    for (int fam = 0; fam < 2; fam++) {
+        double last[NSHIPPED][2];
+        for (int d = 64; d <= 1024; d += 64) {
+            char yaml[2048];
+            if (fam == 0) transformer_yaml(yaml, sizeof yaml, d, 3, 8192);
+            else lite_yaml(yaml, sizeof yaml, d, 3, 8192);
+            ModelConfig cfg;
+            cfg_from(yaml, &cfg);
+            RunResult res;
+            int nl;
+            const CostLedger **l = count_run(&cfg, "forward", 30, 30, 1, &res, &nl);
+            for (int i = 0; i < NSHIPPED; i++)
+                for (int w = 0; w < 2; w++) {
+                    double ms = predict(&prof[i], l, nl, w);
+                    if (d > 64 && ms < last[i][w])
+                        fail_msg("%s %s: d=%d predicts %g ms < %g at d=%d", shipped[i],
+                                 fam ? "lite" : "transformer", d, ms, last[i][w], d - 64);
+                    last[i][w] = ms;
+                }
+            free(l);
+            runner_result_free(&res);
+        }
+    }
+    /* lengths */
+    {
+        char yaml[2048];
+        transformer_yaml(yaml, sizeof yaml, 256, 2, 8192);
+        ModelConfig cfg;
+        cfg_from(yaml, &cfg);
+        double last[NSHIPPED];
+        for (int T = 2; T <= 100; T += 7) {
+            RunResult res;
+            int nl;
+            const CostLedger **l = count_run(&cfg, "forward", T, T, 1, &res, &nl);
+            for (int i = 0; i < NSHIPPED; i++) {
+                double ms = predict(&prof[i], l, nl, 0);
+                if (T > 2 && ms < last[i]) fail_msg("%s: T=%d predicts less than T-7", shipped[i], T);
+                last[i] = ms;
+            }
+            free(l);
+            runner_result_free(&res);
+        }
+    }
+    /* each entry of a ledger with its MACs, then its bytes, doubled */
+    ModelConfig cfg;
+    tu_load_config("models/lite-iwslt-160.yml", 0, &cfg);
+    RunResult res;
+    int nl;
+    const CostLedger **l = count_run(&cfg, "forward", 20, 20, 1, &res, &nl);
+    for (int i = 0; i < NSHIPPED; i++) {
+        for (int w = 0; w < 2; w++) {
+            double base = predict(&prof[i], l, 1, w);
+            size_t n = cost_ledger_count(l[0]);
+            for (size_t e = 0; e < n; e += 7) {
+                for (int what = 0; what < 3; what++) {
+                    SimError err;
+                    sim_error_init(&err);
+                    CostLedger *c = cost_ledger_open(&err);
+                    for (size_t j = 0; j < n; j++) {
+                        const LedgerEntry *x = cost_ledger_get(l[0], j);
+                        OpCost oc = x->cost;
+                        if (j == e) {
+                            if (what == 0) oc.macs *= 2, oc.other_flops *= 2;
+                            else if (what == 1) oc.act_bytes_read *= 2, oc.bytes_written *= 2;
+                            else oc.weight_bytes *= 2;
+                        }
+                        assert_int_equal(cost_ledger_add(c, x->scope, x->op, x->cls, &oc, 0, &err),
+                                         SIM_OK);
+                        cost_ledger_set_dims(c, x->scope, x->op, x->dims);
+                    }
+                    const CostLedger *cl = c;
+                    double ms = predict(&prof[i], &cl, 1, w);
+                    if (ms < base * (1 - 1e-12))
+                        fail_msg("%s: doubling %s of %s predicts less time", shipped[i],
+                                 what == 0 ? "MACs" : what == 1 ? "activation bytes" : "weight bytes",
+                                 cost_ledger_get(l[0], e)->scope);
+                    cost_ledger_close(c);
+                }
+            }
+        }
+    }
+    free(l);
+    runner_result_free(&res);
+}
+
+/* A one-token decoder step is memory-bound on a phone core; a 30-token forward pass is not. */
+static void test_hw_memory_bound_step(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("snapdragon-855-prime", &p);
+    ModelConfig cfg;
+    tu_load_config("models/transformer-wmt-256.yml", 0, &cfg);
+    RunResult res;
+    int nl;
+    const CostLedger **l = count_run(&cfg, "generate", 30, 12, 1, &res, &nl);
+    assert_int_equal(nl, 13);
+    HwPrediction pr;
+    SimError err;
+    sim_error_init(&err);
+    assert_int_equal(hw_predict(&p, l, nl, NULL, &pr, &err), SIM_OK);
+    assert_int_equal(pr.nsteps, 13);
+    assert_true(pr.memory_bound);
+    for (int k = 1; k < nl; k++) {
+        double mem = 0, comp = 0;
+        for (size_t i = 0; i < pr.nops; i++) {
+            if (pr.ops[i].step != k) continue;
+            if (pr.ops[i].memory_bound) mem += pr.ops[i].memory_ms;
+            else comp += pr.ops[i].compute_ms;
+        }
+        if (!(mem > comp)) fail_msg("step %d: memory %g ms, compute %g ms", k, mem, comp);
+    }
+    /* steps after the first re-read what does not fit the LLC: no step is free */
+    for (int k = 2; k < nl; k++) assert_true(pr.step_ms[k] > 0.5 * pr.step_ms[1]);
+    hw_prediction_free(&pr);
+    free(l);
+    runner_result_free(&res);
+
+    l = count_run(&cfg, "forward", 30, 30, 1, &res, &nl);
+    assert_int_equal(hw_predict(&p, l, nl, NULL, &pr, &err), SIM_OK);
+    assert_false(pr.memory_bound);
+    hw_prediction_free(&pr);
+    free(l);
+    runner_result_free(&res);
+}
+
+/* ---- calibration from a CSV ---- */
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+static double rng_uniform(void) {
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
+}
+static double rng_normal(void) {
+    double u = rng_uniform(), v = rng_uniform();
+    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
+}
+
+typedef struct {
+    const char *config;
+    const char *mode;
+    int S, T, beam;
+} Row;
+
+static const char *const csv_models[] = {"lite-wmt-200", "lite-iwslt-160", "transformer-wmt-128",
+                                         "transformer-wmt-256", "lite-wmt-408", "transformer-base"};
+
+/* Measured latencies of rows synthesised from truth (warm, as medians of repeats), with 3 %
+ * Gaussian noise, written as a CSV. */
+static void write_synthetic_csv(const char *path, const HwProfile *truth, const Row *rows, int n,
+                                double noise) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "# synthetic measurements\nconfig,mode,src_len,tgt_len,beam,latency_ms\n");
+    for (int i = 0; i < n; i++) {
+        char cpath[512];
+        if (strstr(rows[i].config, ".yml")) snprintf(cpath, sizeof cpath, "%s/%s", tu_tmpdir(), rows[i].config);
+        else snprintf(cpath, sizeof cpath, "models/%s.yml", rows[i].config);
+        ModelConfig cfg;
+        tu_load_config(cpath, 0, &cfg);
+        RunResult res;
+        int nl;
+        const CostLedger **l = count_run(&cfg, rows[i].mode, rows[i].S, rows[i].T, rows[i].beam,
+                                         &res, &nl);
+        double ms = predict(truth, l, nl, 1) * (1.0 + noise * rng_normal());
+        fprintf(f, "%s,%s,%d,%d,%d,%.6f\n", rows[i].config, rows[i].mode, rows[i].S, rows[i].T,
+                rows[i].beam, ms);
+        free(l);
+        runner_result_free(&res);
+    }
+    fclose(f);
+}
+
+static void test_hw_calibrate_csv_recovers(void **state) {
+    (void)state;
+    HwProfile truth, prior, fit;
+    load_shipped("raspberry-pi-4", &prior);
+    truth = prior;
+    truth.model.gemm_efficiency = 0.55;
+    truth.model.gemm_m_half = 6.0;
+    truth.model.attention_efficiency = 0.25;
+    truth.model.conv_efficiency = 0.06;
+    truth.model.elementwise_efficiency = 0.011;
+    truth.model.dram_efficiency = 0.45;
+    truth.model.overhead_us = 12.0;
+    /* fitting rows: forward passes from 2 to 100 tokens (compute-bound products, and at 2-4
+     * tokens memory-bound ones) and generate runs (one-token steps: memory-bound) of the
+     * shipped models, plus two narrow configs whose time goes to attention and softmax
+     * (long sequences) and to convolutions; they sit next to the CSV (relative paths) */
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s", tu_tmpdir());
+    char path[320];
+    snprintf(path, sizeof path, "%s/narrow-attn.yml", dir);
+    write_text(path, "arch: transformer\nencoder-embed-dim: 64\nencoder-ffn-embed-dim: 64\n"
+                     "encoder-layers: 2\nencoder-attention-heads: 16\ndecoder-embed-dim: 64\n"
+                     "decoder-ffn-embed-dim: 64\ndecoder-layers: 2\ndecoder-attention-heads: 16\n"
+                     "share-all-embeddings: true\nvocab-size: 512\n");
+    snprintf(path, sizeof path, "%s/wide-attn.yml", dir);
+    write_text(path, "arch: transformer\nencoder-embed-dim: 256\nencoder-ffn-embed-dim: 64\n"
+                     "encoder-layers: 2\nencoder-attention-heads: 1\ndecoder-embed-dim: 256\n"
+                     "decoder-ffn-embed-dim: 64\ndecoder-layers: 2\ndecoder-attention-heads: 1\n"
+                     "share-all-embeddings: true\nvocab-size: 512\n");
+    snprintf(path, sizeof path, "%s/conv-heavy.yml", dir);
+    write_text(path, "arch: transformer_multibranch_v2\nencoder-embed-dim: 64\n"
+                     "encoder-ffn-embed-dim: 16\nencoder-layers: 6\ndecoder-embed-dim: 64\n"
+                     "decoder-ffn-embed-dim: 16\ndecoder-layers: 1\n"
+                     "encoder-branch-type: [attn:1:16:1, lightweight:127:48:4]\n"
+                     "decoder-branch-type: [attn:1:16:1, lightweight:127:48:4]\n"
+                     "encoder-glu: 0\ndecoder-glu: 0\nconv-linear: false\n"
+                     "share-all-embeddings: true\nvocab-size: 512\n");
+    Row rows[224];
+    int n = 0;
+    static const int lens[] = {2, 3, 5, 9, 16, 28, 50, 100};
+    for (size_t m = 0; m < sizeof csv_models / sizeof csv_models[0]; m++) {
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++)
+            rows[n++] = (Row){csv_models[m], "forward", lens[k], lens[(k + 3) % 8], 1};
+        rows[n++] = (Row){csv_models[m], "generate", 20, 6, 1};
+        rows[n++] = (Row){csv_models[m], "generate", 12, 4, 3};
+    }
+    for (int M = 4; M < 16; M++) {
+        rows[n++] = (Row){"transformer-base", "forward", M, M, 1};
+        rows[n++] = (Row){"transformer-wmt-320", "forward", M, 20 - M, 1};
+        rows[n++] = (Row){"transformer-wmt-256", "forward", 19 - M, M, 1};
+        rows[n++] = (Row){"conv-heavy.yml", "forward", 8 * M, 6 * M, 1};
+    }
+    for (int k = 0; k < 8; k++) {
+        rows[n++] = (Row){"narrow-attn.yml", "forward", 100 * (k + 1), 100 * (k + 1), 1};
+        rows[n++] = (Row){"wide-attn.yml", "forward", 300 + 100 * k, 1000 - 100 * k, 1};
+        rows[n++] = (Row){"conv-heavy.yml", "forward", 24 * (k + 1), 24 * (k + 2), 1};
+    }
+    char csv[256];
+    snprintf(csv, sizeof csv, "%s/synthetic.csv", tu_tmpdir());
+    write_synthetic_csv(csv, &truth, rows, n, 0.03);
+
+    fit = prior;
+    HwFitReport rep;
+    SimError err;
+    sim_error_init(&err);
+    if (hw_calibrate_csv(&fit, csv, NULL, &rep, &err) != SIM_OK) fail_msg("%s", err.msg);
+    assert_int_equal(rep.n, n);
+    print_message("  %d rows, rms relative error %.2f%% -> %.2f%%\n", n, 100 * rep.rms_rel_err_before,
+                  100 * rep.rms_rel_err_after);
+    int identified = 0;
+    for (int k = 0; k < HW_PARAM_COUNT; k++) {
+        double want = hw_param_get(&truth.model, (HwParam)k);
+        double got = hw_param_get(&fit.model, (HwParam)k);
+        print_message("  %-30s truth %-8.4g fitted %-8.4g prior %-8.4g se %.2f%% %s\n",
+                      hw_param_key((HwParam)k), want, got, hw_param_get(&prior.model, (HwParam)k),
+                      100 * rep.rel_se[k], rep.identified[k] ? "identified" : "kept");
+        if (!rep.identified[k]) continue;
+        identified++;
+        assert_int_equal(hw_profile_source(&fit, hw_param_key((HwParam)k))->status, HW_SRC_FITTED);
+    }
+    for (int k = 0; k < HW_PARAM_COUNT; k++) {
+        double want = hw_param_get(&truth.model, (HwParam)k);
+        double got = hw_param_get(&fit.model, (HwParam)k);
+        if (rep.identified[k] && fabs(got - want) > 0.05 * want)
+            fail_msg("%s: fitted %g, truth %g", hw_param_key((HwParam)k), got, want);
+    }
+    /* these rows were chosen to pin every parameter down */
+    assert_int_equal(identified, HW_PARAM_COUNT);
+    assert_true(rep.rms_rel_err_after < 0.04);
+    assert_true(rep.rms_rel_err_after < rep.rms_rel_err_before);
+
+    /* held out: other lengths and models, within 5 % of the noise-free truth */
+    static const Row held[] = {
+        {"lite-wmt-496", "forward", 30, 30, 1},        {"lite-iwslt-320", "forward", 12, 40, 1},
+        {"transformer-wmt-320", "forward", 70, 20, 1}, {"lite-cnndm-496", "forward", 7, 7, 1},
+        {"lite-iwslt-240", "generate", 25, 8, 1},      {"transformer-wmt-320", "generate", 10, 5, 2},
+    };
+    for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
+        char cpath[256];
+        snprintf(cpath, sizeof cpath, "models/%s.yml", held[i].config);
+        ModelConfig cfg;
+        tu_load_config(cpath, 0, &cfg);
+        RunResult res;
+        int nl;
+        const CostLedger **l = count_run(&cfg, held[i].mode, held[i].S, held[i].T, held[i].beam,
+                                         &res, &nl);
+        double t = predict(&truth, l, nl, 1), f = predict(&fit, l, nl, 1);
+        if (fabs(f - t) > 0.05 * t)
+            fail_msg("held-out %s %s: fitted %g ms, truth %g ms", held[i].config, held[i].mode, f, t);
+        free(l);
+        runner_result_free(&res);
+    }
+
+    /* validate against the same CSV */
+    HwValidation v;
+    assert_int_equal(hw_validate_csv(&fit, csv, NULL, &v, &err), SIM_OK);
+    assert_int_equal(v.n, n);
+    assert_true(v.within_10 >= 0.95);
+    assert_true(v.median_abs_err < 0.04);
+    hw_validation_free(&v);
+}
+
+static void expect_bad_csv(const char *name, const char *text, ...) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tu_tmpdir(), name);
+    write_text(path, text);
+    HwCsvRow *rows = NULL;
+    int n = 0;
+    SimError err;
+    sim_error_init(&err);
+    assert_int_equal(hw_csv_read(path, &rows, &n, &err), SIM_EINVAL);
+    assert_null(rows);
+    assert_non_null(strstr(err.msg, path));
+    va_list ap;
+    va_start(ap, text);
+    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
+        if (strstr(err.msg, s) == NULL) {
+            va_end(ap);
+            fail_msg("message \"%s\" lacks \"%s\"", err.msg, s);
+        }
+    va_end(ap);
+    assert_null(strchr(err.msg, '\n'));
+}
+
+static void test_hw_bad_csv(void **state) {
+    (void)state;
+    const char *h = "config,mode,src_len,tgt_len,beam,latency_ms\n";
+    char buf[1024];
+    expect_bad_csv("missing_col.csv", "config,mode,src_len,tgt_len,beam\nlite-wmt-200,forward,30,30,1\n",
+                   ".csv:1:", "header: missing column 'latency_ms'", NULL);
+    snprintf(buf, sizeof buf, "%slite-wmt-200,forward,30,30,1,fast\n", h);
+    expect_bad_csv("nonnumeric.csv", buf, ".csv:2:30: latency_ms:", "'fast'", NULL);
+    snprintf(buf, sizeof buf, "%slite-wmt-200,forward,30,30,1,-4\n", h);
+    expect_bad_csv("negative.csv", buf, ".csv:2:30: latency_ms:", NULL);
+    snprintf(buf, sizeof buf, "%s# a comment\nno-such-model,forward,30,30,1,12.5\n", h);
+    expect_bad_csv("unknown_config.csv", buf, ".csv:3:1: config:", "no-such-model", NULL);
+    snprintf(buf, sizeof buf, "%slite-wmt-200,backward,30,30,1,12.5\n", h);
+    expect_bad_csv("mode.csv", buf, ".csv:2:14: mode:", "backward", NULL);
+    snprintf(buf, sizeof buf, "%slite-wmt-200,forward,30,30,4,12.5\n", h);
+    expect_bad_csv("beam.csv", buf, ".csv:2:", "beam:", NULL);
+    snprintf(buf, sizeof buf, "%slite-wmt-200,forward,x,30,1,12.5\n", h);
+    expect_bad_csv("src.csv", buf, ".csv:2:22: src_len:", NULL);
+    snprintf(buf, sizeof buf, "%slite-wmt-200,forward,30,30,1\n", h);
+    expect_bad_csv("short_row.csv", buf, ".csv:2:", "fields", NULL);
+    expect_bad_csv("unknown_col.csv", "config,mode,src_len,tgt_len,beam,latency_ms,device\n",
+                   ".csv:1:", "unknown column 'device'", NULL);
+    expect_bad_csv("header_only.csv", h, "no measurements", NULL);
+    snprintf(buf, sizeof buf, "%s\"lite-wmt-200,forward,30,30,1,12.5\n", h);
+    expect_bad_csv("quote.csv", buf, ".csv:2:1:", "quote", NULL);
+    expect_bad_csv("empty.csv", "", "header", NULL);
+
+    /* a good file: quoted fields, any column order, generate rows */
+    snprintf(buf, sizeof buf,
+             "latency_ms,config,mode,src_len,tgt_len,beam\n12.5,\"lite-wmt-200\",forward,30,30,1\n"
+             "40,models/transformer-wmt-128.yml,generate,20,10,4\n");
+    char path[256];
+    snprintf(path, sizeof path, "%s/good.csv", tu_tmpdir());
+    write_text(path, buf);
+    HwCsvRow *rows;
+    int n;
+    SimError err;
+    sim_error_init(&err);
+    if (hw_csv_read(path, &rows, &n, &err) != SIM_OK) fail_msg("%s", err.msg);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].config, "lite-wmt-200");
+    assert_true(rows[0].latency_ms == 12.5);
+    assert_string_equal(rows[1].mode, "generate");
+    assert_int_equal(rows[1].beam, 4);
+    assert_int_equal(rows[1].line, 3);
+    free(rows);
+
+    /* a config that exists but does not load: the CSV position and the config's own error */
+    char bad_cfg[256];
+    snprintf(bad_cfg, sizeof bad_cfg, "%s/broken.yml", tu_tmpdir());
+    write_text(bad_cfg, "arch: transformer\nencoder-embed-dim: 100\nencoder-attention-heads: 3\n"
+                        "vocab-size: 100\n");
+    snprintf(buf, sizeof buf, "%sbroken.yml,forward,30,30,1,3\n", h);
+    snprintf(path, sizeof path, "%s/broken.csv", tu_tmpdir());
+    write_text(path, buf);
+    HwProfile p;
+    load_shipped("raspberry-pi-4", &p);
+    HwFitReport rep;
+    sim_error_init(&err);
+    assert_int_equal(hw_calibrate_csv(&p, path, NULL, &rep, &err), SIM_EINVAL);
+    assert_msg_has(&err, "broken.csv:2:1: config:", "broken.yml", NULL);
+}
+
+static void test_hw_validation_stats(void **state) {
+    (void)state;
+    HwValidateRow rows[5];
+    memset(rows, 0, sizeof rows);
+    double pred[5] = {10.5, 9.0, 12.5, 10.0, 7.0}; /* errors 5 %, 10 %, 25 %, 0 %, 30 % */
+    for (int i = 0; i < 5; i++) {
+        rows[i].measured_ms = 10.0;
+        rows[i].predicted_ms = pred[i];
+    }
+    HwValidation v = {5, 0, 0, 0, 0, 0, rows};
+    hw_validation_stats(&v);
+    assert_float_equal(v.within_10, 0.6, 1e-12);
+    assert_float_equal(v.within_20, 0.6, 1e-12);
+    assert_float_equal(v.median_abs_err, 0.10, 1e-12);
+    assert_float_equal(v.p90_abs_err, 0.25 + 0.6 * 0.05, 1e-12);
+    assert_float_equal(v.rmse_ms, sqrt((0.25 + 1 + 6.25 + 0 + 9) / 5), 1e-12);
+    assert_true(hw_validation_set_size() >= 30);
+}
+
+/* ---- the commands ---- */
+
+static int run_cli(const char *cmd, int argc, const char **args) {
+    char *argv[16];
+    for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
+    int saved = quiet_begin();
+    int rc = cli_hw_main(cmd, argc, argv);
+    quiet_end(saved);
+    return rc;
+}
+
+static void test_hw_cli(void **state) {
+    (void)state;
+    /* a stale hwprofiles/host.yml of an older build makes 'hw list' report it (exit 2) */
+    int host_ok = 1;
+    if (access("hwprofiles/host.yml", F_OK) == 0) {
+        HwProfile h;
+        SimError e;
+        sim_error_init(&e);
+        host_ok = hw_profile_load("hwprofiles/host.yml", &h, &e) == SIM_OK;
+    }
+    const char *list[] = {"hw", "list"};
+    assert_int_equal(run_cli("hw", 2, list), host_ok ? 0 : 2);
+    const char *show[] = {"hw", "show", "apple-a13"};
+    assert_int_equal(run_cli("hw", 3, show), 0);
+    const char *help[] = {"hw", "--help"};
+    assert_int_equal(run_cli("hw", 2, help), 0);
+    const char *unknown[] = {"hw", "show", "no-such-device"};
+    assert_int_equal(run_cli("hw", 3, unknown), 2);
+    const char *badsub[] = {"hw", "frobnicate"};
+    assert_int_equal(run_cli("hw", 2, badsub), 2);
+    const char *vnocsv[] = {"validate", "--profile", "raspberry-pi-4"};
+    assert_int_equal(run_cli("validate", 3, vnocsv), 2);
+    const char *vnoprof[] = {"validate"};
+    assert_int_equal(run_cli("validate", 1, vnoprof), 2);
+    const char *cnocsv[] = {"calibrate", "--profile", "raspberry-pi-4"};
+    assert_int_equal(run_cli("calibrate", 3, cnocsv), 2);
+    const char *chelp[] = {"calibrate", "--help"};
+    assert_int_equal(run_cli("calibrate", 2, chelp), 0);
+    const char *vhelp[] = {"validate", "--help"};
+    assert_int_equal(run_cli("validate", 2, vhelp), 0);
+    const char *badopt[] = {"validate", "--profile", "raspberry-pi-4", "--bogus"};
+    assert_int_equal(run_cli("validate", 4, badopt), 2);
+
+    char csv[256], out[256];
+    snprintf(csv, sizeof csv, "%s/cli.csv", tu_tmpdir());
+    write_text(csv, "config,mode,src_len,tgt_len,beam,latency_ms\nlite-wmt-200,forward,30,30,1,40\n"
+                    "transformer-wmt-128,forward,10,10,1,20\nlite-iwslt-160,forward,50,50,1,55\n");
+    const char *val[] = {"validate", "--profile", "raspberry-pi-4", "--measurements", csv, "--json"};
+    assert_int_equal(run_cli("validate", 6, val), 0);
+    snprintf(out, sizeof out, "%s/cal-out.yml", tu_tmpdir());
+    const char *cal[] = {"calibrate", "--profile", "raspberry-pi-4", "--measurements", csv,
+                         "--out", out};
+    assert_int_equal(run_cli("calibrate", 7, cal), 0);
+    HwProfile p;
+    SimError err;
+    sim_error_init(&err);
+    if (hw_profile_load(out, &p, &err) != SIM_OK) fail_msg("%s", err.msg);
+    assert_string_equal(p.name, "raspberry-pi-4-calibrated");
+    char badcsv[256];
+    snprintf(badcsv, sizeof badcsv, "%s/cli-bad.csv", tu_tmpdir());
+    write_text(badcsv, "config,mode\n");
+    const char *valbad[] = {"validate", "--profile", "raspberry-pi-4", "--measurements", badcsv};
+    assert_int_equal(run_cli("validate", 5, valbad), 2);
+
+    /* --hw helpers */
+    const char *names[] = {"all"};
+    HwProfile *profs;
+    int np;
+    sim_error_init(&err);
+    if (host_ok) {
+        assert_int_equal(cli_hw_load_profiles(names, 1, &profs, &np, &err), SIM_OK);
+        assert_true(np >= NSHIPPED);
+        free(profs);
+    }
+    const char *bad[] = {"raspberry-pi-4", "nope"};
+    sim_error_init(&err);
+    assert_int_equal(cli_hw_load_profiles(bad, 2, &profs, &np, &err), SIM_EINVAL);
+    assert_msg_has(&err, "nope", NULL);
+}
+
+/* ---- host (slow: LTSIM_SLOW=1) ---- */
+
+static void test_hw_host_calibrate_validate(void **state) {
+    (void)state;
+    if (getenv("LTSIM_SLOW") == NULL || strcmp(getenv("LTSIM_SLOW"), "1") != 0) {
+        print_message("  skipped: set LTSIM_SLOW=1 to calibrate and validate this host\n");
+        return;
+    }
+    HwCalibOptions o = {0};
+    o.threads = 1;
+    HwProfile p;
+    HwFitReport rep;
+    HwHostMeasure meas;
+    SimError err;
+    sim_error_init(&err);
+    if (hw_calibrate_host(&p, &o, &rep, &meas, &err) != SIM_OK) fail_msg("%s", err.msg);
+    assert_true(meas.llc_kib > 0 && meas.dram_gbs > 0 && meas.sgemm_gflops > 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/host.yml", tu_tmpdir());
+    assert_int_equal(hw_profile_write(&p, path, &err), SIM_OK);
+    HwProfile q;
+    if (hw_profile_load(path, &q, &err) != SIM_OK) fail_msg("%s", err.msg);
+    HwValidation v;
+    if (hw_validate_host(&q, &o, &v, &err) != SIM_OK) fail_msg("%s", err.msg);
+    print_message("  host: n %d within10 %.2f within20 %.2f median %.3f p90 %.3f rmse %.2f ms\n", v.n,
+                  v.within_10, v.within_20, v.median_abs_err, v.p90_abs_err, v.rmse_ms);
+    assert_true(v.n >= 30);
+    hw_validation_free(&v);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hw_shipped_profiles_load),
+        cmocka_unit_test(test_hw_profile_roundtrip),
+        cmocka_unit_test(test_hw_bad_profiles),
+        cmocka_unit_test(test_hw_find),
+        cmocka_unit_test(test_hw_predict_consistent),
+        cmocka_unit_test(test_hw_monotone),
+        cmocka_unit_test(test_hw_memory_bound_step),
+        cmocka_unit_test(test_hw_calibrate_csv_recovers),
+        cmocka_unit_test(test_hw_bad_csv),
+        cmocka_unit_test(test_hw_validation_stats),
+        cmocka_unit_test(test_hw_cli),
+        cmocka_unit_test(test_hw_host_calibrate_validate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
