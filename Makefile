@@ -121,9 +121,10 @@ demo: deps
 	@$(MAKE) --no-print-directory demo-run
 
 # The main job: the paper's families under 100M / 300M / 500M Mult-Adds on every profile,
-# stored in db/ltsim.db, then the stored points.
+# stored in db/ltsim.db, then the report (reports/out/index.html) and the stored points.
 demo-run: $(BIN)
 	./$(BIN) sweep --family lite,transformer,evolved --budget 100M,300M,500M --hw all
+	./$(BIN) report
 	./$(BIN) db list --limit 12
 
 # ---- fuzzing (clang libFuzzer) ----

@@ -3,7 +3,7 @@
 # then one apt-get update + install (through sudo when not root). A second run costs nothing.
 # Usage: .ci/deps.sh [extra packages...]
 set -eu
-PKGS="gcc make pkg-config libopenblas-dev libyaml-dev libcjson-dev libcmocka-dev libsqlite3-dev $*"
+PKGS="gcc make pkg-config libopenblas-dev libyaml-dev libcjson-dev libcmocka-dev libsqlite3-dev gnuplot-nox $*"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -254,3 +254,73 @@ FROM sweep_points p
 JOIN sweeps s ON s.id = p.sweep_id
 JOIN runs r ON r.id = p.run_id
 LEFT JOIN measurements m ON m.run_id = r.id;
+
+-- migration 3: accuracy measured by users, accuracy estimates of swept widths, carbon comparisons
+
+-- Accuracy that users measured themselves (`ltsim accuracy import FILE.csv`): one score per
+-- (task, model, metric); importing the same triple again replaces it. model_name is the
+-- models/*.yml name or FAMILY:WIDTH (a sweep family's template); macs and params are what
+-- ltsim counted for that config under the stated lengths and conventions, so the score sits
+-- on the same axis as every other point. Measurements only: estimates live in
+-- accuracy_estimates and published numbers in published.
+CREATE TABLE accuracy_results (
+    id          INTEGER PRIMARY KEY,
+    uuid        TEXT NOT NULL UNIQUE CHECK (length(uuid) = 32),
+    created_at  TEXT NOT NULL,
+    task        TEXT NOT NULL CHECK (task IN ('wmt-en-de', 'wmt-en-fr', 'iwslt-de-en', 'cnndm', 'wikitext-103')),
+    config      TEXT NOT NULL CHECK (config <> ''),            -- as written in the CSV
+    model_name  TEXT NOT NULL CHECK (model_name <> ''),        -- models/NAME.yml name, or FAMILY:WIDTH
+    family      TEXT NOT NULL CHECK (family <> ''),            -- lite | lite-light | transformer | evolved | lm
+    width       INTEGER NOT NULL CHECK (width > 0),            -- d
+    metric      TEXT NOT NULL CHECK (metric IN ('bleu', 'rouge-1', 'rouge-2', 'rouge-l', 'ppl')),
+    value       REAL NOT NULL,
+    macs        INTEGER NOT NULL CHECK (macs >= 0),            -- headline MACs counted by ltsim
+    params      INTEGER NOT NULL CHECK (params >= 0),
+    src_len     INTEGER NOT NULL CHECK (src_len >= 1),
+    tgt_len     INTEGER NOT NULL CHECK (tgt_len >= 1),
+    attn_macs   TEXT NOT NULL CHECK (attn_macs IN ('causal', 'full')),
+    conv_macs   TEXT NOT NULL CHECK (conv_macs IN ('taps', 'valid', 'band', 'none')),
+    source_file TEXT NOT NULL,                                 -- the CSV imported
+    line        INTEGER NOT NULL CHECK (line >= 1),            -- its line
+    note        TEXT NOT NULL DEFAULT '',
+    UNIQUE (task, model_name, metric)
+);
+
+-- Estimated accuracy of swept widths: a per-family, per-task least-squares fit of the score
+-- against ln(MACs) over measured points (published with tag V or D, and accuracy_results),
+-- evaluated at the MACs of a sweep point's run. basis 'unconfirmed' marks fits that needed
+-- recalled (tag R) points (--use-unconfirmed). std_error is the standard error of the fitted
+-- value at this point (NULL when the fit has only two points and no residual to estimate it);
+-- fit_rmse the fit's residual standard deviation. Replaced as a whole at each fit.
+CREATE TABLE accuracy_estimates (
+    id            INTEGER PRIMARY KEY,
+    created_at    TEXT NOT NULL,
+    run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    family        TEXT NOT NULL CHECK (family <> ''),
+    width         INTEGER NOT NULL CHECK (width > 0),
+    macs          INTEGER NOT NULL CHECK (macs > 0),
+    task          TEXT NOT NULL CHECK (task <> ''),
+    metric        TEXT NOT NULL CHECK (metric <> ''),
+    value         REAL NOT NULL,
+    std_error     REAL CHECK (std_error >= 0),
+    fit_rmse      REAL CHECK (fit_rmse >= 0),
+    fit_n         INTEGER NOT NULL CHECK (fit_n >= 2),
+    fit_slope     REAL NOT NULL,                               -- score per unit of ln(MACs)
+    fit_intercept REAL NOT NULL,
+    basis         TEXT NOT NULL CHECK (basis IN ('confirmed', 'unconfirmed')),
+    fit_points    TEXT NOT NULL CHECK (json_valid(fit_points)), -- [{model, macs, value, source}]
+    UNIQUE (run_id, task, metric)
+);
+CREATE INDEX accuracy_estimates_run ON accuracy_estimates (run_id);
+
+-- `ltsim carbon --compare A,B,...`: the items compared (the --json objects of each) and the
+-- ratios a / b of their CO2e.
+CREATE TABLE carbon_comparisons (
+    id            INTEGER PRIMARY KEY,
+    uuid          TEXT NOT NULL UNIQUE CHECK (length(uuid) = 32),
+    created_at    TEXT NOT NULL,
+    name          TEXT NOT NULL CHECK (name <> ''),           -- the --compare list
+    items         TEXT NOT NULL CHECK (json_valid(items)),
+    ratios        TEXT NOT NULL CHECK (json_valid(ratios)),
+    ltsim_version TEXT NOT NULL
+);

@@ -6,6 +6,7 @@
 #include "cli_compress.h"
 #include "cli_db.h"
 #include "cli_hw.h"
+#include "cli_plot.h"
 #include "cli_sweep.h"
 
 #include <cJSON.h>
@@ -240,7 +241,11 @@ static void print_main_help(FILE *f) {
                "  sweep         families x Mult-Add budgets x profiles: the widest width that\n"
                "                fits each budget, run, predicted and stored\n"
                "  db SUBCMD     list / show / diff / export / merge stored runs\n"
-               "  compress-report MODEL   size and fidelity of fp32 -> int8 -> int8 + pruning\n\n"
+               "  compress-report MODEL   size and fidelity of fp32 -> int8 -> int8 + pruning\n"
+               "  plot KIND     charts from the database through gnuplot (PNG/SVG)\n"
+               "  report        every chart and table in one HTML/Markdown report\n"
+               "  carbon        CO2, energy and cost of designing a model (presets or inputs)\n"
+               "  accuracy      import measured accuracy (CSV) and fit estimates\n\n"
                "options:\n"
                "  --version     version and BLAS build\n"
                "  -h, --help    this help\n\n"
@@ -767,6 +772,9 @@ int cli_main(int argc, char **argv) {
     if (strcmp(cmd, "db") == 0) return cli_db_main(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0) return cli_sweep_main(argc - 1, argv + 1);
     if (strcmp(cmd, "compress-report") == 0) return cli_compress_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0 || strcmp(cmd, "report") == 0 || strcmp(cmd, "carbon") == 0 ||
+        strcmp(cmd, "accuracy") == 0)
+        return cli_plot_main(cmd, argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", prog, cmd, prog);
     return 2;
 }

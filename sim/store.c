@@ -362,6 +362,7 @@ static SimStatus db_fail(Store *s, int rc, const char *what, SimError *err) {
  * knows the transaction was rolled back. */
 static void note_nothing_stored(SimError *err) {
     static const char note[] = "; nothing was stored";
+    if (err == NULL) return;
     size_t n = strlen(err->msg);
     if (err->code != SIM_OK && n + sizeof note <= sizeof err->msg) memcpy(err->msg + n, note, sizeof note);
 }
@@ -2110,16 +2111,253 @@ SimStatus store_run_list(Store *s, int64_t limit, StoreRunSummary **out, size_t 
     return SIM_OK;
 }
 
+/* ---- accuracy measured by users, estimates, carbon comparisons ---- */
+
+SimStatus store_accuracy_import(Store *s, const StoreAccuracy *rows, size_t n, int64_t *added,
+                                int64_t *replaced, SimError *err) {
+    const char *what = "storing accuracy results";
+    sqlite3_stmt *find = NULL, *del = NULL, *ins = NULL;
+    int64_t nadd = 0, nrep = 0;
+    if (exec_sql(s, "BEGIN IMMEDIATE", what, err) != SIM_OK) return err->code;
+    if (prepare(s,
+                "SELECT count(*) FROM accuracy_results WHERE task = :task AND model_name = "
+                ":model AND metric = :metric",
+                &find, err) != SIM_OK ||
+        prepare(s,
+                "DELETE FROM accuracy_results WHERE task = :task AND model_name = :model AND "
+                "metric = :metric",
+                &del, err) != SIM_OK ||
+        prepare(s,
+                "INSERT INTO accuracy_results (uuid, created_at, task, config, model_name, "
+                "family, width, metric, value, macs, params, src_len, tgt_len, attn_macs, "
+                "conv_macs, source_file, line, note) VALUES (:uuid, :now, :task, :config, "
+                ":model, :family, :width, :metric, :value, :macs, :params, :src_len, :tgt_len, "
+                ":attn, :conv, :file, :line, :note)",
+                &ins, err) != SIM_OK)
+        goto fail;
+    char now[32];
+    now_iso(now);
+    for (size_t i = 0; i < n; i++) {
+        const StoreAccuracy *a = &rows[i];
+        if (a->task == NULL || a->config == NULL || a->model_name == NULL || a->family == NULL ||
+            a->metric == NULL || a->attn_macs == NULL || a->conv_macs == NULL ||
+            a->source_file == NULL) {
+            sim_errorf(err, SIM_EINVAL, "%s: internal error: accuracy row %zu incomplete",
+                       s->path, i);
+            goto fail;
+        }
+        Binder b = {find, SQLITE_OK, NULL};
+        bind_text(&b, ":task", a->task);
+        bind_text(&b, ":model", a->model_name);
+        bind_text(&b, ":metric", a->metric);
+        if (bind_status(s, &b, err) != SIM_OK) goto fail;
+        int rc = sqlite3_step(find);
+        int64_t have = rc == SQLITE_ROW ? sqlite3_column_int64(find, 0) : 0;
+        sqlite3_reset(find);
+        if (rc != SQLITE_ROW) {
+            db_fail(s, rc, what, err);
+            goto fail;
+        }
+        if (have) {
+            Binder d = {del, SQLITE_OK, NULL};
+            bind_text(&d, ":task", a->task);
+            bind_text(&d, ":model", a->model_name);
+            bind_text(&d, ":metric", a->metric);
+            if (bind_step(s, &d, what, err) != SIM_OK) goto fail;
+            nrep++;
+        } else {
+            nadd++;
+        }
+        char uuid[STORE_UUID_LEN + 1];
+        new_uuid(uuid);
+        Binder w = {ins, SQLITE_OK, NULL};
+        bind_text(&w, ":uuid", uuid);
+        bind_text(&w, ":now", now);
+        bind_text(&w, ":task", a->task);
+        bind_text(&w, ":config", a->config);
+        bind_text(&w, ":model", a->model_name);
+        bind_text(&w, ":family", a->family);
+        bind_i64(&w, ":width", a->width);
+        bind_text(&w, ":metric", a->metric);
+        bind_real(&w, ":value", a->value);
+        bind_u64(&w, ":macs", a->macs);
+        bind_u64(&w, ":params", a->params);
+        bind_i64(&w, ":src_len", a->src_len);
+        bind_i64(&w, ":tgt_len", a->tgt_len);
+        bind_text(&w, ":attn", a->attn_macs);
+        bind_text(&w, ":conv", a->conv_macs);
+        bind_text(&w, ":file", a->source_file);
+        bind_i64(&w, ":line", a->line);
+        bind_text(&w, ":note", a->note ? a->note : "");
+        if (bind_step(s, &w, what, err) != SIM_OK) goto fail;
+    }
+    sqlite3_finalize(find);
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    find = del = ins = NULL;
+    if (exec_sql(s, "COMMIT", what, err) != SIM_OK) goto fail;
+    if (added) *added = nadd;
+    if (replaced) *replaced = nrep;
+    return SIM_OK;
+fail:
+    sqlite3_finalize(find);
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    rollback(s);
+    note_nothing_stored(err);
+    return err->code;
+}
+
+SimStatus store_estimates_replace(Store *s, const StoreEstimate *e, size_t n, SimError *err) {
+    const char *what = "storing accuracy estimates";
+    sqlite3_stmt *ins = NULL;
+    if (exec_sql(s, "BEGIN IMMEDIATE", what, err) != SIM_OK) return err->code;
+    if (exec_sql(s, "DELETE FROM accuracy_estimates", what, err) != SIM_OK) goto fail;
+    if (n > 0 &&
+        prepare(s,
+                "INSERT INTO accuracy_estimates (created_at, run_id, family, width, macs, task, "
+                "metric, value, std_error, fit_rmse, fit_n, fit_slope, fit_intercept, basis, "
+                "fit_points) VALUES (:now, :run, :family, :width, :macs, :task, :metric, "
+                ":value, :se, :rmse, :n, :slope, :icpt, :basis, :points)",
+                &ins, err) != SIM_OK)
+        goto fail;
+    char now[32];
+    now_iso(now);
+    for (size_t i = 0; i < n; i++) {
+        const StoreEstimate *x = &e[i];
+        Binder b = {ins, SQLITE_OK, NULL};
+        bind_text(&b, ":now", now);
+        bind_i64(&b, ":run", x->run_id);
+        bind_text(&b, ":family", x->family);
+        bind_i64(&b, ":width", x->width);
+        bind_u64(&b, ":macs", x->macs);
+        bind_text(&b, ":task", x->task);
+        bind_text(&b, ":metric", x->metric);
+        bind_real(&b, ":value", x->value);
+        bind_real(&b, ":se", x->std_error);
+        bind_real(&b, ":rmse", x->fit_rmse);
+        bind_i64(&b, ":n", x->fit_n);
+        bind_real(&b, ":slope", x->fit_slope);
+        bind_real(&b, ":icpt", x->fit_intercept);
+        bind_text(&b, ":basis", x->basis);
+        bind_text(&b, ":points", x->fit_points_json ? x->fit_points_json : "[]");
+        if (bind_step(s, &b, what, err) != SIM_OK) goto fail;
+    }
+    sqlite3_finalize(ins);
+    ins = NULL;
+    if (exec_sql(s, "COMMIT", what, err) != SIM_OK) goto fail;
+    return SIM_OK;
+fail:
+    sqlite3_finalize(ins);
+    rollback(s);
+    note_nothing_stored(err);
+    return err->code;
+}
+
+SimStatus store_carbon_save(Store *s, const char *name, const char *items_json,
+                            const char *ratios_json, int64_t *id, SimError *err) {
+    char uuid[STORE_UUID_LEN + 1], now[32];
+    new_uuid(uuid);
+    now_iso(now);
+    sqlite3_stmt *st = NULL;
+    if (prepare(s,
+                "INSERT INTO carbon_comparisons (uuid, created_at, name, items, ratios, "
+                "ltsim_version) VALUES (:uuid, :now, :name, :items, :ratios, :v)",
+                &st, err) != SIM_OK)
+        return err->code;
+    Binder b = {st, SQLITE_OK, NULL};
+    bind_text(&b, ":uuid", uuid);
+    bind_text(&b, ":now", now);
+    bind_text(&b, ":name", name);
+    bind_text(&b, ":items", items_json ? items_json : "[]");
+    bind_text(&b, ":ratios", ratios_json ? ratios_json : "[]");
+    bind_text(&b, ":v", LTSIM_VERSION);
+    /* one statement: atomic by itself */
+    SimStatus code = bind_step(s, &b, "storing the carbon comparison", err);
+    if (code == SIM_OK && id) *id = sqlite3_last_insert_rowid(s->db);
+    sqlite3_finalize(st);
+    return code;
+}
+
+/* ---- reading any query ---- */
+
+void store_rows_free(StoreRows *r) {
+    if (r == NULL) return;
+    fields_free(r->cells, r->nrows * r->ncols);
+    free(r);
+}
+
+SimStatus store_select(Store *s, const char *sql, const char *const *params, int nparams,
+                       StoreRows **out, SimError *err) {
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    if (prepare(s, sql, &st, err) != SIM_OK) return err->code;
+    SimStatus code = SIM_OK;
+    StoreRows *r = calloc(1, sizeof *r);
+    size_t cap = 0;
+    if (r == NULL) {
+        code = sim_errorf(err, SIM_ENOMEM, "out of memory reading %s", s->path);
+        goto out;
+    }
+    r->ncols = (size_t)sqlite3_column_count(st);
+    for (int i = 0; i < nparams; i++) {
+        int rc = sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
+        if (rc != SQLITE_OK) {
+            code = db_fail(s, rc, "binding a query parameter", err);
+            goto out;
+        }
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        StoreField *f = NULL;
+        size_t nf = 0;
+        int oom = fields_read(st, &f, &nf) != 0;
+        if (!oom && (r->nrows + 1) * r->ncols > cap) {
+            size_t nc = cap ? cap * 2 : 64 * (r->ncols ? r->ncols : 1);
+            while (nc < (r->nrows + 1) * r->ncols) nc *= 2;
+            StoreField *p = realloc(r->cells, nc * sizeof *p);
+            if (p == NULL) oom = 1;
+            else {
+                r->cells = p;
+                cap = nc;
+            }
+        }
+        if (oom) {
+            fields_free(f, nf);
+            code = sim_errorf(err, SIM_ENOMEM, "out of memory reading %s", s->path);
+            goto out;
+        }
+        if (r->ncols > 0) memcpy(r->cells + r->nrows * r->ncols, f, r->ncols * sizeof *f);
+        free(f); /* the names and texts now belong to r->cells */
+        r->nrows++;
+    }
+    if (rc != SQLITE_DONE) code = db_fail(s, rc, "running a query", err);
+out:
+    sqlite3_finalize(st);
+    if (code != SIM_OK) {
+        store_rows_free(r);
+        return code;
+    }
+    *out = r;
+    return SIM_OK;
+}
+
+const StoreField *store_rows_get(const StoreRows *r, size_t row, const char *col) {
+    if (r == NULL || row >= r->nrows) return NULL;
+    return store_field(r->cells + row * r->ncols, r->ncols, col);
+}
+
 /* ---- export ---- */
 
 static const char *const export_names[] = {
     "points", "runs", "run_config", "ledger", "steps", "measurements", "predictions",
-    "sweeps", "sweep_points", "calibrations", "published", NULL};
+    "sweeps", "sweep_points", "calibrations", "published", "accuracy_results",
+    "accuracy_estimates", "carbon_comparisons", NULL};
 
 /* ORDER BY of each table (same order as export_names, from "runs" on). */
 static const char *const export_order[] = {
     "id", "run_id, seq", "run_id, seq", "run_id, step", "run_id", "run_id, hw",
-    "id", "id", "id", "id"};
+    "id", "id", "id", "id", "id", "id", "id"};
 
 const char *const *store_export_tables(void) { return export_names; }
 
@@ -2567,6 +2805,18 @@ SimStatus store_merge(Store *s, const char *other, StoreMergeStats *stats, SimEr
                           "other.calibrations x WHERE x.uuid NOT IN (SELECT uuid FROM "
                           "main.calibrations) ORDER BY x.id",
                           &st->calibrations_added, err)) != SIM_OK)
+        goto out;
+    if ((code = copy_rows(s, "accuracy_results", "id", NULL, NULL,
+                          "other.accuracy_results x WHERE NOT EXISTS (SELECT 1 FROM "
+                          "main.accuracy_results q WHERE q.task = x.task AND q.model_name = "
+                          "x.model_name AND q.metric = x.metric) AND x.uuid NOT IN (SELECT uuid "
+                          "FROM main.accuracy_results) ORDER BY x.id",
+                          &st->accuracy_added, err)) != SIM_OK)
+        goto out;
+    if ((code = copy_rows(s, "carbon_comparisons", "id", NULL, NULL,
+                          "other.carbon_comparisons x WHERE x.uuid NOT IN (SELECT uuid FROM "
+                          "main.carbon_comparisons) ORDER BY x.id",
+                          &st->comparisons_added, err)) != SIM_OK)
         goto out;
     code = exec_sql(s, "COMMIT", "merging", err);
     if (code == SIM_OK) {

@@ -25,7 +25,7 @@
 #include "report.h"
 #include "status.h"
 
-#define STORE_SCHEMA_VERSION 2     /* the last migration step of db/schema.sql */
+#define STORE_SCHEMA_VERSION 3     /* the last migration step of db/schema.sql */
 #define STORE_BUSY_TIMEOUT_MS 10000
 #define STORE_HASH_LEN 64          /* hex SHA-256, without the NUL */
 #define STORE_UUID_LEN 32          /* hex 128-bit random id, without the NUL */
@@ -290,10 +290,14 @@ SimStatus store_export(Store *s, const char *table, StoreFormat fmt, FILE *f, Si
 typedef struct {
     int64_t runs_added, runs_present;  /* present: same uuid already here */
     int64_t sweeps_added, points_added, calibrations_added;
+    int64_t accuracy_added, comparisons_added; /* accuracy_results by (task, model, metric),
+                                                  carbon_comparisons by uuid */
 } StoreMergeStats;
 
 /* Copies from the ltsim database at other every run (with its rows) whose uuid is not in s,
- * sweeps by spec hash, their points, and calibrations by uuid; in one transaction, so
+ * sweeps by spec hash, their points, calibrations and carbon comparisons by uuid, and the
+ * imported accuracy results whose (task, model, metric) is not here (estimates are derived,
+ * not copied: the next fit recomputes them); in one transaction, so
  * merging twice adds nothing. other is opened read-only and must have this schema version.
  * SIM_EINVAL: other missing, not an ltsim database, another schema version, or s itself. */
 SimStatus store_merge(Store *s, const char *other, StoreMergeStats *st, SimError *err);
@@ -306,6 +310,76 @@ SimStatus store_merge(Store *s, const char *other, StoreMergeStats *st, SimError
  * the copy compiled into the binary. SIM_EINVAL with file:line for a malformed row. */
 SimStatus store_published_load(Store *s, const char *csv, size_t len, const char *name,
                                SimError *err);
+
+/* ---- accuracy measured by users, accuracy estimates, carbon comparisons ---- */
+
+/* One score a user measured (`ltsim accuracy import`), with what ltsim counted for the config
+ * it belongs to. Strings are borrowed for the call. */
+typedef struct {
+    const char *task;        /* wmt-en-de | wmt-en-fr | iwslt-de-en | cnndm | wikitext-103 */
+    const char *config;      /* as written in the CSV */
+    const char *model_name;  /* models/NAME.yml name, or FAMILY:WIDTH */
+    const char *family;      /* lite | lite-light | transformer | evolved | lm */
+    int64_t width;           /* d > 0 */
+    const char *metric;      /* bleu | rouge-1 | rouge-2 | rouge-l | ppl */
+    double value;
+    uint64_t macs, params;   /* headline MACs and parameters counted by ltsim */
+    int64_t src_len, tgt_len;
+    const char *attn_macs, *conv_macs; /* the conventions of that count */
+    const char *source_file; /* the CSV */
+    int64_t line;            /* its line (>= 1) */
+    const char *note;        /* NULL = "" */
+} StoreAccuracy;
+
+/* Stores n imported scores in one transaction; a (task, model_name, metric) stored before is
+ * replaced. *added and *replaced (may be NULL) count them. On failure nothing is stored:
+ * SIM_EDB (a constraint: unknown task or metric, ...; locked, read-only), SIM_EIO. */
+SimStatus store_accuracy_import(Store *s, const StoreAccuracy *rows, size_t n, int64_t *added,
+                                int64_t *replaced, SimError *err);
+
+/* The estimated accuracy of one swept point (a fit of score against ln(MACs), never a
+ * measurement). Strings are borrowed. */
+typedef struct {
+    int64_t run_id;          /* the sweep point's run */
+    const char *family;
+    int64_t width;
+    uint64_t macs;           /* > 0 */
+    const char *task, *metric;
+    double value;            /* intercept + slope * ln(macs) */
+    double std_error;        /* standard error of the fitted value here; NAN: unknown */
+    double fit_rmse;         /* residual standard deviation of the fit; NAN: unknown */
+    int fit_n;               /* points of the fit, >= 2 */
+    double fit_slope, fit_intercept;
+    const char *basis;       /* "confirmed" | "unconfirmed" (recalled points used) */
+    const char *fit_points_json; /* [{model, macs, value, source}], NULL = "[]" */
+} StoreEstimate;
+
+/* Replaces every stored estimate by these n (0 clears them), in one transaction. */
+SimStatus store_estimates_replace(Store *s, const StoreEstimate *e, size_t n, SimError *err);
+
+/* Stores a carbon comparison: name (the --compare list), items and ratios as JSON arrays.
+ * *id (may be NULL) is the new row's id. SIM_EDB for invalid JSON or a failed write. */
+SimStatus store_carbon_save(Store *s, const char *name, const char *items_json,
+                            const char *ratios_json, int64_t *id, SimError *err);
+
+/* ---- reading any query ---- */
+
+/* The rows of a query: nrows x ncols fields, row-major (cells[r * ncols + c]), each with its
+ * column name. */
+typedef struct {
+    size_t nrows, ncols;
+    StoreField *cells;
+} StoreRows;
+
+/* Runs one SELECT with text parameters ?1..?nparams (params may be NULL when nparams is 0)
+ * and returns every row. Free with store_rows_free. SIM_EDB for bad SQL or a failed read,
+ * SIM_ENOMEM. */
+SimStatus store_select(Store *s, const char *sql, const char *const *params, int nparams,
+                       StoreRows **out, SimError *err);
+void store_rows_free(StoreRows *r);
+
+/* The field of column col in row (NULL when there is no such column or row). */
+const StoreField *store_rows_get(const StoreRows *r, size_t row, const char *col);
 
 /* ---- compiled-in sources, helpers, tests ---- */
 

@@ -4,8 +4,9 @@
  * once; a real run stored and read back (totals, ledger, config keys, measurements,
  * predictions, steps); atomicity (a constraint failing mid-run, a fault hook, SIGKILL, a
  * full disk, a read-only directory: no partial rows); a second writer waiting on the busy
- * timeout and failing cleanly past it; sweeps; export; merge; and `ltsim db` (list, show,
- * diff, export, merge) as a command with its exit codes.
+ * timeout and failing cleanly past it; sweeps; export; merge; imported accuracy results,
+ * estimates and carbon comparisons (migration 3) and store_select; and `ltsim db` (list,
+ * show, diff, export, merge) as a command with its exit codes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -252,7 +253,9 @@ static void test_store_open_memory(void **state) {
     assert_int_equal(q_int(s, "PRAGMA foreign_keys"), 1);
     static const char *const tables[] = {"meta", "runs", "run_config", "ledger", "steps",
                                          "measurements", "predictions", "sweeps",
-                                         "sweep_points", "calibrations", "published"};
+                                         "sweep_points", "calibrations", "published",
+                                         "accuracy_results", "accuracy_estimates",
+                                         "carbon_comparisons"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[160];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
@@ -327,8 +330,8 @@ static void test_store_migrates_from_version_0(void **state) {
     int64_t id = save_ok(s, &fx, NULL); /* a version-1 database stores runs */
     store_close(s);
 
-    s = open_ok(p); /* step 2 applied, the run kept, published results loaded */
-    assert_int_equal(q_int(s, "PRAGMA user_version"), 2);
+    s = open_ok(p); /* steps 2.. applied, the run kept, published results loaded */
+    assert_int_equal(q_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     assert_int_equal(q_int(s, "SELECT count(*) FROM runs"), 1);
     assert_int_equal(q_int(s, "SELECT macs FROM runs"), 90138000);
     assert_int_equal(q_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'sweeps'"), 1);
@@ -1300,6 +1303,123 @@ static void test_store_merge(void **state) {
     fx_free(&f408);
 }
 
+/* ---- accuracy results, estimates, carbon comparisons (migration 3) ---- */
+
+static void test_store_accuracy_estimates_carbon(void **state) {
+    (void)state;
+    const char *pa = db_file("acc-a.db"), *pb = db_file("acc-b.db");
+    Store *s = open_ok(pa);
+    SimError err;
+    sim_error_init(&err);
+    StoreAccuracy a[2] = {
+        {"wmt-en-fr", "lite-wmt-200", "lite-wmt-200", "lite", 200, "bleu", 35.0, 90138000,
+         2884400, 30, 30, "causal", "taps", "mine.csv", 2, NULL},
+        {"wmt-en-fr", "lite:368", "lite:368", "lite", 368, "bleu", 38.2, 290000000, 9000000, 30,
+         30, "causal", "taps", "mine.csv", 3, "my run"},
+    };
+    int64_t added = -1, replaced = -1;
+    assert_int_equal(store_accuracy_import(s, a, 2, &added, &replaced, &err), SIM_OK);
+    assert_int_equal(added, 2);
+    assert_int_equal(replaced, 0);
+    /* the same (task, model, metric) again replaces it */
+    a[0].value = 35.5;
+    assert_int_equal(store_accuracy_import(s, a, 1, &added, &replaced, &err), SIM_OK);
+    assert_int_equal(added, 0);
+    assert_int_equal(replaced, 1);
+    assert_int_equal(q_int(s, "SELECT count(*) FROM accuracy_results"), 2);
+    assert_int_equal(q_int(s, "SELECT value * 10 FROM accuracy_results WHERE model_name = "
+                              "'lite-wmt-200'"),
+                     355);
+    /* a bad row (unknown task) stores nothing, not even the good row before it */
+    StoreAccuracy bad[2] = {a[1], a[1]};
+    bad[0].model_name = "lite:400";
+    bad[1].task = "nope";
+    assert_int_equal(store_accuracy_import(s, bad, 2, NULL, NULL, &err), SIM_EDB);
+    assert_non_null(strstr(err.msg, "nothing was stored"));
+    assert_int_equal(q_int(s, "SELECT count(*) FROM accuracy_results"), 2);
+
+    /* estimates: replaced as a whole, NAN stored as NULL, cascade with their run */
+    Fixture fx;
+    fx_run(&fx, "models/lite-wmt-200.yml", 1);
+    int64_t run = save_ok(s, &fx, NULL);
+    StoreEstimate e[2] = {
+        {run, "lite", 200, 90138000, "wmt-en-fr", "bleu", 35.4, 0.3, 0.6, 4, 2.08, -2.49,
+         "confirmed", "[{\"model\": \"lite-wmt-200\", \"macs\": 90138000, \"value\": 35.3}]"},
+        {run, "lite", 200, 90138000, "wmt-en-de", "bleu", 22.4, NAN, NAN, 2, 2.2, -18.0,
+         "unconfirmed", NULL},
+    };
+    sim_error_init(&err);
+    assert_int_equal(store_estimates_replace(s, e, 2, &err), SIM_OK);
+    assert_int_equal(q_int(s, "SELECT count(*) FROM accuracy_estimates"), 2);
+    assert_int_equal(q_int(s, "SELECT count(*) FROM accuracy_estimates WHERE std_error IS NULL"),
+                     1);
+    assert_int_equal(store_estimates_replace(s, e, 1, &err), SIM_OK);
+    assert_int_equal(q_int(s, "SELECT count(*) FROM accuracy_estimates"), 1);
+    StoreEstimate badj = e[0];
+    badj.fit_points_json = "not json";
+    assert_int_equal(store_estimates_replace(s, &badj, 1, &err), SIM_EDB);
+    assert_int_equal(q_int(s, "SELECT count(*) FROM accuracy_estimates"), 1); /* kept */
+    sim_error_init(&err);
+
+    /* store_select: typed cells with their names, parameters bound as text */
+    StoreRows *r = NULL;
+    const char *params[1] = {"lite:368"};
+    SimStatus selrc = store_select(s,
+                                   "SELECT model_name, width, value, note, NULL AS empty FROM "
+                                   "accuracy_results WHERE model_name = ?1",
+                                   params, 1, &r, &err);
+    if (selrc != SIM_OK) fail_msg("%s", err.msg);
+    assert_int_equal(r->nrows, 1);
+    assert_int_equal(r->ncols, 5);
+    assert_string_equal(store_rows_get(r, 0, "model_name")->text, "lite:368");
+    assert_int_equal(store_rows_get(r, 0, "width")->type, STORE_INT);
+    assert_int_equal(store_rows_get(r, 0, "width")->i, 368);
+    assert_float_equal(store_rows_get(r, 0, "value")->r, 38.2, 1e-12);
+    assert_string_equal(store_rows_get(r, 0, "note")->text, "my run");
+    assert_int_equal(store_rows_get(r, 0, "empty")->type, STORE_NULL);
+    assert_null(store_rows_get(r, 0, "missing"));
+    assert_null(store_rows_get(r, 1, "width"));
+    store_rows_free(r);
+    assert_int_equal(store_select(s, "SELECT * FROM published LIMIT 70", NULL, 0, &r, &err),
+                     SIM_OK);
+    assert_true(r->nrows > 60); /* grows past the first allocation */
+    store_rows_free(r);
+    assert_int_equal(store_select(s, "SELECT nope FROM nowhere", NULL, 0, &r, &err), SIM_EDB);
+    assert_null(r);
+    sim_error_init(&err);
+
+    /* carbon comparisons */
+    int64_t cid = 0;
+    assert_int_equal(store_carbon_save(s, "strubell-nas,lite-design", "[{\"preset\": \"a\"}]",
+                                       "[{\"a\": \"x\", \"b\": \"y\", \"ratio\": 19580}]", &cid,
+                                       &err),
+                     SIM_OK);
+    assert_true(cid > 0);
+    assert_int_equal(store_carbon_save(s, "x", "{broken", "[]", NULL, &err), SIM_EDB);
+    assert_int_equal(q_int(s, "SELECT count(*) FROM carbon_comparisons"), 1);
+    sim_error_init(&err);
+
+    /* exported like any table; merged into another database once */
+    char *out = export_to_string(s, "accuracy_results", STORE_CSV, SIM_OK);
+    assert_non_null(strstr(out, "lite:368"));
+    free(out);
+    Store *b = open_ok(pb);
+    StoreMergeStats st;
+    assert_int_equal(store_merge(b, pa, &st, &err), SIM_OK);
+    assert_int_equal(st.accuracy_added, 2);
+    assert_int_equal(st.comparisons_added, 1);
+    assert_int_equal(store_merge(b, pa, &st, &err), SIM_OK);
+    assert_int_equal(st.accuracy_added + st.comparisons_added, 0);
+    assert_int_equal(q_int(b, "SELECT count(*) FROM accuracy_results"), 2);
+    assert_int_equal(q_int(b, "SELECT count(*) FROM accuracy_estimates"), 0); /* derived */
+    store_close(b);
+    /* deleting the run deletes its estimates */
+    assert_int_equal(store_exec(s, "DELETE FROM runs", &err), SIM_OK);
+    assert_int_equal(q_int(s, "SELECT count(*) FROM accuracy_estimates"), 0);
+    fx_free(&fx);
+    store_close(s);
+}
+
 /* ---- the command ---- */
 
 static void test_store_cli_db(void **state) {
@@ -1457,6 +1577,7 @@ int main(void) {
         cmocka_unit_test(test_store_parallel_writers),
         cmocka_unit_test(test_store_sweeps_and_export),
         cmocka_unit_test(test_store_merge),
+        cmocka_unit_test(test_store_accuracy_estimates_carbon),
         cmocka_unit_test(test_store_cli_db),
         cmocka_unit_test(test_store_git_hash),
     };
