@@ -92,6 +92,11 @@ static const NumKey num_keys[] = {
     NK("model.dram_efficiency", model.dram_efficiency, 1, 0, "of dram_gbs"),
     NK("model.overhead_us", model.overhead_us, 1e6, 0, "us/call"),
     NK("model.llc_retention", model.llc_retention, 1, 0, "of LLC"),
+    NK("model.gemm_k_half", model.gemm_k_half, 1e6, 0, "K"),
+    NK("model.cache_gbs", model.cache_gbs, 1e6, 0, "GB/s"),
+    NK("model.loop_overhead_us", model.loop_overhead_us, 1e6, 0, "us/call"),
+    NK("model.head_overhead_us", model.head_overhead_us, 1e6, 0, "us/head"),
+    NK("model.search_ns", model.search_ns, 1e6, 0, "ns/logit"),
 };
 #undef NK
 #define NUM_KEYS ((int)(sizeof num_keys / sizeof num_keys[0]))
@@ -124,6 +129,11 @@ static const char *const param_keys[HW_PARAM_COUNT] = {
     [HW_P_ELEM_EFF] = "model.elementwise_efficiency",
     [HW_P_DRAM_EFF] = "model.dram_efficiency",
     [HW_P_OVERHEAD] = "model.overhead_us",
+    [HW_P_GEMM_K_HALF] = "model.gemm_k_half",
+    [HW_P_CACHE_GBS] = "model.cache_gbs",
+    [HW_P_LOOP_OVERHEAD] = "model.loop_overhead_us",
+    [HW_P_HEAD_OVERHEAD] = "model.head_overhead_us",
+    [HW_P_SEARCH] = "model.search_ns",
 };
 _Static_assert(sizeof param_keys / sizeof param_keys[0] == HW_PARAM_COUNT, "param_keys");
 
@@ -138,6 +148,11 @@ double hw_param_get(const HwModelParams *m, HwParam k) {
     case HW_P_ELEM_EFF: return m->elementwise_efficiency;
     case HW_P_DRAM_EFF: return m->dram_efficiency;
     case HW_P_OVERHEAD: return m->overhead_us;
+    case HW_P_GEMM_K_HALF: return m->gemm_k_half;
+    case HW_P_CACHE_GBS: return m->cache_gbs;
+    case HW_P_LOOP_OVERHEAD: return m->loop_overhead_us;
+    case HW_P_HEAD_OVERHEAD: return m->head_overhead_us;
+    case HW_P_SEARCH: return m->search_ns;
     default: return 0.0;
     }
 }
@@ -151,6 +166,11 @@ void hw_param_set(HwModelParams *m, HwParam k, double v) {
     case HW_P_ELEM_EFF: m->elementwise_efficiency = v; break;
     case HW_P_DRAM_EFF: m->dram_efficiency = v; break;
     case HW_P_OVERHEAD: m->overhead_us = v; break;
+    case HW_P_GEMM_K_HALF: m->gemm_k_half = v; break;
+    case HW_P_CACHE_GBS: m->cache_gbs = v; break;
+    case HW_P_LOOP_OVERHEAD: m->loop_overhead_us = v; break;
+    case HW_P_HEAD_OVERHEAD: m->head_overhead_us = v; break;
+    case HW_P_SEARCH: m->search_ns = v; break;
     default: break;
     }
 }
@@ -829,10 +849,13 @@ typedef struct {
     double macs;
     double flops2;      /* 2 * MACs */
     double m;           /* rows of a GEMM (>= 1) */
+    double k;           /* inner dimension of a GEMM (>= 1) */
+    double heads;       /* attention: heads per call (>= 1), else 0 */
     double other;       /* other FLOPs (elementwise work) */
     double dram;        /* bytes from DRAM */
     double wdram;       /* of which weights */
     double sram;        /* bytes through the cache */
+    double cache;       /* of those, the bytes not from DRAM */
     double calls;
 } Terms;
 
@@ -852,6 +875,22 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->macs = (double)c->macs;
     t->flops2 = 2.0 * (double)c->macs;
     t->m = e->dims[0] >= 1 ? (double)e->dims[0] : 1.0;
+    t->k = e->dims[2] >= 1 ? (double)e->dims[2] : 1.0;
+    t->heads = 0.0;
+    if (t->cls == HW_ATTENTION) {
+        /* heads from the bytes: scores write H*Tq*Tk floats per call; the weighted sum reads
+         * the H*Tq*Tk probabilities and the Tk x W values (dims: Tq, Tk, W) */
+        double calls = e->calls > 0 ? (double)e->calls : 1.0;
+        double tq = (double)e->dims[0], tk = (double)e->dims[1], w = (double)e->dims[2];
+        double h = 1.0;
+        if (tq >= 1 && tk >= 1) {
+            h = e->op == OP_ATTN_SCORES
+                    ? (double)c->bytes_written / calls / (4.0 * tq * tk)
+                    : ((double)c->act_bytes_read / calls - 4.0 * tk * w) / (4.0 * tq * tk);
+            h = floor(h + 0.5);
+        }
+        t->heads = h >= 1.0 && h <= 4096.0 ? h : 1.0;
+    }
     /* the bias and scaling FLOPs of products and convolutions ride along with them; copies
      * (cache appends, beam reordering) do no arithmetic: their time is memory and overhead */
     t->other = t->cls == HW_ELEMENTWISE ? (double)c->other_flops : 0.0;
@@ -860,6 +899,7 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->wdram = (double)c->weight_bytes * (1.0 - resident);
     t->dram = t->wdram + act_dram;
     t->sram = (double)c->weight_bytes + act;
+    t->cache = t->sram - t->dram;
     t->calls = e->calls > 0 ? (double)e->calls : 1.0;
 }
 
@@ -867,7 +907,8 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
     double peak = p->peak_gflops_fp32 * 1e6; /* FLOP per ms */
     switch (t->cls) {
     case HW_GEMM: /* a matrix-vector product (M = 1) streams its weights once, unpacked */
-        return t->flops2 * (t->m > 1.0 ? 1.0 + m->gemm_m_half / t->m : 1.0) /
+        return t->flops2 *
+               (t->m > 1.0 ? 1.0 + m->gemm_m_half / t->m + m->gemm_k_half / t->k : 1.0) /
                (peak * m->gemm_efficiency);
     case HW_ATTENTION: return t->flops2 / (peak * m->attention_efficiency);
     case HW_CONV: return t->flops2 / (peak * m->conv_efficiency);
@@ -876,7 +917,33 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
 }
 
 static double terms_memory_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
-    return t->dram / (p->dram_gbs * 1e6 * m->dram_efficiency);
+    return t->dram / (p->dram_gbs * 1e6 * m->dram_efficiency) + t->cache / (m->cache_gbs * 1e6);
+}
+
+static int blas_class(HwClass c) { return c == HW_GEMM || c == HW_ATTENTION; }
+
+static double terms_overhead_ms(const HwModelParams *m, const Terms *t) {
+    return t->calls * 1e-3 *
+           ((blas_class(t->cls) ? m->overhead_us : m->loop_overhead_us) +
+            t->heads * m->head_overhead_us);
+}
+
+/* Logits the search goes over after decoder step ledger l: rows x columns of its last matrix
+ * product (the output projection), over its calls. */
+static double step_logits(const CostLedger *l) {
+    for (size_t i = cost_ledger_count(l); i-- > 0;) {
+        const LedgerEntry *e = cost_ledger_get(l, i);
+        if (e->op != OP_LINEAR) continue;
+        double k = e->dims[2] >= 1 ? (double)e->dims[2] : 1.0;
+        return (double)e->cost.macs / k;
+    }
+    return 0.0;
+}
+
+/* Search time (ms) after ledger k of a run of n: decoder steps only (k >= 1). */
+static double search_ms(const HwProfile *p, const CostLedger *const *ledgers, int n, int k) {
+    if (n < 2 || k < 1) return 0.0;
+    return step_logits(ledgers[k]) * p->model.search_ns * 1e-6;
 }
 
 /* Resident share for ledger k of a sequence of n (see hw.h). */
@@ -897,8 +964,9 @@ double hw_predict_ms(const HwProfile *p, const CostLedger *const *ledgers, int n
             Terms t;
             entry_terms(p, cost_ledger_get(ledgers[k], i), res, &t);
             double c = terms_compute_ms(p, &p->model, &t), mem = terms_memory_ms(p, &p->model, &t);
-            total += (c > mem ? c : mem) + t.calls * p->model.overhead_us * 1e-3;
+            total += (c > mem ? c : mem) + terms_overhead_ms(&p->model, &t);
         }
+        total += search_ms(p, ledgers, n, k);
     }
     return total;
 }
@@ -952,7 +1020,7 @@ SimStatus hw_predict(const HwProfile *p, const CostLedger *const *ledgers, int n
             op->cls = t.cls;
             op->compute_ms = terms_compute_ms(p, m, &t);
             op->memory_ms = terms_memory_ms(p, m, &t);
-            op->overhead_ms = t.calls * m->overhead_us * 1e-3;
+            op->overhead_ms = terms_overhead_ms(m, &t);
             op->memory_bound = op->memory_ms > op->compute_ms;
             op->time_ms = (op->memory_bound ? op->memory_ms : op->compute_ms) + op->overhead_ms;
             op->dram_bytes = t.dram;
@@ -980,6 +1048,10 @@ SimStatus hw_predict(const HwProfile *p, const CostLedger *const *ledgers, int n
             acc[out->nops].ms = op->time_ms;
             out->nops++;
         }
+        double sms = search_ms(p, ledgers, n, k);
+        out->search_ms += sms;
+        out->step_ms[k] += sms;
+        out->latency_ms += sms;
     }
     out->energy_static_mj = p->idle_w * out->latency_ms;
     out->energy_mj = out->energy_mac_mj + out->energy_dram_mj + out->energy_sram_mj +
@@ -1022,22 +1094,28 @@ void hw_prediction_free(HwPrediction *pr) {
  * Linear coefficients x (all >= 0):
  *   x0 = 1/gemm_efficiency, x1 = gemm_m_half/gemm_efficiency, x2 = 1/attention_efficiency,
  *   x3 = 1/conv_efficiency, x4 = 1/elementwise_efficiency, x5 = 1/dram_efficiency,
- *   x6 = overhead_us.
+ *   x6 = overhead_us, x7 = gemm_k_half/gemm_efficiency, x8 = 1/cache_gbs,
+ *   x9 = loop_overhead_us, x10 = head_overhead_us, x11 = search_ns.
  * An operator's compute time is c.x (c nonzero only in its class's columns), its memory time
- * m.x5, its overhead calls * 1e-3 * x6. Variables are scaled by the prior (z = x / x_prior). */
+ * m.x5 + cache.x8, its overhead calls * 1e-3 * (x6 or x9) + heads * calls * 1e-3 * x10; a
+ * run adds logits * 1e-6 * x11. Variables are scaled by the prior (z = x / x_prior). */
 
 #define NP HW_PARAM_COUNT
 
 typedef struct {
     int cls;
-    double c0, c1; /* compute coefficients: c0 on the class column, c1 on x1 (GEMM only) */
+    double c0, c1, ck; /* compute coefficients: c0 on the class column, c1 on x1 and ck on x7
+                          (GEMM only) */
     double mem;    /* coefficient of x5 */
-    double ovh;    /* coefficient of x6 */
+    double cache;  /* coefficient of x8 */
+    double ovh;    /* coefficient of x6 (BLAS-backed) or x9 (loops) */
+    double head;   /* coefficient of x10 */
 } FitOp;
 
 typedef struct {
     FitOp *ops;
     size_t nops;
+    double search; /* coefficient of x11 */
     double meas, w;
 } FitRow;
 
@@ -1058,6 +1136,11 @@ static void params_to_x(const HwModelParams *m, double x[NP]) {
     x[4] = 1.0 / m->elementwise_efficiency;
     x[5] = 1.0 / m->dram_efficiency;
     x[6] = m->overhead_us;
+    x[7] = m->gemm_k_half / m->gemm_efficiency;
+    x[8] = 1.0 / m->cache_gbs;
+    x[9] = m->loop_overhead_us;
+    x[10] = m->head_overhead_us;
+    x[11] = m->search_ns;
 }
 
 static void x_to_params(const double x[NP], HwModelParams *m) {
@@ -1068,10 +1151,15 @@ static void x_to_params(const double x[NP], HwModelParams *m) {
     m->elementwise_efficiency = 1.0 / x[4];
     m->dram_efficiency = 1.0 / x[5];
     m->overhead_us = x[6];
+    m->gemm_k_half = x[7] / x[0];
+    m->cache_gbs = 1.0 / x[8];
+    m->loop_overhead_us = x[9];
+    m->head_overhead_us = x[10];
+    m->search_ns = x[11];
 }
 
 /* Builds the operator rows of one sample (the same Terms as hw_predict). */
-static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, FitRow *r,
+static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fold_k, FitRow *r,
                          SimError *err) {
     size_t total = 0;
     for (int k = 0; k < s->nledgers; k++) total += cost_ledger_count(s->ledgers[k]);
@@ -1085,17 +1173,32 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, FitRow
             if (s->entry >= 0 && (long)i != s->entry) continue;
             Terms t;
             entry_terms(p, cost_ledger_get(s->ledgers[k], i), res, &t);
+            if (s->entry < 0 && s->by_class && t.cls != s->cls) continue;
+            if (s->entry < 0 && s->by_class && t.cls == HW_GEMM && s->gemm_rows &&
+                (s->gemm_rows == 1) != (t.m <= 1.0))
+                continue;
             FitOp *o = &r->ops[r->nops++];
             o->cls = (int)t.cls;
             if (t.cls == HW_ELEMENTWISE) {
                 o->c0 = t.other / peak;
             } else {
                 o->c0 = t.flops2 / peak;
-                if (t.cls == HW_GEMM && t.m > 1.0) o->c1 = t.flops2 / (peak * t.m);
+                if (t.cls == HW_GEMM && t.m > 1.0) {
+                    o->c1 = t.flops2 / (peak * t.m);
+                    o->ck = t.flops2 / (peak * t.k);
+                    if (fold_k) { /* gemm_k_half held: its term scales with 1/efficiency */
+                        o->c0 += o->ck * p->model.gemm_k_half;
+                        o->ck = 0.0;
+                    }
+                }
             }
             o->mem = t.dram / bw;
+            o->cache = t.cache / 1e6;
             o->ovh = t.calls * 1e-3;
+            o->head = t.heads * t.calls * 1e-3;
         }
+        if (s->entry < 0 && !s->by_class && s->nledgers >= 2 && k >= 1)
+            r->search += step_logits(s->ledgers[k]) * 1e-6;
     }
     r->meas = s->measured_ms;
     r->w = s->weight > 0 ? s->weight : 1.0;
@@ -1108,22 +1211,27 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
     if (J) memset(J, 0, NP * sizeof *J);
     for (size_t j = 0; j < r->nops; j++) {
         const FitOp *o = &r->ops[j];
-        int col = class_col(o->cls);
-        double comp = o->c0 * x[col] + o->c1 * x[1];
-        double mem = o->mem * x[5];
+        int col = class_col(o->cls), ocol = blas_class((HwClass)o->cls) ? 6 : 9;
+        double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7];
+        double mem = o->mem * x[5] + o->cache * x[8];
         int membound = mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
-        t += (membound ? mem : comp) + o->ovh * x[6];
+        t += (membound ? mem : comp) + o->ovh * x[ocol] + o->head * x[10];
         if (J) {
             if (membound) {
                 J[5] += o->mem;
+                J[8] += o->cache;
             } else {
                 J[col] += o->c0;
                 J[1] += o->c1;
+                J[7] += o->ck;
             }
-            J[6] += o->ovh;
+            J[ocol] += o->ovh;
+            J[10] += o->head;
         }
     }
+    t += r->search * x[11];
+    if (J) J[11] += r->search;
     return t;
 }
 
@@ -1330,7 +1438,7 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
         if (solve(nf, Ac, e, y) != 0) return;
         for (int r = 0; r < nf; r++) cov[r][c] = sigma2 * y[r];
     }
-    double z[NP], var[NP], c01 = 0.0;
+    double z[NP], var[NP], c01 = 0.0, c07 = 0.0;
     int pos[NP];
     for (int k = 0; k < NP; k++) {
         z[k] = x[k] / P->x0[k];
@@ -1342,6 +1450,7 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
         var[idx[i]] = cov[i][i];
     }
     if (pos[0] >= 0 && pos[1] >= 0) c01 = cov[pos[0]][pos[1]];
+    if (pos[0] >= 0 && pos[7] >= 0) c07 = cov[pos[0]][pos[7]];
     for (int k = 0; k < NP; k++)
         if (pos[k] >= 0 && var[k] >= 0) rel_se[k] = sqrt(var[k]) / z[k];
     /* gemm_m_half = x1 / x0: the delta method */
@@ -1350,6 +1459,12 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
         rel_se[1] = v > 0 ? sqrt(v) : 0.0;
     } else {
         rel_se[1] = INFINITY;
+    }
+    if (pos[0] >= 0 && pos[7] >= 0) {
+        double v = var[7] / (z[7] * z[7]) + var[0] / (z[0] * z[0]) - 2.0 * c07 / (z[0] * z[7]);
+        rel_se[7] = v > 0 ? sqrt(v) : 0.0;
+    } else {
+        rel_se[7] = INFINITY;
     }
 }
 
@@ -1374,7 +1489,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
     if (P.rows == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory fitting");
     P.n = n;
     for (int i = 0; i < n; i++) {
-        rc = fit_row(p, &s[i], warm, &P.rows[i], err);
+        rc = fit_row(p, &s[i], warm, !(o && o->fit_all), &P.rows[i], err);
         if (rc != SIM_OK) goto out;
     }
     rep->before = p->model;
@@ -1386,8 +1501,13 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
     for (int k = 0; k < NP; k++) {
         double lo_x, hi_x;
         switch (k) {
-        case 1: lo_x = 1e-3 * P.x0[0]; hi_x = 1e5 * 1e4; break;
-        case 6: lo_x = 1e-4; hi_x = 1e5; break;
+        case 1:
+        case 7: lo_x = 1e-3 * P.x0[0]; hi_x = 1e5 * 1e4; break;
+        case 6:
+        case 9:
+        case 10:
+        case 11: lo_x = 1e-4; hi_x = 1e5; break;
+        case 8: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
         case 5: lo_x = 1.0; hi_x = 1e4; break;
         default: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break;
         }
@@ -1399,6 +1519,8 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         double x[NP];
         memcpy(x, P.x0, sizeof x);
         int fixed[NP] = {0};
+        if (!(o && o->fit_all))
+            for (int k = HW_P_GEMM_K_HALF; k < NP; k++) fixed[k] = 1;
         rep->rms_rel_err_before = fit_objective(&P, x);
         /* everything free; parameters the data barely touch stay near the prior (the
          * ridge), and only those pinned down to thr count as identified */
@@ -1406,6 +1528,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         fit_stderr(&P, x, fixed, rep->rel_se);
         for (int k = 0; k < NP; k++) rep->identified[k] = rep->rel_se[k] < thr;
         x_to_params(x, &p->model);
+        if (!(o && o->fit_all)) p->model.gemm_k_half = rep->before.gemm_k_half;
         double wsum = 0.0;
         for (int i = 0; i < n; i++) wsum += P.rows[i].w * P.rows[i].w;
         rep->rms_rel_err_before = sqrt(rep->rms_rel_err_before / wsum);
@@ -1428,6 +1551,10 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
     }
     if (p->model.gemm_m_half < 1e-3) p->model.gemm_m_half = 1e-3;
     if (p->model.overhead_us < 1e-4) p->model.overhead_us = 1e-4;
+    if (p->model.gemm_k_half < 1e-3) p->model.gemm_k_half = 1e-3;
+    if (p->model.loop_overhead_us < 1e-4) p->model.loop_overhead_us = 1e-4;
+    if (p->model.head_overhead_us < 1e-4) p->model.head_overhead_us = 1e-4;
+    if (p->model.search_ns < 1e-4) p->model.search_ns = 1e-4;
     rep->after = p->model;
 out:
     for (int i = 0; i < n; i++) free(P.rows[i].ops);

@@ -10,12 +10,22 @@
  *   compute = 2*MACs / (peak * efficiency(class, shape))        GEMM, attention, conv
  *           = other FLOPs / (peak * elementwise_efficiency)     everything else (a copy has
  *             none: its time is memory and overhead)
- *   memory  = DRAM bytes / (dram_gbs * dram_efficiency)
- *   time    = max(compute, memory) + overhead_us * calls
- * GEMM efficiency depends on the rows M of the product (Hockney's half-performance length):
- *   efficiency = gemm_efficiency * M / (M + gemm_m_half)   for M > 1 (blocked, packed GEMM)
+ *   memory  = DRAM bytes / (dram_gbs * dram_efficiency) + cache bytes / cache_gbs
+ *   time    = max(compute, memory) + overhead
+ *   overhead = calls * overhead_us                  BLAS-backed products (GEMM, attention)
+ *            = calls * loop_overhead_us             plain loops (elementwise, convolutions)
+ *            + calls * heads * head_overhead_us     attention: one small product per head
+ * GEMM efficiency depends on the shape (M x K) * (K x N) (Hockney's half-performance lengths;
+ * the extra terms are the cost of packing the weights, N*K, and of the output, M*N):
+ *   efficiency = gemm_efficiency / (1 + gemm_m_half / M + gemm_k_half / K)   for M > 1
  *              = gemm_efficiency                          for M = 1 (a matrix-vector product
  *                                                           streams its weights unpacked).
+ * Cache bytes are the bytes an operator reads or writes that do not come from DRAM (resident
+ * weights, activations within the LLC): a one-token step reading resident weights is bound
+ * by the cache bandwidth, not by arithmetic.
+ * A generate run also pays the search per decoder step (log-softmax and top-k over the
+ * beam x vocabulary logits, outside the ledger): search_ns per logit, the logits being the
+ * rows x columns of the step's last matrix product (the output projection).
  * DRAM bytes: weights come from DRAM unless they stay resident in the last-level cache
  * between uses (ledger k >= 2 of a sequence, or every ledger with HwPredictOptions.warm: the
  * resident share is 1 when the ledger's weights fit the LLC, else llc_retention * LLC / weight
@@ -73,9 +83,15 @@ typedef struct {
     double conv_efficiency;        /* fraction of peak of the Lite convolutions, (0, 1] */
     double elementwise_efficiency; /* other FLOPs per second over peak, (0, 1] */
     double dram_efficiency;        /* achieved fraction of dram_gbs, (0, 1] */
-    double overhead_us;            /* fixed cost per operator call, > 0 */
+    double overhead_us;            /* fixed cost per call of a BLAS-backed product, > 0 */
     double llc_retention;          /* share of the LLC that keeps weights between steps when
                                       they do not all fit, (0, 1]; not fitted by hw_fit */
+    double gemm_k_half;            /* inner dimension K at which the K term halves the GEMM
+                                      rate, > 0 */
+    double cache_gbs;              /* bandwidth of bytes served by the caches, GB/s, > 0 */
+    double loop_overhead_us;       /* fixed cost per call of a plain loop (elementwise, conv) */
+    double head_overhead_us;       /* attention: fixed cost per head and call */
+    double search_ns;              /* generate: search cost per logit and decoder step, ns */
 } HwModelParams;
 
 /* Where a generated profile came from (host calibration, CSV fits); empty strings if none. */
@@ -206,6 +222,7 @@ typedef struct {
     double compute_bound_ms; /* compute time of the compute-bound operators */
     double memory_bound_ms;  /* memory time of the memory-bound operators */
     double overhead_ms;
+    double search_ms;        /* generate: the search over the logits (in latency_ms) */
     double macs, dram_bytes, weight_dram_bytes, act_dram_bytes, sram_bytes;
     double energy_mac_mj, energy_dram_mj, energy_sram_mj, energy_static_mj;
     HwOpPrediction *ops;     /* nops, in ledger order, ledger after ledger */
@@ -239,6 +256,11 @@ typedef enum {
     HW_P_ELEM_EFF,
     HW_P_DRAM_EFF,
     HW_P_OVERHEAD,
+    HW_P_GEMM_K_HALF, /* the parameters below are fitted only with HwFitOptions.fit_all */
+    HW_P_CACHE_GBS,
+    HW_P_LOOP_OVERHEAD,
+    HW_P_HEAD_OVERHEAD,
+    HW_P_SEARCH,
     HW_PARAM_COUNT
 } HwParam;
 
@@ -251,7 +273,11 @@ typedef struct {
     const CostLedger *const *ledgers; /* the run, as for hw_predict */
     int nledgers;
     int step;           /* with entry >= 0: the ledger holding the entry */
-    long entry;         /* -1: the whole run */
+    long entry;         /* -1: the whole run (or with by_class, one class of it) */
+    int by_class;       /* with entry < 0: only the entries of class cls, without the search */
+    HwClass cls;
+    int gemm_rows;      /* with by_class and cls HW_GEMM: 0 every product, 1 only matrix-vector
+                           products (M = 1), 2 only the others (M > 1) */
     double measured_ms; /* > 0 */
     double weight;      /* weight of the relative error (0 = 1) */
 } HwSample;
@@ -259,6 +285,10 @@ typedef struct {
 typedef struct {
     int warm;            /* as HwPredictOptions.warm */
     int rescale_peak;    /* host: efficiencies may exceed 1; the peak is raised to keep them <= 1 */
+    int fit_all;         /* also fit gemm_k_half, cache_gbs, loop_overhead_us, head_overhead_us
+                            and search_ns (host: per-class samples pin them down); 0: they
+                            keep the profile's values (a few whole-run latencies of a device
+                            cannot separate them from the basic parameters) */
     double identify_se;  /* a parameter is identified when its relative standard error is
                             below this (0 = 0.02) */
 } HwFitOptions;

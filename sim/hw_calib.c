@@ -721,26 +721,30 @@ typedef struct {
     char beam;
 } GridPoint;
 
-/* Calibration grid: widths and lengths that the validation set does not use. */
+/* Calibration grid: configs that the validation set does not hold (each differs from every
+ * validation config in its depth, lengths or vocabulary). Its widths mix odd multiples of 32
+ * with multiples of 64 and powers of two, as real models do: BLAS kernels run measurably
+ * slower on power-of-two leading dimensions (cache-set conflicts), so a grid without them
+ * biases the fit. */
 static const GridPoint calib_grid[] = {
-    {'T', 160, 6, 16, 16, 8192, 0, 1},   {'T', 160, 6, 64, 64, 32768, 0, 1},
-    {'T', 288, 6, 8, 8, 32768, 0, 1},    {'T', 288, 6, 40, 40, 8192, 0, 1},
-    {'T', 416, 4, 24, 24, 8192, 0, 1},   {'T', 416, 4, 96, 96, 32768, 0, 1},
-    {'T', 544, 4, 16, 16, 32768, 0, 1},  {'T', 544, 4, 64, 64, 8192, 0, 1},
-    {'T', 704, 3, 40, 40, 8192, 0, 1},   {'T', 896, 2, 24, 24, 32768, 0, 1},
-    {'T', 896, 2, 96, 96, 8192, 0, 1},   {'D', 160, 6, 40, 40, 8192, 0, 1},
-    {'D', 224, 6, 120, 120, 8192, 0, 1}, {'D', 288, 6, 16, 16, 32768, 0, 1},
-    {'D', 352, 6, 64, 64, 8192, 0, 1},   {'D', 480, 4, 8, 8, 8192, 0, 1},
-    {'D', 480, 4, 96, 96, 32768, 0, 1},  {'D', 608, 4, 24, 24, 8192, 0, 1},
-    {'D', 800, 3, 64, 64, 8192, 0, 1},   {'D', 960, 2, 40, 40, 32768, 0, 1},
-    {'L', 160, 6, 8, 8, 8192, 0, 1},     {'L', 224, 6, 24, 24, 32768, 0, 1},
-    {'L', 352, 6, 96, 96, 8192, 0, 1},   {'L', 480, 4, 40, 40, 8192, 0, 1},
-    {'L', 608, 4, 120, 120, 8192, 0, 1}, {'L', 800, 3, 16, 16, 32768, 0, 1},
-    {'L', 960, 2, 64, 64, 8192, 0, 1},   {'T', 160, 6, 24, 16, 8192, 1, 1},
-    {'T', 288, 6, 16, 40, 32768, 1, 1},  {'T', 544, 4, 40, 24, 8192, 1, 2},
+    {'T', 160, 6, 16, 16, 8192, 0, 1},   {'T', 256, 4, 40, 40, 8192, 0, 1},
+    {'T', 288, 6, 8, 8, 32768, 0, 1},    {'T', 384, 4, 64, 64, 8192, 0, 1},
+    {'T', 416, 4, 96, 96, 32768, 0, 1},  {'T', 512, 3, 24, 24, 32768, 0, 1},
+    {'T', 544, 4, 16, 16, 32768, 0, 1},  {'T', 640, 2, 64, 64, 8192, 0, 1},
+    {'T', 768, 2, 16, 16, 32768, 0, 1},  {'T', 896, 2, 96, 96, 8192, 0, 1},
+    {'T', 1024, 1, 40, 40, 8192, 0, 1},  {'D', 160, 6, 40, 40, 8192, 0, 1},
+    {'D', 256, 4, 120, 120, 8192, 0, 1}, {'D', 288, 6, 16, 16, 32768, 0, 1},
+    {'D', 384, 4, 64, 64, 8192, 0, 1},   {'D', 480, 4, 8, 8, 8192, 0, 1},
+    {'D', 512, 3, 96, 96, 8192, 0, 1},   {'D', 640, 3, 24, 24, 32768, 0, 1},
+    {'D', 800, 3, 64, 64, 8192, 0, 1},   {'D', 1024, 2, 40, 40, 32768, 0, 1},
+    {'L', 160, 6, 8, 8, 8192, 0, 1},     {'L', 256, 4, 24, 24, 32768, 0, 1},
+    {'L', 352, 6, 96, 96, 8192, 0, 1},   {'L', 512, 3, 40, 40, 8192, 0, 1},
+    {'L', 608, 4, 120, 120, 8192, 0, 1}, {'L', 768, 2, 16, 16, 32768, 0, 1},
+    {'L', 1024, 1, 64, 64, 8192, 0, 1},  {'T', 160, 6, 24, 16, 8192, 1, 1},
+    {'T', 256, 4, 16, 40, 32768, 1, 1},  {'T', 512, 3, 40, 24, 8192, 1, 2},
     {'T', 896, 2, 16, 16, 8192, 1, 1},   {'D', 224, 6, 40, 24, 8192, 1, 1},
-    {'D', 480, 4, 16, 40, 32768, 1, 5},  {'D', 800, 3, 24, 16, 8192, 1, 1},
-    {'L', 352, 6, 64, 24, 8192, 1, 1},   {'L', 608, 4, 24, 40, 8192, 1, 2},
+    {'D', 512, 3, 16, 40, 32768, 1, 3},  {'D', 1024, 2, 24, 16, 8192, 1, 1},
+    {'L', 384, 4, 64, 24, 8192, 1, 1},   {'L', 640, 3, 24, 40, 8192, 1, 2},
     {'L', 160, 6, 8, 64, 32768, 1, 1},
 };
 #define CALIB_N ((int)(sizeof calib_grid / sizeof calib_grid[0]))
@@ -886,6 +890,36 @@ static size_t run_entries(const CostLedger *const *l, int n) {
     return k;
 }
 
+/* With LTSIM_HW_DUMP=FILE, appends every timed run and its operators to FILE (tab-separated;
+ * for studying the model offline): R name mode S T beam median_ms spread, then
+ * O name ledger entry op dims0 dims1 dims2 macs other_flops weight_bytes act_read written calls
+ * measured_ms per operator. */
+static void dump_set(const Timed *t, int n) {
+    const char *path = getenv("LTSIM_HW_DUMP");
+    if (path == NULL || *path == '\0') return;
+    FILE *f = fopen(path, "a");
+    if (f == NULL) return;
+    for (int i = 0; i < n; i++) {
+        const Timed *x = &t[i];
+        fprintf(f, "R\t%s\t%s\t%d\t%d\t%d\t%.6f\t%.4f\n", x->name, x->g->gen ? "generate" : "forward",
+                x->g->S, x->g->T, x->g->beam, x->median_ms, x->spread);
+        for (int k = 0; k < x->nl; k++)
+            for (size_t e = 0; e < cost_ledger_count(x->lp[k]); e++) {
+                const LedgerEntry *le = cost_ledger_get(x->lp[k], e);
+                fprintf(f,
+                        "O\t%s\t%d\t%zu\t%d\t%lld\t%lld\t%lld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%.6f\t%s\n",
+                        x->name, k, e, le->op, (long long)le->dims[0], (long long)le->dims[1],
+                        (long long)le->dims[2], (unsigned long long)le->cost.macs,
+                        (unsigned long long)le->cost.other_flops,
+                        (unsigned long long)le->cost.weight_bytes,
+                        (unsigned long long)le->cost.act_bytes_read,
+                        (unsigned long long)le->cost.bytes_written,
+                        (unsigned long long)le->calls, (double)le->time_ns * 1e-6, le->scope);
+            }
+    }
+    fclose(f);
+}
+
 /* Times every config of t in interleaved rounds: per config and round a warm-up pass and
  * `reps` timed passes (about 150 ms). On a shared machine other tenants only ever slow a run
  * down, and they come and go, so a config's latency is the median of its quietest round;
@@ -977,6 +1011,7 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *er
                 cost_ledger_set_time((CostLedger *)x->lp[k], e,
                                      (uint64_t)llround(x->opr[j * (size_t)maxr + (size_t)x->best] * 1e6));
     }
+    dump_set(t, n);
     return SIM_OK;
 }
 
@@ -1117,6 +1152,11 @@ static void host_template(HwProfile *p, int threads) {
     p->model.dram_efficiency = 1.0;
     p->model.overhead_us = 1.0;
     p->model.llc_retention = 1.0;
+    p->model.gemm_k_half = 64;
+    p->model.cache_gbs = 50;
+    p->model.loop_overhead_us = 0.1;
+    p->model.head_overhead_us = 0.3;
+    p->model.search_ns = 10;
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_ESTIMATED,
                           "rule R-RETAIN: 1, the weights that fit stay (no grid search yet)");
     for (int k = 0; k < HW_PARAM_COUNT; k++)
@@ -1126,9 +1166,9 @@ static void host_template(HwProfile *p, int threads) {
 }
 
 /* Weight of an operator's own time in the host fit, relative to its share of the run: 0, the
- * fit uses whole-run latencies only. Per-operator times pull the single overhead parameter
- * toward the tiny elementwise calls of decoder steps (well under a BLAS call's overhead) and
- * made the fit degenerate on this VM; they stay in the ledgers for inspection. */
+ * fit uses whole-run latencies and, per run, the summed times of each operator class (the
+ * per-class sums average out the noise of single timed calls and separate the classes'
+ * parameters; single operators stay in the ledgers for inspection). */
 #ifndef HOST_OP_WEIGHT
 #define HOST_OP_WEIGHT 0.0
 #endif
@@ -1177,7 +1217,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     if (rc != SIM_OK) goto out;
     size_t total = 0;
     for (int g = 0; g < ngrid; g++) {
-        total += 1 + run_entries(tm[g].lp, tm[g].nl);
+        total += 2 + HW_CLASS_COUNT + run_entries(tm[g].lp, tm[g].nl);
         if (!tm[g].done) meas->noisy++;
         meas->runs++;
     }
@@ -1194,6 +1234,28 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         s->entry = -1;
         s->measured_ms = tm[g].median_ms;
         s->weight = 1.0;
+        /* per class: the summed measured times of its operators (no search); matrix-vector
+         * products (one-token steps, another BLAS path) apart from the blocked GEMMs */
+        double cls_ms[HW_CLASS_COUNT + 1] = {0};
+        for (int k = 0; k < tm[g].nl; k++)
+            for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++) {
+                const LedgerEntry *le = cost_ledger_get(tm[g].lp[k], j);
+                int c = hw_op_class(le->op);
+                if (c == HW_GEMM && le->dims[0] <= 1) c = HW_CLASS_COUNT;
+                cls_ms[c] += (double)le->time_ns * 1e-6;
+            }
+        for (int c = 0; c <= HW_CLASS_COUNT; c++) {
+            if (!(cls_ms[c] > 0)) continue;
+            s = &smp[nsmp++];
+            s->ledgers = tm[g].lp;
+            s->nledgers = tm[g].nl;
+            s->entry = -1;
+            s->by_class = 1;
+            s->cls = c == HW_CLASS_COUNT ? HW_GEMM : (HwClass)c;
+            s->gemm_rows = c == HW_CLASS_COUNT ? 1 : c == HW_GEMM ? 2 : 0;
+            s->measured_ms = cls_ms[c];
+            s->weight = 1.0;
+        }
         for (int k = 0; HOST_OP_WEIGHT > 0 && k < tm[g].nl; k++)
             for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++) {
                 double ms = (double)cost_ledger_get(tm[g].lp[k], j)->time_ns * 1e-6;
@@ -1210,9 +1272,10 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     HwFitOptions fo = {0};
     fo.warm = 1;
     fo.rescale_peak = 1;
+    fo.fit_all = 1;
     fo.identify_se = 0.25; /* the priors are guesses: any parameter the grid narrows is better */
-    note(o, "fitting %d samples (%d runs%s)", nsmp, ngrid,
-         HOST_OP_WEIGHT > 0 ? " and their operators" : "");
+    note(o, "fitting %d samples (%d runs and their per-class times%s)", nsmp, ngrid,
+         HOST_OP_WEIGHT > 0 ? " and operators" : "");
     /* llc_retention is not linear in the model: a grid search around the linear fit */
     static const double retention[] = {1.0, 0.5, 0.25, 0.1, 0.05};
     double best_err = INFINITY, best_ret = 1.0;

@@ -289,6 +289,7 @@ void report_text(FILE *f, const ReportInput *in) {
         for (int k = 0; k < p->ntop; k++)
             fprintf(f, "%s %s/%s %.3f ms", k ? "," : " top:", p->top[k].scope,
                     op_name((OpKind)p->top[k].op), p->top[k].latency_ms);
+        if (p->search_ms > 0) fprintf(f, "; search %.3f ms", p->search_ms);
         fprintf(f, "\n");
     }
     if (res->repeats > 0) {
@@ -452,6 +453,7 @@ int report_json(FILE *f, const ReportInput *in) {
         cJSON_AddNumberToObject(x, "latency_ms", p->latency_ms);
         cJSON_AddNumberToObject(x, "energy_mj", p->energy_mj);
         cJSON_AddStringToObject(x, "bound", p->memory_bound ? "memory" : "compute");
+        cJSON_AddNumberToObject(x, "search_ms", p->search_ms); /* generate: beam search */
         cJSON *top = cJSON_AddArrayToObject(x, "top_ops");
         for (int k = 0; top && k < p->ntop; k++) {
             cJSON *tj = cJSON_CreateObject();

@@ -601,7 +601,7 @@ static void test_hw_calibrate_csv_recovers(void **state) {
                      "decoder-branch-type: [attn:1:16:1, lightweight:127:48:4]\n"
                      "encoder-glu: 0\ndecoder-glu: 0\nconv-linear: false\n"
                      "share-all-embeddings: true\nvocab-size: 512\n");
-    Row rows[224];
+    Row rows[256];
     int n = 0;
     static const int lens[] = {2, 3, 5, 9, 16, 28, 50, 100};
     for (size_t m = 0; m < sizeof csv_models / sizeof csv_models[0]; m++) {
@@ -620,6 +620,9 @@ static void test_hw_calibrate_csv_recovers(void **state) {
         rows[n++] = (Row){"narrow-attn.yml", "forward", 100 * (k + 1), 100 * (k + 1), 1};
         rows[n++] = (Row){"wide-attn.yml", "forward", 300 + 100 * k, 1000 - 100 * k, 1};
         rows[n++] = (Row){"conv-heavy.yml", "forward", 24 * (k + 1), 24 * (k + 2), 1};
+        /* short sequences of a narrow model: the per-call overheads dominate */
+        rows[n++] = (Row){"narrow-attn.yml", "forward", 2 + k, 3 + k, 1};
+        rows[n++] = (Row){"narrow-attn.yml", "generate", 2 + k, 2 + k % 3, 1};
     }
     char csv[256];
     snprintf(csv, sizeof csv, "%s/synthetic.csv", tu_tmpdir());
@@ -650,8 +653,11 @@ static void test_hw_calibrate_csv_recovers(void **state) {
         if (rep.identified[k] && fabs(got - want) > 0.05 * want)
             fail_msg("%s: fitted %g, truth %g", hw_param_key((HwParam)k), got, want);
     }
-    /* these rows were chosen to pin every parameter down */
-    assert_int_equal(identified, HW_PARAM_COUNT);
+    /* these rows were chosen to pin every basic parameter down; the others (fitted only with
+     * fit_all, from per-class times) keep the profile's values */
+    assert_int_equal(identified, HW_P_GEMM_K_HALF);
+    for (int k = HW_P_GEMM_K_HALF; k < HW_PARAM_COUNT; k++)
+        assert_true(hw_param_get(&fit.model, (HwParam)k) == hw_param_get(&prior.model, (HwParam)k));
     assert_true(rep.rms_rel_err_after < 0.04);
     assert_true(rep.rms_rel_err_after < rep.rms_rel_err_before);
 
@@ -684,6 +690,156 @@ static void test_hw_calibrate_csv_recovers(void **state) {
     assert_true(v.within_10 >= 0.95);
     assert_true(v.median_abs_err < 0.04);
     hw_validation_free(&v);
+}
+
+
+/* The generate search is charged per logit of each decoder step, and grows with the vocabulary. */
+static void test_hw_search_term(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("raspberry-pi-5", &p);
+    double last = 0.0;
+    for (int V = 4096; V <= 32768; V *= 2) {
+        char yaml[2048];
+        transformer_yaml(yaml, sizeof yaml, 128, 2, V);
+        ModelConfig cfg;
+        cfg_from(yaml, &cfg);
+        RunResult res;
+        int nl;
+        const CostLedger **l = count_run(&cfg, "generate", 10, 6, 2, &res, &nl);
+        HwPrediction pr;
+        SimError err;
+        sim_error_init(&err);
+        assert_int_equal(hw_predict(&p, l, nl, NULL, &pr, &err), SIM_OK);
+        /* 6 steps of beam 2 over V logits (the first step also runs both rows) */
+        double want = 6.0 * 2.0 * V * p.model.search_ns * 1e-6;
+        assert_true(fabs(pr.search_ms - want) <= 1e-9 * want);
+        double sum = 0.0;
+        for (size_t i = 0; i < pr.nops; i++) sum += pr.ops[i].time_ms;
+        assert_true(fabs(pr.latency_ms - (sum + pr.search_ms)) <= 1e-9 * pr.latency_ms);
+        assert_true(fabs(pr.latency_ms - predict(&p, l, nl, 0)) <= 1e-9 * pr.latency_ms);
+        assert_true(pr.latency_ms > last);
+        last = pr.latency_ms;
+        hw_prediction_free(&pr);
+        /* a forward pass has no search */
+        free(l);
+        runner_result_free(&res);
+        l = count_run(&cfg, "forward", 10, 6, 1, &res, &nl);
+        assert_int_equal(hw_predict(&p, l, nl, NULL, &pr, &err), SIM_OK);
+        assert_true(pr.search_ms == 0.0);
+        hw_prediction_free(&pr);
+        free(l);
+        runner_result_free(&res);
+    }
+}
+
+/* With fit_all (the host's fit), whole-run and per-class samples synthesised from known
+ * parameters give back every parameter, the new ones included (gemm_k_half, cache_gbs,
+ * loop/head overheads, search). */
+static void test_hw_fit_all_recovers(void **state) {
+    (void)state;
+    HwProfile truth, fit;
+    load_shipped("raspberry-pi-5", &truth);
+    HwModelParams *t = &truth.model;
+    t->gemm_efficiency = 0.6;
+    t->gemm_m_half = 20;
+    t->gemm_k_half = 100;
+    t->attention_efficiency = 0.3;
+    t->conv_efficiency = 0.08;
+    t->elementwise_efficiency = 0.02;
+    t->dram_efficiency = 0.5;
+    t->cache_gbs = 40;
+    t->overhead_us = 1.5;
+    t->loop_overhead_us = 0.2;
+    t->head_overhead_us = 0.6;
+    t->search_ns = 12;
+    enum { NCFG = 16 };
+    RunResult res[NCFG];
+    const CostLedger **lp[NCFG];
+    int nl[NCFG];
+    HwSample smp[NCFG * (2 + HW_CLASS_COUNT)];
+    int n = 0;
+    for (int c = 0; c < NCFG; c++) {
+        char yaml[2048];
+        int d = 64 + 64 * (c % 8), gen = c >= 8;
+        if (c % 2 == 0) transformer_yaml(yaml, sizeof yaml, d, 2, 2048 << (c % 3));
+        else lite_yaml(yaml, sizeof yaml, d, 2, 2048 << (c % 3));
+        ModelConfig cfg;
+        cfg_from(yaml, &cfg);
+        int S = 4 + 9 * (c % 5), T = gen ? 3 + c % 4 : S + 3;
+        lp[c] = count_run(&cfg, gen ? "generate" : "forward", S, T, gen ? 1 + c % 3 : 1, &res[c],
+                          &nl[c]);
+        /* k = -1: the whole run; HW_CLASS_COUNT: the matrix-vector products alone (and then
+         * k = HW_GEMM: the other products) */
+        for (int k = -1; k <= HW_CLASS_COUNT; k++) {
+            HwSample *s = &smp[n];
+            memset(s, 0, sizeof *s);
+            s->ledgers = lp[c];
+            s->nledgers = nl[c];
+            s->entry = -1;
+            s->by_class = k >= 0;
+            s->cls = k >= 0 && k < HW_CLASS_COUNT ? (HwClass)k : HW_GEMM;
+            s->gemm_rows = k == HW_CLASS_COUNT ? 1 : k == HW_GEMM ? 2 : 0;
+            /* the truth of the sample: whole-run latency, or the class's operator times */
+            HwPrediction pr;
+            SimError err;
+            sim_error_init(&err);
+            HwPredictOptions po = {1};
+            assert_int_equal(hw_predict(&truth, lp[c], nl[c], &po, &pr, &err), SIM_OK);
+            double ms = 0.0;
+            if (k < 0) ms = pr.latency_ms;
+            else
+                for (size_t i = 0; i < pr.nops; i++) {
+                    const HwOpPrediction *op = &pr.ops[i];
+                    if (op->cls != s->cls) continue;
+                    if (s->gemm_rows) { /* the entry's rows decide its GEMM path */
+                        const CostLedger *l = lp[c][op->step];
+                        int64_t M = 0;
+                        for (size_t j = 0; j < cost_ledger_count(l); j++) {
+                            const LedgerEntry *e = cost_ledger_get(l, j);
+                            if (e->op == op->op && strcmp(e->scope, op->scope) == 0) M = e->dims[0];
+                        }
+                        if ((s->gemm_rows == 1) != (M <= 1)) continue;
+                    }
+                    ms += op->time_ms;
+                }
+            hw_prediction_free(&pr);
+            if (!(ms > 0)) continue;
+            s->measured_ms = ms * (1.0 + 0.01 * rng_normal());
+            n++;
+        }
+    }
+    HwProfile prior;
+    load_shipped("raspberry-pi-5", &prior);
+    fit = prior;
+    HwFitOptions fo = {0};
+    fo.warm = 1;
+    fo.fit_all = 1;
+    fo.identify_se = 0.05;
+    HwFitReport rep;
+    SimError err;
+    sim_error_init(&err);
+    if (hw_fit(&fit, smp, n, &fo, &rep, &err) != SIM_OK) fail_msg("%s", err.msg);
+    int nid = 0;
+    print_message("  %d samples, rms relative error %.2f%% -> %.2f%%\n", n,
+                  100 * rep.rms_rel_err_before, 100 * rep.rms_rel_err_after);
+    for (int k = 0; k < HW_PARAM_COUNT; k++) {
+        double want = hw_param_get(t, (HwParam)k), got = hw_param_get(&fit.model, (HwParam)k);
+        print_message("  %-30s truth %-8.4g fitted %-8.4g se %.2f%% %s\n", hw_param_key((HwParam)k),
+                      want, got, 100 * rep.rel_se[k], rep.identified[k] ? "identified" : "kept");
+        if (rep.identified[k] && fabs(got - want) > 0.05 * want)
+            fail_msg("%s: fitted %g, truth %g", hw_param_key((HwParam)k), got, want);
+        nid += rep.identified[k];
+        /* every new parameter is pinned down by the per-class samples */
+        if (k >= HW_P_GEMM_K_HALF && !rep.identified[k])
+            fail_msg("%s: not identified (se %g)", hw_param_key((HwParam)k), rep.rel_se[k]);
+    }
+    assert_true(nid >= HW_PARAM_COUNT - 1);
+    assert_true(rep.rms_rel_err_after < 0.02);
+    for (int c = 0; c < NCFG; c++) {
+        free(lp[c]);
+        runner_result_free(&res[c]);
+    }
 }
 
 static void expect_bad_csv(const char *name, const char *text, ...) {
@@ -911,6 +1067,8 @@ int main(void) {
         cmocka_unit_test(test_hw_monotone),
         cmocka_unit_test(test_hw_memory_bound_step),
         cmocka_unit_test(test_hw_calibrate_csv_recovers),
+        cmocka_unit_test(test_hw_search_term),
+        cmocka_unit_test(test_hw_fit_all_recovers),
         cmocka_unit_test(test_hw_bad_csv),
         cmocka_unit_test(test_hw_validation_stats),
         cmocka_unit_test(test_hw_cli),
