@@ -491,7 +491,8 @@ out:
 
 /* ---- where the MACs go ---- */
 
-static const char *const class_cols[] = {"attention", "convolution", "ffn", "embedding+output"};
+static const char *const class_cols[] = {"attention", "convolution", "ffn",
+                                          "embedding+output (outside the budget)"};
 static const unsigned class_colors[] = {0x1f77b4, 0x2ca02c, 0xff7f0e, 0x9a9a9a};
 
 static SimStatus make_breakdown(Store *s, const ChartOptions *o, ChartFile *f, SimError *err) {
