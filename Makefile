@@ -169,6 +169,13 @@ valgrind: $(BIN)
 	  --quant int8 --prune 0.3 --repeats 1 --warmup 0 --no-db >/dev/null
 	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) run tests/fixtures/et_tiny.yml --mode generate \
 	  --beam 3 --src 5,0,7 --repeats 1 --warmup 0 --no-db >/dev/null
+	rm -rf build/valgrind && mkdir -p build/valgrind
+	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) sweep --family lite,transformer --budget 100M \
+	  --count-only --hw raspberry-pi-4 --db build/valgrind/v.db >/dev/null
+	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) carbon --compare strubell-nas,lite-design \
+	  --db build/valgrind/v.db >/dev/null
+	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) report --db build/valgrind/v.db \
+	  --out build/valgrind/report --no-calibrate >/dev/null 2>&1
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

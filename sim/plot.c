@@ -708,9 +708,11 @@ SimStatus plot_render(const Plot *p, const char *dir, SimError *err) {
     snprintf(logf, sizeof logf, "%s/.%s.gnuplot.log", dir, p->name);
     unlink(png); /* so that a stale image is never taken for a new one */
     unlink(svg);
-    char qdir[2400], qgp[2100], qlog[2400], cmd[8000];
+    char qdir[2400], qgp[2100], qlog[2400], cmd[8000], logname[300];
+    /* the shell runs in dir: the log is named relative to it */
+    snprintf(logname, sizeof logname, ".%s.gnuplot.log", p->name);
     if (sh_quote(qdir, sizeof qdir, dir) != 0 || sh_quote(qgp, sizeof qgp, gp) != 0 ||
-        sh_quote(qlog, sizeof qlog, logf) != 0)
+        sh_quote(qlog, sizeof qlog, logname) != 0)
         return sim_errorf(err, SIM_EIO, "%s: path too long", dir);
     snprintf(cmd, sizeof cmd, "cd %s && exec %s 2>%s", qdir, qgp, qlog);
     /* gnuplot may exit early (an error): a write to the closed pipe must fail, not kill us */

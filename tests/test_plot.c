@@ -441,6 +441,36 @@ static void test_plot_gnuplot_missing(void **state) {
 
 /* ---- the real charts ---- */
 
+/* --out relative to the working directory: gnuplot runs inside it, the files land there */
+static void test_plot_relative_out(void **state) {
+    (void)state;
+    if (!have_gnuplot()) {
+        printf("test_plot_relative_out: skipped: gnuplot is not installed (Debian: %s)\n",
+               PLOT_PACKAGE);
+        return;
+    }
+    char dir[64];
+    snprintf(dir, sizeof dir, "build/test-plot-rel-%d/a/b", (int)getpid());
+    int rc = run_cli("plot", "seqlen", "--out", dir, END);
+    if (rc != 0) fail_msg("plot seqlen --out %s: exit %d: %s", dir, rc, cli_err);
+    const char *ext[] = {"png", "svg", "dat", "gp"};
+    for (int i = 0; i < 4; i++) {
+        char f[128];
+        struct stat sb;
+        snprintf(f, sizeof f, "%s/seqlen.%s", dir, ext[i]);
+        if (stat(f, &sb) != 0 || sb.st_size < 100) fail_msg("%s missing or tiny", f);
+        unlink(f);
+    }
+    char f[128];
+    snprintf(f, sizeof f, "%s/.seqlen.gnuplot.log", dir);
+    unlink(f);
+    for (int up = 0; up < 3; up++) { /* remove b, a and the top directory */
+        rmdir(dir);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+    }
+}
+
 static void test_plot_render_real(void **state) {
     (void)state;
     if (!have_gnuplot()) {
@@ -1055,6 +1085,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plot_script_text),
         cmocka_unit_test(test_plot_gnuplot_missing),
+        cmocka_unit_test(test_plot_relative_out),
         cmocka_unit_test(test_plot_render_real),
         cmocka_unit_test(test_plot_carbon_presets),
         cmocka_unit_test(test_plot_carbon_compare),
