@@ -272,6 +272,15 @@ int cli_compress_main(int argc, char **argv) {
         printf("  (greedy = tokens equal to fp32's over a %ld-step generate run; err = max |dlogit| / "
                "max |logit|)\n", steps);
     if (code) fprintf(stderr, "ltsim compress-report: %s\n", err.msg);
+    if (code == 0) {
+        errno = 0;
+        int e = fflush(stdout) != 0 ? errno : 0;
+        if (e || ferror(stdout)) {
+            fprintf(stderr, "ltsim compress-report: writing the report failed: %s\n",
+                    e ? strerror(e) : "a write to standard output failed");
+            code = 1;
+        }
+    }
     cJSON_Delete(doc);
     runner_result_free(&ref);
     runner_result_free(&refgen);

@@ -282,6 +282,8 @@ typedef struct {
 } Ctx;
 
 /* Runs (or finds) point p and stores it. Returns the exit code of this point. */
+static int out_errno; /* the errno of the first failed flush of the progress lines */
+
 static int run_point(Store *st, const Ctx *cx, const Point *p, int idx, int total) {
     const SweepOpts *o = cx->o;
     SimError err;
@@ -331,7 +333,7 @@ static int run_point(Store *st, const Ctx *cx, const Point *p, int idx, int tota
         fprintf(out, "[%d/%d] %-11s %-5s %-9s d=%-5lld the same run as run %lld%s%s%s\n", idx + 1,
                 total, sweep_family_name(p->family), bud, p->role, (long long)p->width,
                 (long long)rid, p->label[0] ? " (" : "", p->label, p->label[0] ? ")" : "");
-        fflush(out);
+        if (fflush(out) != 0 && out_errno == 0) out_errno = errno;
         free(ftext);
         return 0;
     }
@@ -390,7 +392,7 @@ static int run_point(Store *st, const Ctx *cx, const Point *p, int idx, int tota
             k += snprintf(line + k, sizeof line - (size_t)k, "  %s %.1f ms", preds[i].hw,
                           preds[i].latency_ms);
         fprintf(out, "%s\n", line);
-        fflush(out);
+        if (fflush(out) != 0 && out_errno == 0) out_errno = errno;
     }
     for (int i = 0; i < np; i++) {
         hw_prediction_free(&preds[i]);
@@ -407,6 +409,18 @@ fail:
     free(ftext);
     fprintf(stderr, "ltsim sweep: %s\n", err.msg);
     return sim_exit_code(err.code);
+}
+
+/* Flushes stdout; on a failed write (a full disk, a closed pipe) says so once: 1. */
+static int out_failed(void) {
+    errno = 0;
+    int e = fflush(stdout) != 0 ? errno : 0;
+    if (e == 0 && !ferror(stdout)) return 0;
+    if (out_errno) e = out_errno;
+    /* an earlier write may have failed: its errno is gone, but a write to stdout failed */
+    fprintf(stderr, "ltsim sweep: writing the output failed: %s (the points are stored)\n",
+            e ? strerror(e) : "a write to standard output failed");
+    return 1;
 }
 
 /* One worker: the points i with i % jobs == w of this shard's list. */
@@ -626,7 +640,7 @@ int cli_sweep_main(int argc, char **argv) {
             }
             if (pids[w] == 0) {
                 int c = worker(&cx, pts, mine, nmine, w, o.jobs);
-                fflush(stdout);
+                if (out_failed() && c == 0) c = 1;
                 _exit(c);
             }
         }
@@ -645,6 +659,7 @@ int cli_sweep_main(int argc, char **argv) {
         fprintf(stderr, "ltsim sweep: done in %lld s; 'ltsim db export --format json' lists the points\n",
                 (long long)(time(NULL) - t0));
         if (o.json && store_export(st, "points", STORE_JSON, stdout, &err) != SIM_OK) goto fail;
+        if (out_failed()) code = 1;
     }
     goto out;
 full:

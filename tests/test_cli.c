@@ -24,6 +24,7 @@
 #define END ((const char *)NULL)
 
 static char out_buf[1 << 20], err_buf[1 << 16];
+static const char *stdout_to; /* when set, ltsim()'s standard output goes there instead */
 
 static void slurp(const char *path, char *buf, size_t cap) {
     FILE *f = fopen(path, "rb");
@@ -50,7 +51,7 @@ static int ltsim(const char *first, ...) {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int o = stdout_to ? open(stdout_to, O_WRONLY) : open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (o < 0 || e < 0) _exit(127);
         dup2(o, 1);
@@ -451,6 +452,34 @@ static void test_cli_bad_weights(void **state) {
     expect_bad(run_weights("/nonexistent/w.safetensors", NULL), "/nonexistent/w.safetensors", NULL);
 }
 
+/* a full disk under standard output: exit 1 and one line that says so, for every command */
+static void test_cli_stdout_full(void **state) {
+    (void)state;
+    if (access("/dev/full", W_OK) != 0) {
+        printf("test_cli_stdout_full: skipped: no /dev/full\n");
+        return;
+    }
+    char db[256];
+    snprintf(db, sizeof db, "%s/full.db", tu_tmpdir());
+    assert_int_equal(ltsim("count", "models/lite-wmt-200.yml", "--db", db, END), 0);
+    stdout_to = "/dev/full";
+    int rc[6] = {
+        ltsim("count", "models/lite-wmt-496.yml", "--no-db", END),
+        ltsim("count", "models/lite-wmt-496.yml", "--no-db", "--json", END),
+        ltsim("compress-report", "tests/fixtures/golden_lite_dyn_glu.yml", "--ratios", "0.5", END),
+        ltsim("hw", "list", END),
+        ltsim("db", "list", "--db", db, END),
+        ltsim("carbon", "--preset", "lite-design", "--no-db", END),
+    };
+    stdout_to = NULL;
+    for (int i = 0; i < 6; i++) {
+        if (rc[i] != 1) fail_msg("command %d: exit %d, expected 1", i, rc[i]);
+    }
+    /* the last command's message: one line naming the failure */
+    assert_int_equal(count_lines(err_buf), 1);
+    assert_non_null(strstr(err_buf, "failed"));
+}
+
 static void test_cli_save_outputs_failure(void **state) {
     (void)state;
     int rc = ltsim("run", "tests/fixtures/golden_transformer.yml", "--repeats", "1",
@@ -477,6 +506,7 @@ int main(void) {
         cmocka_unit_test(test_cli_readable_output),
         cmocka_unit_test(test_cli_golden_cases),
         cmocka_unit_test(test_cli_bad_weights),
+        cmocka_unit_test(test_cli_stdout_full),
         cmocka_unit_test(test_cli_save_outputs_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

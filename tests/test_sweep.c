@@ -96,6 +96,8 @@ static void test_sweep_templates(void **state) {
 
 /* ---- the command ---- */
 
+static const char *bg_stdout = "/dev/null"; /* where the child's standard output goes */
+
 static int ltsim_bg(const char **args, pid_t *pid_out) {
     const char *bin = getenv("LTSIM_BIN");
     if (bin == NULL) bin = "./ltsim";
@@ -107,11 +109,9 @@ static int ltsim_bg(const char **args, pid_t *pid_out) {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
+        int fd = open("/dev/null", O_WRONLY), fo = open(bg_stdout, O_WRONLY);
+        if (fd >= 0) dup2(fd, 2);
+        if (fo >= 0) dup2(fo, 1);
         execv(bin, (char *const *)argv);
         _exit(127);
     }
@@ -200,6 +200,28 @@ static void test_sweep_command_shards(void **state) {
     assert_int_equal(n01, 2 * 3 * 3 + 6);
 }
 
+/* a full disk under standard output: exit 1, and the points are stored all the same */
+static void test_sweep_command_stdout_full(void **state) {
+    (void)state;
+    if (access("/dev/full", W_OK) != 0) {
+        printf("test_sweep_command_stdout_full: skipped: no /dev/full\n");
+        return;
+    }
+    char db[256];
+    snprintf(db, sizeof db, "%s/full-stdout.db", tu_tmpdir());
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        unlink(db);
+        const char *a[] = {"sweep", "--count-only", "--family", "lite,transformer", "--budget",
+                           "100M", "--jobs", jobs == 1 ? "1" : "2", "--db", db, NULL};
+        bg_stdout = "/dev/full";
+        int rc = ltsim_bg(a, NULL);
+        bg_stdout = "/dev/null";
+        assert_int_equal(rc, 1);
+        /* 2 families x (chosen + 2 neighbours) + their named configs */
+        assert_true(q(db, "SELECT count(*) FROM sweep_points") >= 6);
+    }
+}
+
 static void test_sweep_command_bad_options(void **state) {
     (void)state;
     const char *a[] = {"sweep", "--family", "lite,nope", NULL};
@@ -222,6 +244,7 @@ int main(void) {
         cmocka_unit_test(test_sweep_templates),
         cmocka_unit_test(test_sweep_command_resumes_after_kill),
         cmocka_unit_test(test_sweep_command_shards),
+        cmocka_unit_test(test_sweep_command_stdout_full),
         cmocka_unit_test(test_sweep_command_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
