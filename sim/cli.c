@@ -195,7 +195,7 @@ static void print_run_help(FILE *f, const char *cmd) {
             "  --prune-scope global|layer  one threshold for the model (default) or per matrix\n"
             "  --size-baseline MODEL  report the model size as a factor against MODEL's fp32 size\n"
             "  --size-embeddings      count token embeddings and output projection in sizes\n"
-            "  --hw NAME              predict latency and energy on hardware profile NAME\n"
+            "  --hw NAME[,NAME...]    predict latency and energy on these hardware profiles\n"
             "                         (hwprofiles/NAME.yml; repeatable; 'all' for every profile)\n"
             "  --db PATH              store the run in PATH (default db/ltsim.db)\n"
             "  --no-db                do not store the run\n",
@@ -388,10 +388,13 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             o->save_weights = optarg;
             break;
         case OPT_EXTRA: o->allow_extra = 1; break;
-        case OPT_HW:
-            if (o->nhw == (int)(sizeof o->hw / sizeof o->hw[0]))
-                return usage_error(cmd, "--hw: at most %d profiles", o->nhw);
-            o->hw[o->nhw++] = optarg;
+        case OPT_HW: /* NAME, a comma-separated list, or all; repeatable */
+            for (char *rest = optarg, *tok; (tok = strsep(&rest, ",")) != NULL;) {
+                if (*tok == '\0') return usage_error(cmd, "--hw: an empty profile name in the list");
+                if (o->nhw == (int)(sizeof o->hw / sizeof o->hw[0]))
+                    return usage_error(cmd, "--hw: at most %d profiles", o->nhw);
+                o->hw[o->nhw++] = tok;
+            }
             break;
         case OPT_DB: o->db = optarg; break;
         case OPT_NO_DB: o->no_db = 1; break;

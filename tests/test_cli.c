@@ -189,6 +189,25 @@ static void test_cli_reference_configs_need_vocab(void **state) {
 
 /* ---- JSON ---- */
 
+/* --hw takes a comma-separated list, and may be repeated */
+static void test_cli_hw_list(void **state) {
+    (void)state;
+    assert_int_equal(ltsim("count", "models/lite-wmt-200.yml", "--no-db", "--json", "--hw",
+                           "raspberry-pi-4,cortex-a55", "--hw", "apple-a13", END),
+                     0);
+    cJSON *j = cJSON_Parse(out_buf);
+    assert_non_null(j);
+    cJSON *p = cJSON_GetObjectItem(j, "predictions");
+    assert_int_equal(cJSON_GetArraySize(p), 3);
+    const char *want[3] = {"raspberry-pi-4", "cortex-a55", "apple-a13"};
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(p, i), "hw")->valuestring,
+                            want[i]);
+    cJSON_Delete(j);
+    expect_bad(ltsim("count", "models/lite-wmt-200.yml", "--no-db", "--hw", "raspberry-pi-4,", END),
+               "--hw", "empty");
+}
+
 static void test_cli_count_json(void **state) {
     (void)state;
     assert_int_equal(ltsim("count", "models/lite-wmt-496.yml", "--json", END), 0);
@@ -502,6 +521,7 @@ int main(void) {
         cmocka_unit_test(test_cli_bad_options),
         cmocka_unit_test(test_cli_reference_configs_need_vocab),
         cmocka_unit_test(test_cli_count_json),
+        cmocka_unit_test(test_cli_hw_list),
         cmocka_unit_test(test_cli_generate_json),
         cmocka_unit_test(test_cli_readable_output),
         cmocka_unit_test(test_cli_golden_cases),
