@@ -57,6 +57,17 @@ HwClass hw_op_class(int op) {
     }
 }
 
+int hw_op_transcendental(int op) {
+    switch (op) {
+    case OP_SOFTMAX:
+    case OP_LOG_SOFTMAX:
+    case OP_GLU:
+    case OP_SWISH:
+    case OP_GELU: return 1;
+    default: return 0;
+    }
+}
+
 /* ---- the numeric keys ---- */
 
 typedef struct {
@@ -97,6 +108,7 @@ static const NumKey num_keys[] = {
     NK("model.loop_overhead_us", model.loop_overhead_us, 1e6, 0, "us/call"),
     NK("model.head_overhead_us", model.head_overhead_us, 1e6, 0, "us/head"),
     NK("model.search_ns", model.search_ns, 1e6, 0, "ns/logit"),
+    NK("model.transcendental_efficiency", model.transcendental_efficiency, 1, 0, "of peak"),
 };
 #undef NK
 #define NUM_KEYS ((int)(sizeof num_keys / sizeof num_keys[0]))
@@ -134,6 +146,7 @@ static const char *const param_keys[HW_PARAM_COUNT] = {
     [HW_P_LOOP_OVERHEAD] = "model.loop_overhead_us",
     [HW_P_HEAD_OVERHEAD] = "model.head_overhead_us",
     [HW_P_SEARCH] = "model.search_ns",
+    [HW_P_TRANS_EFF] = "model.transcendental_efficiency",
 };
 _Static_assert(sizeof param_keys / sizeof param_keys[0] == HW_PARAM_COUNT, "param_keys");
 
@@ -153,6 +166,7 @@ double hw_param_get(const HwModelParams *m, HwParam k) {
     case HW_P_LOOP_OVERHEAD: return m->loop_overhead_us;
     case HW_P_HEAD_OVERHEAD: return m->head_overhead_us;
     case HW_P_SEARCH: return m->search_ns;
+    case HW_P_TRANS_EFF: return m->transcendental_efficiency;
     default: return 0.0;
     }
 }
@@ -171,6 +185,7 @@ void hw_param_set(HwModelParams *m, HwParam k, double v) {
     case HW_P_LOOP_OVERHEAD: m->loop_overhead_us = v; break;
     case HW_P_HEAD_OVERHEAD: m->head_overhead_us = v; break;
     case HW_P_SEARCH: m->search_ns = v; break;
+    case HW_P_TRANS_EFF: m->transcendental_efficiency = v; break;
     default: break;
     }
 }
@@ -852,6 +867,7 @@ typedef struct {
     double k;           /* inner dimension of a GEMM (>= 1) */
     double heads;       /* attention: heads per call (>= 1), else 0 */
     double other;       /* other FLOPs (elementwise work) */
+    int trans;          /* an exponential-type elementwise operator (hw_op_transcendental) */
     double dram;        /* bytes from DRAM */
     double wdram;       /* of which weights */
     double sram;        /* bytes through the cache */
@@ -894,6 +910,7 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     /* the bias and scaling FLOPs of products and convolutions ride along with them; copies
      * (cache appends, beam reordering) do no arithmetic: their time is memory and overhead */
     t->other = t->cls == HW_ELEMENTWISE ? (double)c->other_flops : 0.0;
+    t->trans = t->cls == HW_ELEMENTWISE && hw_op_transcendental(e->op);
     double act = (double)c->act_bytes_read + (double)c->bytes_written;
     double act_dram = act > llc ? act - llc : 0.0;
     t->wdram = (double)c->weight_bytes * (1.0 - resident);
@@ -912,7 +929,9 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
                (peak * m->gemm_efficiency);
     case HW_ATTENTION: return t->flops2 / (peak * m->attention_efficiency);
     case HW_CONV: return t->flops2 / (peak * m->conv_efficiency);
-    default: return t->other / (peak * m->elementwise_efficiency);
+    default:
+        return t->other /
+               (peak * (t->trans ? m->transcendental_efficiency : m->elementwise_efficiency));
     }
 }
 
@@ -1095,7 +1114,8 @@ void hw_prediction_free(HwPrediction *pr) {
  *   x0 = 1/gemm_efficiency, x1 = gemm_m_half/gemm_efficiency, x2 = 1/attention_efficiency,
  *   x3 = 1/conv_efficiency, x4 = 1/elementwise_efficiency, x5 = 1/dram_efficiency,
  *   x6 = overhead_us, x7 = gemm_k_half/gemm_efficiency, x8 = 1/cache_gbs,
- *   x9 = loop_overhead_us, x10 = head_overhead_us, x11 = search_ns.
+ *   x9 = loop_overhead_us, x10 = head_overhead_us, x11 = search_ns,
+ *   x12 = 1/transcendental_efficiency (the exponential-type elementwise operators).
  * An operator's compute time is c.x (c nonzero only in its class's columns), its memory time
  * m.x5 + cache.x8, its overhead calls * 1e-3 * (x6 or x9) + heads * calls * 1e-3 * x10; a
  * run adds logits * 1e-6 * x11. Variables are scaled by the prior (z = x / x_prior). */
@@ -1104,6 +1124,7 @@ void hw_prediction_free(HwPrediction *pr) {
 
 typedef struct {
     int cls;
+    int col;       /* the compute column of c0 (class_col, or 12 for exponential-type ops) */
     double c0, c1, ck; /* compute coefficients: c0 on the class column, c1 on x1 and ck on x7
                           (GEMM only) */
     double mem;    /* coefficient of x5 */
@@ -1141,6 +1162,7 @@ static void params_to_x(const HwModelParams *m, double x[NP]) {
     x[9] = m->loop_overhead_us;
     x[10] = m->head_overhead_us;
     x[11] = m->search_ns;
+    x[12] = 1.0 / m->transcendental_efficiency;
 }
 
 static void x_to_params(const double x[NP], HwModelParams *m) {
@@ -1156,6 +1178,7 @@ static void x_to_params(const double x[NP], HwModelParams *m) {
     m->loop_overhead_us = x[9];
     m->head_overhead_us = x[10];
     m->search_ns = x[11];
+    m->transcendental_efficiency = 1.0 / x[12];
 }
 
 /* Builds the operator rows of one sample (the same Terms as hw_predict). */
@@ -1177,10 +1200,18 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             if (s->entry < 0 && s->by_class && t.cls == HW_GEMM && s->gemm_rows &&
                 (s->gemm_rows == 1) != (t.m <= 1.0))
                 continue;
+            if (s->entry < 0 && s->by_class && t.cls == HW_ELEMENTWISE && s->elem_kind &&
+                (s->elem_kind == 1) != (t.trans != 0))
+                continue;
             FitOp *o = &r->ops[r->nops++];
             o->cls = (int)t.cls;
+            o->col = t.trans ? 12 : class_col((int)t.cls);
             if (t.cls == HW_ELEMENTWISE) {
                 o->c0 = t.other / peak;
+                if (t.trans && fold_k) { /* held at the profile's ratio to elementwise */
+                    o->col = class_col(HW_ELEMENTWISE);
+                    o->c0 *= p->model.elementwise_efficiency / p->model.transcendental_efficiency;
+                }
             } else {
                 o->c0 = t.flops2 / peak;
                 if (t.cls == HW_GEMM && t.m > 1.0) {
@@ -1211,7 +1242,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
     if (J) memset(J, 0, NP * sizeof *J);
     for (size_t j = 0; j < r->nops; j++) {
         const FitOp *o = &r->ops[j];
-        int col = class_col(o->cls), ocol = blas_class((HwClass)o->cls) ? 6 : 9;
+        int col = o->col, ocol = blas_class((HwClass)o->cls) ? 6 : 9;
         double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7];
         double mem = o->mem * x[5] + o->cache * x[8];
         int membound = mem > comp;
@@ -1528,7 +1559,13 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         fit_stderr(&P, x, fixed, rep->rel_se);
         for (int k = 0; k < NP; k++) rep->identified[k] = rep->rel_se[k] < thr;
         x_to_params(x, &p->model);
-        if (!(o && o->fit_all)) p->model.gemm_k_half = rep->before.gemm_k_half;
+        if (!(o && o->fit_all)) {
+            p->model.gemm_k_half = rep->before.gemm_k_half;
+            /* transcendental_efficiency moves with elementwise_efficiency (their ratio kept) */
+            p->model.transcendental_efficiency = p->model.elementwise_efficiency *
+                                                 rep->before.transcendental_efficiency /
+                                                 rep->before.elementwise_efficiency;
+        }
         double wsum = 0.0;
         for (int i = 0; i < n; i++) wsum += P.rows[i].w * P.rows[i].w;
         rep->rms_rel_err_before = sqrt(rep->rms_rel_err_before / wsum);
@@ -1539,14 +1576,18 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         f = fmax(f, p->model.gemm_efficiency);
         f = fmax(f, p->model.attention_efficiency);
         f = fmax(f, p->model.conv_efficiency);
-        f = fmax(f, p->model.elementwise_efficiency);
+        /* the elementwise rates do not raise the peak: when their operators are memory-bound
+         * the data leave them undetermined, up to the bound */
         if (f > 1.0) {
             p->peak_gflops_fp32 *= f;
             p->model.gemm_efficiency /= f;
             p->model.attention_efficiency /= f;
             p->model.conv_efficiency /= f;
             p->model.elementwise_efficiency /= f;
+            p->model.transcendental_efficiency /= f;
         }
+        if (p->model.elementwise_efficiency > 1.0) p->model.elementwise_efficiency = 1.0;
+        if (p->model.transcendental_efficiency > 1.0) p->model.transcendental_efficiency = 1.0;
         rep->peak_after = p->peak_gflops_fp32;
     }
     if (p->model.gemm_m_half < 1e-3) p->model.gemm_m_half = 1e-3;

@@ -9,7 +9,9 @@
  * The model, per ledger entry (one operator at one scope, `calls` calls):
  *   compute = 2*MACs / (peak * efficiency(class, shape))        GEMM, attention, conv
  *           = other FLOPs / (peak * elementwise_efficiency)     everything else (a copy has
- *             none: its time is memory and overhead)
+ *             none: its time is memory and overhead), except
+ *           = other FLOPs / (peak * transcendental_efficiency)  the exponential-type operators
+ *             (softmax, log-softmax, GLU, Swish, GELU: hw_op_transcendental)
  *   memory  = DRAM bytes / (dram_gbs * dram_efficiency) + cache bytes / cache_gbs
  *   time    = max(compute, memory) + overhead
  *   overhead = calls * overhead_us                  BLAS-backed products (GEMM, attention)
@@ -92,6 +94,10 @@ typedef struct {
     double loop_overhead_us;       /* fixed cost per call of a plain loop (elementwise, conv) */
     double head_overhead_us;       /* attention: fixed cost per head and call */
     double search_ns;              /* generate: search cost per logit and decoder step, ns */
+    double transcendental_efficiency; /* other FLOPs per second over peak of the exponential-
+                                      type operators (softmax, log-softmax, GLU, Swish, GELU:
+                                      an exp or tanh per element), (0, 1]; the other
+                                      elementwise operators use elementwise_efficiency */
 } HwModelParams;
 
 /* Where a generated profile came from (host calibration, CSV fits); empty strings if none. */
@@ -181,6 +187,9 @@ void hw_profile_set_source(HwProfile *p, const char *key, HwSourceStatus st, con
 const char *hw_source_status_name(HwSourceStatus s); /* "verified", ... */
 const char *hw_class_name(HwClass c);                 /* "gemm", "attention", "conv", ... */
 HwClass hw_op_class(int op);                          /* class of an OpKind */
+/* 1 if an OpKind is an exponential-type elementwise operator (softmax, log-softmax, GLU,
+ * Swish, GELU), costed with transcendental_efficiency instead of elementwise_efficiency. */
+int hw_op_transcendental(int op);
 
 /* The numeric keys of a profile, in file order: their count, and key i's name, value (NULL
  * when i is out of range) and unit ("GHz", "pJ/B", ...). */
@@ -261,6 +270,7 @@ typedef enum {
     HW_P_LOOP_OVERHEAD,
     HW_P_HEAD_OVERHEAD,
     HW_P_SEARCH,
+    HW_P_TRANS_EFF,   /* transcendental_efficiency (fit_all only) */
     HW_PARAM_COUNT
 } HwParam;
 
@@ -278,15 +288,19 @@ typedef struct {
     HwClass cls;
     int gemm_rows;      /* with by_class and cls HW_GEMM: 0 every product, 1 only matrix-vector
                            products (M = 1), 2 only the others (M > 1) */
+    int elem_kind;      /* with by_class and cls HW_ELEMENTWISE: 0 every operator, 1 only the
+                           exponential-type ones (hw_op_transcendental), 2 only the others */
     double measured_ms; /* > 0 */
     double weight;      /* weight of the relative error (0 = 1) */
 } HwSample;
 
 typedef struct {
     int warm;            /* as HwPredictOptions.warm */
-    int rescale_peak;    /* host: efficiencies may exceed 1; the peak is raised to keep them <= 1 */
-    int fit_all;         /* also fit gemm_k_half, cache_gbs, loop_overhead_us, head_overhead_us
-                            and search_ns (host: per-class samples pin them down); 0: they
+    int rescale_peak;    /* host: efficiencies may exceed 1; the peak is raised to keep the GEMM,
+                            attention and convolution ones <= 1 (the elementwise ones are
+                            clamped to 1: memory-bound operators leave them undetermined) */
+    int fit_all;         /* also fit gemm_k_half, cache_gbs, loop_overhead_us, head_overhead_us,
+                            search_ns and transcendental_efficiency (host: per-class samples pin them down); 0: they
                             keep the profile's values (a few whole-run latencies of a device
                             cannot separate them from the basic parameters) */
     double identify_se;  /* a parameter is identified when its relative standard error is

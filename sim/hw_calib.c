@@ -509,6 +509,16 @@ SimStatus hw_calibrate_csv(HwProfile *p, const char *csv, const HwCalibOptions *
         utc_date(date, sizeof date);
         for (int k = 0; k < HW_PARAM_COUNT; k++) {
             double a = hw_param_get(&rep->before, (HwParam)k), b = hw_param_get(&rep->after, (HwParam)k);
+            if (k == HW_P_TRANS_EFF) {
+                if (fabs(b - a) > 1e-3 * fabs(a))
+                    hw_profile_set_source(p, hw_param_key((HwParam)k), HW_SRC_FITTED,
+                                          "ltsim calibrate: scaled with model.elementwise_"
+                                          "efficiency fitted to %d measured latencies in %s (%s), "
+                                          "keeping the profile's ratio (whole-run latencies "
+                                          "cannot separate the two)",
+                                          s.n, csv, date);
+                continue;
+            }
             if (rep->identified[k] || fabs(b - a) > 1e-3 * fabs(a))
                 hw_profile_set_source(p, hw_param_key((HwParam)k), HW_SRC_FITTED,
                                       "ltsim calibrate: fitted to %d measured latencies in %s (%s); "
@@ -1157,6 +1167,7 @@ static void host_template(HwProfile *p, int threads) {
     p->model.loop_overhead_us = 0.1;
     p->model.head_overhead_us = 0.3;
     p->model.search_ns = 10;
+    p->model.transcendental_efficiency = 0.008;
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_ESTIMATED,
                           "rule R-RETAIN: 1, the weights that fit stay (no grid search yet)");
     for (int k = 0; k < HW_PARAM_COUNT; k++)
@@ -1217,7 +1228,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     if (rc != SIM_OK) goto out;
     size_t total = 0;
     for (int g = 0; g < ngrid; g++) {
-        total += 2 + HW_CLASS_COUNT + run_entries(tm[g].lp, tm[g].nl);
+        total += 3 + HW_CLASS_COUNT + run_entries(tm[g].lp, tm[g].nl);
         if (!tm[g].done) meas->noisy++;
         meas->runs++;
     }
@@ -1235,24 +1246,28 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         s->measured_ms = tm[g].median_ms;
         s->weight = 1.0;
         /* per class: the summed measured times of its operators (no search); matrix-vector
-         * products (one-token steps, another BLAS path) apart from the blocked GEMMs */
-        double cls_ms[HW_CLASS_COUNT + 1] = {0};
+         * products (one-token steps, another BLAS path) apart from the blocked GEMMs, and the
+         * exponential-type elementwise operators (softmax, GLU, ...) apart from the cheap ones */
+        enum { C_GEMV = HW_CLASS_COUNT, C_TRANS, C_N };
+        double cls_ms[C_N] = {0};
         for (int k = 0; k < tm[g].nl; k++)
             for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++) {
                 const LedgerEntry *le = cost_ledger_get(tm[g].lp[k], j);
                 int c = hw_op_class(le->op);
-                if (c == HW_GEMM && le->dims[0] <= 1) c = HW_CLASS_COUNT;
+                if (c == HW_GEMM && le->dims[0] <= 1) c = C_GEMV;
+                if (c == HW_ELEMENTWISE && hw_op_transcendental(le->op)) c = C_TRANS;
                 cls_ms[c] += (double)le->time_ns * 1e-6;
             }
-        for (int c = 0; c <= HW_CLASS_COUNT; c++) {
+        for (int c = 0; c < C_N; c++) {
             if (!(cls_ms[c] > 0)) continue;
             s = &smp[nsmp++];
             s->ledgers = tm[g].lp;
             s->nledgers = tm[g].nl;
             s->entry = -1;
             s->by_class = 1;
-            s->cls = c == HW_CLASS_COUNT ? HW_GEMM : (HwClass)c;
-            s->gemm_rows = c == HW_CLASS_COUNT ? 1 : c == HW_GEMM ? 2 : 0;
+            s->cls = c == C_GEMV ? HW_GEMM : c == C_TRANS ? HW_ELEMENTWISE : (HwClass)c;
+            s->gemm_rows = c == C_GEMV ? 1 : c == HW_GEMM ? 2 : 0;
+            s->elem_kind = c == C_TRANS ? 1 : c == HW_ELEMENTWISE ? 2 : 0;
             s->measured_ms = cls_ms[c];
             s->weight = 1.0;
         }

@@ -574,6 +574,9 @@ static void test_hw_calibrate_csv_recovers(void **state) {
     truth.model.attention_efficiency = 0.25;
     truth.model.conv_efficiency = 0.06;
     truth.model.elementwise_efficiency = 0.011;
+    /* a CSV fit keeps the profile's ratio of the exponential-type operators' efficiency */
+    truth.model.transcendental_efficiency =
+        0.011 * prior.model.transcendental_efficiency / prior.model.elementwise_efficiency;
     truth.model.dram_efficiency = 0.45;
     truth.model.overhead_us = 12.0;
     /* fitting rows: forward passes from 2 to 100 tokens (compute-bound products, and at 2-4
@@ -657,7 +660,14 @@ static void test_hw_calibrate_csv_recovers(void **state) {
      * fit_all, from per-class times) keep the profile's values */
     assert_int_equal(identified, HW_P_GEMM_K_HALF);
     for (int k = HW_P_GEMM_K_HALF; k < HW_PARAM_COUNT; k++)
-        assert_true(hw_param_get(&fit.model, (HwParam)k) == hw_param_get(&prior.model, (HwParam)k));
+        if (k != HW_P_TRANS_EFF)
+            assert_true(hw_param_get(&fit.model, (HwParam)k) == hw_param_get(&prior.model, (HwParam)k));
+    /* transcendental_efficiency moves with elementwise_efficiency: the profile's ratio kept */
+    assert_true(fabs(fit.model.transcendental_efficiency / fit.model.elementwise_efficiency -
+                     prior.model.transcendental_efficiency / prior.model.elementwise_efficiency) <
+                1e-9);
+    assert_int_equal(hw_profile_source(&fit, "model.transcendental_efficiency")->status,
+                     HW_SRC_FITTED);
     assert_true(rep.rms_rel_err_after < 0.04);
     assert_true(rep.rms_rel_err_after < rep.rms_rel_err_before);
 
@@ -753,11 +763,12 @@ static void test_hw_fit_all_recovers(void **state) {
     t->loop_overhead_us = 0.2;
     t->head_overhead_us = 0.6;
     t->search_ns = 12;
+    t->transcendental_efficiency = 0.004;
     enum { NCFG = 16 };
     RunResult res[NCFG];
     const CostLedger **lp[NCFG];
     int nl[NCFG];
-    HwSample smp[NCFG * (2 + HW_CLASS_COUNT)];
+    HwSample smp[NCFG * (3 + HW_CLASS_COUNT)];
     int n = 0;
     for (int c = 0; c < NCFG; c++) {
         char yaml[2048];
@@ -770,16 +781,20 @@ static void test_hw_fit_all_recovers(void **state) {
         lp[c] = count_run(&cfg, gen ? "generate" : "forward", S, T, gen ? 1 + c % 3 : 1, &res[c],
                           &nl[c]);
         /* k = -1: the whole run; HW_CLASS_COUNT: the matrix-vector products alone (and then
-         * k = HW_GEMM: the other products) */
-        for (int k = -1; k <= HW_CLASS_COUNT; k++) {
+         * k = HW_GEMM: the other products); HW_CLASS_COUNT + 1: the exponential-type
+         * elementwise operators alone (and then k = HW_ELEMENTWISE: the other ones) */
+        for (int k = -1; k <= HW_CLASS_COUNT + 1; k++) {
             HwSample *s = &smp[n];
             memset(s, 0, sizeof *s);
             s->ledgers = lp[c];
             s->nledgers = nl[c];
             s->entry = -1;
             s->by_class = k >= 0;
-            s->cls = k >= 0 && k < HW_CLASS_COUNT ? (HwClass)k : HW_GEMM;
+            s->cls = k >= 0 && k < HW_CLASS_COUNT  ? (HwClass)k
+                     : k == HW_CLASS_COUNT + 1 ? HW_ELEMENTWISE
+                                               : HW_GEMM;
             s->gemm_rows = k == HW_CLASS_COUNT ? 1 : k == HW_GEMM ? 2 : 0;
+            s->elem_kind = k == HW_CLASS_COUNT + 1 ? 1 : k == HW_ELEMENTWISE ? 2 : 0;
             /* the truth of the sample: whole-run latency, or the class's operator times */
             HwPrediction pr;
             SimError err;
@@ -792,6 +807,8 @@ static void test_hw_fit_all_recovers(void **state) {
                 for (size_t i = 0; i < pr.nops; i++) {
                     const HwOpPrediction *op = &pr.ops[i];
                     if (op->cls != s->cls) continue;
+                    if (s->elem_kind && (s->elem_kind == 1) != hw_op_transcendental(op->op))
+                        continue;
                     if (s->gemm_rows) { /* the entry's rows decide its GEMM path */
                         const CostLedger *l = lp[c][op->step];
                         int64_t M = 0;
@@ -840,6 +857,121 @@ static void test_hw_fit_all_recovers(void **state) {
         free(lp[c]);
         runner_result_free(&res[c]);
     }
+}
+
+/* A ledger of one elementwise entry (op) over n elements with f FLOPs each. */
+static CostLedger *one_op_ledger(int op, uint64_t n, uint64_t f) {
+    SimError err;
+    sim_error_init(&err);
+    CostLedger *l = cost_ledger_open(&err);
+    assert_non_null(l);
+    OpCost c = {0};
+    c.other_flops = n * f;
+    c.act_bytes_read = 4 * n;
+    c.bytes_written = 4 * n;
+    assert_int_equal(cost_ledger_add(l, "encoder.layers.0", op, CLASS_NORM_OTHER, &c, 0, &err),
+                     SIM_OK);
+    int64_t dims[3] = {(int64_t)(n / 64), 64, 0};
+    cost_ledger_set_dims(l, "encoder.layers.0", op, dims);
+    return l;
+}
+
+/* The exponential-type operators (softmax, log-softmax, GLU, Swish, GELU) cost
+ * transcendental_efficiency, the others elementwise_efficiency: with equal FLOPs a softmax
+ * takes longer than an add on every shipped profile; the time grows with the FLOPs; and the
+ * fit recovers transcendental_efficiency from per-class samples of both kinds. */
+static void test_hw_transcendental(void **state) {
+    (void)state;
+    static const int trans_ops[] = {OP_SOFTMAX, OP_LOG_SOFTMAX, OP_GLU, OP_SWISH, OP_GELU};
+    static const int cheap_ops[] = {OP_ADD, OP_LAYERNORM, OP_RELU, OP_ADD_COL, OP_POSITIONS};
+    for (size_t i = 0; i < sizeof trans_ops / sizeof trans_ops[0]; i++) {
+        assert_true(hw_op_transcendental(trans_ops[i]));
+        assert_false(hw_op_transcendental(cheap_ops[i]));
+    }
+    assert_false(hw_op_transcendental(OP_LINEAR));
+    assert_false(hw_op_transcendental(OP_CONV_LIGHT)); /* its softmax rides with the conv */
+    for (int i = 0; i < NSHIPPED; i++) {
+        HwProfile p;
+        load_shipped(shipped[i], &p);
+        assert_true(p.model.transcendental_efficiency < p.model.elementwise_efficiency);
+        const HwSource *src = hw_profile_source(&p, "model.transcendental_efficiency");
+        assert_non_null(src);
+        assert_int_equal(src->status, HW_SRC_ESTIMATED);
+        assert_non_null(strstr(src->source, "R-TRANS"));
+        /* 4 M elements, 4 FLOPs each: compute-bound on every profile */
+        CostLedger *soft = one_op_ledger(OP_SOFTMAX, 1 << 22, 4);
+        CostLedger *add = one_op_ledger(OP_ADD, 1 << 22, 4);
+        CostLedger *soft2 = one_op_ledger(OP_SOFTMAX, 1 << 23, 4);
+        const CostLedger *ls[1] = {soft}, *la[1] = {add}, *ls2[1] = {soft2};
+        double ts = predict(&p, ls, 1, 1), ta = predict(&p, la, 1, 1), ts2 = predict(&p, ls2, 1, 1);
+        if (!(ts > ta)) fail_msg("%s: softmax %g ms <= add %g ms", p.name, ts, ta);
+        assert_true(ts2 > ts);
+        /* the compute term is exactly FLOPs / (peak * transcendental_efficiency) */
+        HwPrediction pr;
+        SimError err;
+        sim_error_init(&err);
+        assert_int_equal(hw_predict(&p, ls, 1, NULL, &pr, &err), SIM_OK);
+        double want = 4.0 * (1 << 22) / (p.peak_gflops_fp32 * 1e6 * p.model.transcendental_efficiency);
+        assert_true(fabs(pr.ops[0].compute_ms - want) <= 1e-9 * want);
+        hw_prediction_free(&pr);
+        /* equal efficiencies: equal times (nothing else tells the kinds apart) */
+        p.model.transcendental_efficiency = p.model.elementwise_efficiency;
+        assert_true(fabs(predict(&p, ls, 1, 1) - predict(&p, la, 1, 1)) <= 1e-12 * ta);
+        cost_ledger_close(soft);
+        cost_ledger_close(add);
+        cost_ledger_close(soft2);
+    }
+
+    /* the fit: samples of exponential-type and cheap operators of several sizes, per kind */
+    HwProfile truth, fit;
+    load_shipped("snapdragon-855-prime", &truth);
+    truth.model.elementwise_efficiency = 0.05;
+    truth.model.transcendental_efficiency = 0.007;
+    enum { NS = 12 };
+    CostLedger *ls[NS];
+    HwSample smp[NS];
+    const CostLedger *lp[NS][1];
+    for (int i = 0; i < NS; i++) {
+        int trans = i % 2;
+        int op = trans ? trans_ops[i % 5] : cheap_ops[i % 5];
+        ls[i] = one_op_ledger(op, (uint64_t)(100000 * (i + 1)), 2 + (uint64_t)(i % 4));
+        lp[i][0] = ls[i];
+        memset(&smp[i], 0, sizeof smp[i]);
+        smp[i].ledgers = lp[i];
+        smp[i].nledgers = 1;
+        smp[i].entry = -1;
+        smp[i].by_class = 1;
+        smp[i].cls = HW_ELEMENTWISE;
+        smp[i].elem_kind = trans ? 1 : 2;
+        smp[i].measured_ms = predict(&truth, lp[i], 1, 1) * (1.0 + 0.005 * rng_normal());
+        smp[i].weight = 1.0;
+    }
+    fit = truth;
+    fit.model.elementwise_efficiency = 0.03125;
+    fit.model.transcendental_efficiency = 0.00625;
+    HwFitOptions fo = {0};
+    fo.warm = 1;
+    fo.fit_all = 1;
+    fo.identify_se = 0.05;
+    HwFitReport rep;
+    SimError err;
+    sim_error_init(&err);
+    if (hw_fit(&fit, smp, NS, &fo, &rep, &err) != SIM_OK) fail_msg("%s", err.msg);
+    print_message("  transcendental_efficiency: truth %g fitted %g (se %.2f%%); elementwise %g\n",
+                  truth.model.transcendental_efficiency, fit.model.transcendental_efficiency,
+                  100 * rep.rel_se[HW_P_TRANS_EFF], fit.model.elementwise_efficiency);
+    assert_true(rep.identified[HW_P_TRANS_EFF]);
+    assert_true(fabs(fit.model.transcendental_efficiency - 0.007) < 0.03 * 0.007);
+    assert_true(fabs(fit.model.elementwise_efficiency - 0.05) < 0.03 * 0.05);
+    /* without fit_all (a CSV fit) it keeps the profile's ratio to elementwise_efficiency */
+    HwProfile keep = truth;
+    keep.model.transcendental_efficiency = 0.00625;
+    fo.fit_all = 0;
+    if (hw_fit(&keep, smp, NS, &fo, &rep, &err) != SIM_OK) fail_msg("%s", err.msg);
+    assert_true(fabs(keep.model.transcendental_efficiency / keep.model.elementwise_efficiency -
+                     0.00625 / 0.05) < 1e-9);
+    assert_true(keep.model.elementwise_efficiency != 0.05);
+    for (int i = 0; i < NS; i++) cost_ledger_close(ls[i]);
 }
 
 static void expect_bad_csv(const char *name, const char *text, ...) {
@@ -1069,6 +1201,7 @@ int main(void) {
         cmocka_unit_test(test_hw_calibrate_csv_recovers),
         cmocka_unit_test(test_hw_search_term),
         cmocka_unit_test(test_hw_fit_all_recovers),
+        cmocka_unit_test(test_hw_transcendental),
         cmocka_unit_test(test_hw_bad_csv),
         cmocka_unit_test(test_hw_validation_stats),
         cmocka_unit_test(test_hw_cli),
