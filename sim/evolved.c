@@ -262,6 +262,19 @@ static void enc_cell(Run *r, const EtEncCell *c, int64_t d, Tensor h) {
     arena_rewind(r->act, mark);
 }
 
+/* The decoder cell's last block: h += dense_1(LN4d(swish(dense(LN(h))))); u, lb, y scratch. */
+static void dec_dense_layers(Run *r, const EtDecCell *c, Tensor h, Tensor u, Tensor lb, Tensor y) {
+    size_t s = run_push(r, "dense_layers");
+    layer_norm(r, "layer_prepostprocess", &c->ln_ffn, h, u);
+    set_cls(r, CLASS_FFN);
+    layer_linear(r, "dense", &c->ffn1, u, lb);
+    activation(r, "dense", OP_SWISH, lb);
+    layer_norm(r, "layer_norm", &c->ln_ffn4d, lb, lb);
+    layer_linear(r, "dense_1", &c->ffn2, lb, y);
+    layer_residual(r, "residual", h, y);
+    run_pop(r, s);
+}
+
 static void dec_cell(Run *r, const EtDecCell *c, int64_t d, Tensor h, Tensor enc_out) {
     int64_t T = h.rows;
     size_t mark = arena_mark(r->act);
@@ -323,15 +336,7 @@ static void dec_cell(Run *r, const EtDecCell *c, int64_t d, Tensor h, Tensor enc
     layer_residual(r, "residual", h, y);
     run_pop(r, s);
 
-    s = run_push(r, "dense_layers");
-    layer_norm(r, "layer_prepostprocess", &c->ln_ffn, h, u);
-    set_cls(r, CLASS_FFN);
-    layer_linear(r, "dense", &c->ffn1, u, lb);
-    activation(r, "dense", OP_SWISH, lb);
-    layer_norm(r, "layer_norm", &c->ln_ffn4d, lb, lb);
-    layer_linear(r, "dense_1", &c->ffn2, lb, y);
-    layer_residual(r, "residual", h, y);
-    run_pop(r, s);
+    dec_dense_layers(r, c, h, u, lb, y);
     arena_rewind(r->act, mark);
 }
 
@@ -540,15 +545,7 @@ static void dec_cell_step(Run *r, const EtDecCell *c, const EtCellState *st, int
     layer_residual(r, "residual", h, y);
     run_pop(r, s);
 
-    s = run_push(r, "dense_layers");
-    layer_norm(r, "layer_prepostprocess", &c->ln_ffn, h, u);
-    set_cls(r, CLASS_FFN);
-    layer_linear(r, "dense", &c->ffn1, u, lb);
-    activation(r, "dense", OP_SWISH, lb);
-    layer_norm(r, "layer_norm", &c->ln_ffn4d, lb, lb);
-    layer_linear(r, "dense_1", &c->ffn2, lb, y);
-    layer_residual(r, "residual", h, y);
-    run_pop(r, s);
+    dec_dense_layers(r, c, h, u, lb, y);
     arena_rewind(r->act, mark);
 }
 
