@@ -159,7 +159,7 @@ VALGRIND := valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-k
 valgrind: $(BIN)
 	@sh .ci/deps.sh valgrind
 	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) run tests/fixtures/golden_lite_dyn_glu.yml \
-	  --weights ../shared/golden/lite_dyn_glu/model.safetensors --repeats 2 --warmup 1 --no-db >/dev/null
+	  --weights tests/golden/lite_dyn_glu/model.safetensors --repeats 2 --warmup 1 --no-db >/dev/null
 	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) run lite-iwslt-160 --repeats 1 --warmup 0 --json --no-db >/dev/null
 	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) count transformer-base --json --no-db >/dev/null
 	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) count lite-wmt-496 --no-db >/dev/null

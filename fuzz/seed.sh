@@ -5,7 +5,7 @@
 #
 # fuzz_safetensors: every golden .safetensors file, truncated copies of a small one, and a
 #                   few tiny hand-made files (valid and invalid).
-# fuzz_config:      models/*.yml, tests/fixtures/*.yml, ../shared/reference-configs/*.yml.
+# fuzz_config:      models/*.yml, tests/fixtures/*.yml, tests/reference-configs/*.yml.
 # Globs that match nothing are skipped silently. An unknown target exits 1.
 set -u
 
@@ -56,9 +56,9 @@ mk_st() {
 case "$target" in
 fuzz_safetensors)
     mkdir -p "$corpus" || exit 1
-    copy_glob golden ../shared/golden/*/*.safetensors
+    copy_glob golden tests/golden/*/*.safetensors
     copy_glob regress tests/fixtures/fuzz/safetensors/*
-    small=../shared/golden/lite_dyn_glu/io.safetensors
+    small=tests/golden/lite_dyn_glu/io.safetensors
     if [ -f "$small" ]; then
         for n in 64 200 1000 1056 2000; do
             rm -f "$corpus/truncated-$n"
@@ -82,7 +82,7 @@ fuzz_config)
     mkdir -p "$corpus" || exit 1
     copy_glob models models/*.yml
     copy_glob fixtures tests/fixtures/*.yml
-    copy_glob reference ../shared/reference-configs/*.yml
+    copy_glob reference tests/reference-configs/*.yml
     ;;
 *)
     echo "seed.sh: unknown target '$target' (expected fuzz_safetensors or fuzz_config)" >&2

@@ -178,7 +178,7 @@ static void test_cli_bad_options(void **state) {
 
 static void test_cli_reference_configs_need_vocab(void **state) {
     (void)state;
-    const char *p = "../shared/reference-configs/wmt14.en-fr_embed496.yml";
+    const char *p = "tests/reference-configs/wmt14.en-fr_embed496.yml";
     expect_bad(ltsim("count", p, END), "embed496.yml", "vocab");
     assert_int_equal(ltsim("count", p, "--vocab-size", "32768", "--json", END), 0);
     cJSON *j = cJSON_Parse(out_buf);
@@ -276,7 +276,7 @@ static void test_cli_generate_json(void **state) {
     char outp[256];
     snprintf(outp, sizeof outp, "%s/gen.safetensors", tu_tmpdir());
     int rc = ltsim("run", "tests/fixtures/golden_lite_light.yml", "--weights",
-                   "../shared/golden/lite_light/model.safetensors", "--src",
+                   "tests/golden/lite_light/model.safetensors", "--src",
                    "11 7 23 16 49 33 73 96 15 57", "--mode", "generate", "--max-steps", "8",
                    "--no-early-stop", "--repeats", "1", "--warmup", "0", "--save-outputs", outp, END);
     if (rc != 0) fail_msg("exit %d: %s", rc, err_buf);
@@ -284,7 +284,7 @@ static void test_cli_generate_json(void **state) {
     sim_error_init(&err);
     SafeTensors *a = NULL, *g = NULL;
     assert_int_equal(st_open(outp, &a, &err), SIM_OK);
-    assert_int_equal(st_open("../shared/golden/lite_light/io.safetensors", &g, &err), SIM_OK);
+    assert_int_equal(st_open("tests/golden/lite_light/io.safetensors", &g, &err), SIM_OK);
     const StTensorInfo *ta = st_find(a, "tokens"), *tg = st_find(g, "incremental.tokens");
     assert_non_null(ta);
     assert_int_equal(st_numel(ta), st_numel(tg));
@@ -324,8 +324,8 @@ static void ids_arg(const SafeTensors *io, const char *name, char *buf, size_t n
 static void golden_cli(const char *name) {
     char cfg[256], w[256], iop[256], outp[256], src[512], tgt[512];
     snprintf(cfg, sizeof cfg, "tests/fixtures/golden_%s.yml", name);
-    snprintf(w, sizeof w, "../shared/golden/%s/model.safetensors", name);
-    snprintf(iop, sizeof iop, "../shared/golden/%s/io.safetensors", name);
+    snprintf(w, sizeof w, "tests/golden/%s/model.safetensors", name);
+    snprintf(iop, sizeof iop, "tests/golden/%s/io.safetensors", name);
     snprintf(outp, sizeof outp, "%s/%s-out.safetensors", tu_tmpdir(), name);
     SimError err;
     sim_error_init(&err);
@@ -390,7 +390,7 @@ static const char *edited_weights(const char *name, Edit edit, const char *targe
     SimError err;
     sim_error_init(&err);
     SafeTensors *st = NULL;
-    assert_int_equal(st_open("../shared/golden/transformer/model.safetensors", &st, &err), SIM_OK);
+    assert_int_equal(st_open("tests/golden/transformer/model.safetensors", &st, &err), SIM_OK);
     int n = st_count(st);
     StWriteItem *items = calloc((size_t)n + 1, sizeof *items);
     int k = 0;
@@ -434,7 +434,7 @@ static void test_cli_bad_weights(void **state) {
     (void)state;
     /* truncated file */
     static unsigned char buf[1 << 20];
-    FILE *f = fopen("../shared/golden/transformer/model.safetensors", "rb");
+    FILE *f = fopen("tests/golden/transformer/model.safetensors", "rb");
     assert_non_null(f);
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);

@@ -72,8 +72,8 @@ static void test_compress_matrix_formats(void **state) {
 static void golden_int8(const char *name) {
     char cfgpath[256], wpath[256], iopath[256];
     snprintf(cfgpath, sizeof cfgpath, "tests/fixtures/golden_%s.yml", name);
-    snprintf(wpath, sizeof wpath, "../shared/golden/%s/model.safetensors", name);
-    snprintf(iopath, sizeof iopath, "../shared/golden/%s/io.safetensors", name);
+    snprintf(wpath, sizeof wpath, "tests/golden/%s/model.safetensors", name);
+    snprintf(iopath, sizeof iopath, "tests/golden/%s/io.safetensors", name);
     ModelConfig cfg;
     tu_load_config(cfgpath, 0, &cfg);
     SimError err;

@@ -1,7 +1,7 @@
 /*
  * test_config.c - CMocka tests of the model config loader (sim/config.c).
  *
- * Runs from the repository root: reference configs are read from ../shared/reference-configs
+ * Runs from the repository root: reference configs are read from tests/reference-configs
  * and bad inputs from tests/fixtures/bad/. Every error test checks that the one-line message
  * names the file, the line (when there is one), the key and the bad value.
  */
@@ -17,7 +17,7 @@
 
 #include "config.h"
 
-#define REF "../shared/reference-configs/"
+#define REF "tests/reference-configs/"
 #define BAD "tests/fixtures/bad/"
 #define MEM "mem.yml"
 

@@ -1,5 +1,5 @@
 /*
- * test_engine.c - the engine end to end: the golden cases of ../shared/golden against the
+ * test_engine.c - the engine end to end: the golden cases of tests/golden against the
  * original PyTorch outputs, count-only against executed ledgers, the ledger against the
  * closed forms of architectures.md §4.2, and the paper's configs' totals.
  */
@@ -45,8 +45,8 @@ static void run_golden_weights(const char *name, const char *weights) {
     char cfgpath[256], wpath[256], iopath[256];
     snprintf(cfgpath, sizeof cfgpath, "tests/fixtures/golden_%s.yml", name);
     if (weights) snprintf(wpath, sizeof wpath, "%s", weights);
-    else snprintf(wpath, sizeof wpath, "../shared/golden/%s/model.safetensors", name);
-    snprintf(iopath, sizeof iopath, "../shared/golden/%s/io.safetensors", name);
+    else snprintf(wpath, sizeof wpath, "tests/golden/%s/model.safetensors", name);
+    snprintf(iopath, sizeof iopath, "tests/golden/%s/io.safetensors", name);
     ModelConfig cfg;
     tu_load_config(cfgpath, 0, &cfg);
     SimError err;
@@ -95,7 +95,7 @@ static void test_engine_weight_layouts(void **state) {
     sim_error_init(&err);
     /* [H,1,K] -> [H,K] */
     SafeTensors *st = NULL;
-    assert_int_equal(st_open("../shared/golden/lite_light/model.safetensors", &st, &err), SIM_OK);
+    assert_int_equal(st_open("tests/golden/lite_light/model.safetensors", &st, &err), SIM_OK);
     int n = st_count(st), k = 0, reshaped = 0;
     StWriteItem *it = calloc((size_t)n, sizeof *it);
     for (int i = 0; i < n; i++) {
@@ -118,7 +118,7 @@ static void test_engine_weight_layouts(void **state) {
     run_golden_weights("lite_light", p1);
 
     /* q/k/v -> in_proj_weight [3w, d], in_proj_bias [3w] */
-    assert_int_equal(st_open("../shared/golden/transformer/model.safetensors", &st, &err), SIM_OK);
+    assert_int_equal(st_open("tests/golden/transformer/model.safetensors", &st, &err), SIM_OK);
     n = st_count(st);
     it = calloc((size_t)n, sizeof *it);
     float *bufs[64];

@@ -32,8 +32,8 @@ static const int64_t *io_ids(const SafeTensors *st, const char *name, int64_t *n
 static void golden_generate(const char *name, int forced) {
     char cfgpath[256], wpath[256], iopath[256];
     snprintf(cfgpath, sizeof cfgpath, "tests/fixtures/golden_%s.yml", name);
-    snprintf(wpath, sizeof wpath, "../shared/golden/%s/model.safetensors", name);
-    snprintf(iopath, sizeof iopath, "../shared/golden/%s/io.safetensors", name);
+    snprintf(wpath, sizeof wpath, "tests/golden/%s/model.safetensors", name);
+    snprintf(iopath, sizeof iopath, "tests/golden/%s/io.safetensors", name);
     ModelConfig cfg;
     tu_load_config(cfgpath, 0, &cfg);
     SimError err;

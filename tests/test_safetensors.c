@@ -23,7 +23,7 @@
 
 #include "safetensors.h"
 
-#define GOLDEN_DIR "../shared/golden"
+#define GOLDEN_DIR "tests/golden"
 #define BAD_NAME "bad.safetensors"
 
 /* One valid entry of the header: dtype, shape text, begin, end. */
