@@ -294,8 +294,8 @@ static void print_validate_help(FILE *f) {
     fprintf(f,
             "usage: ltsim validate --profile NAME [--measurements FILE.csv] [--json]\n\n"
             "Predicted versus measured latency. For --profile host without a CSV, times a "
-            "built-in set of\n%d configs that calibration does not use (transformer and Lite, "
-            "widths 128-1024,\nlengths 10-100) on this machine; with --measurements, compares "
+            "built-in set of\n%d configs that calibration does not use (Transformer, Lite and "
+            "Evolved, widths 128-1024,\nlengths 10-100) on this machine; with --measurements, compares "
             "against the CSV's latencies\n(format as for 'ltsim calibrate'). Prints each config's "
             "predicted and measured time and the\nshare within +-10 %% and +-20 %%, the median "
             "and 90th-percentile absolute error, and the RMSE.\n\n"

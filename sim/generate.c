@@ -321,6 +321,7 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
         }
 
         /* log-softmax per hypothesis (beam search is not counted as model work) */
+        double ts = now_ms();
         for (int64_t b = 0; b < B; b++) {
             const float *row = logits.data + b * V;
             double mx = row[0], sum = 0.0;
@@ -366,6 +367,7 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
             nb++;
         }
         if (nfin >= B || nb == 0) done = 1;
+        info[t - 1].search_ms = now_ms() - ts;
         if (!done) {
             for (int64_t b = nb; b < B; b++) { /* fewer continuations than slots: repeat */
                 parent[b] = parent[0];

@@ -41,6 +41,8 @@ typedef struct {
 typedef struct {
     uint64_t cache_bytes; /* key/value cache rows, cross K/V and conv windows read */
     double ms;            /* wall time of the step (executed runs) */
+    double search_ms;     /* of which the search: log-softmax and top-k over the logits, the
+                             hypotheses' bookkeeping (executed runs, not in the ledger) */
 } GenStepInfo;
 
 /* Runs generation. once: the ledger of the encoder and cross K/V; steps[t-1]: the ledger of

@@ -109,6 +109,12 @@ static const NumKey num_keys[] = {
     NK("model.head_overhead_us", model.head_overhead_us, 1e6, 0, "us/head"),
     NK("model.search_ns", model.search_ns, 1e6, 0, "ns/logit"),
     NK("model.transcendental_efficiency", model.transcendental_efficiency, 1, 0, "of peak"),
+    NK("model.gemm_tile_rows", model.gemm_tile_rows, 64, 1, "rows"),
+    NK("model.gemm_remainder_rows", model.gemm_remainder_rows, 1e6, 0, "rows/pass"),
+    NK("model.dram_row_ns", model.dram_row_ns, 1e6, 0, "ns/row"),
+    NK("model.dispatch_us", model.dispatch_us, 1e6, 0, "us/call"),
+    NK("model.llc_gbs", model.llc_gbs, 1e6, 0, "GB/s"),
+    NK("model.llc_share", model.llc_share, 1, 0, "of LLC"),
 };
 #undef NK
 #define NUM_KEYS ((int)(sizeof num_keys / sizeof num_keys[0]))
@@ -147,6 +153,10 @@ static const char *const param_keys[HW_PARAM_COUNT] = {
     [HW_P_HEAD_OVERHEAD] = "model.head_overhead_us",
     [HW_P_SEARCH] = "model.search_ns",
     [HW_P_TRANS_EFF] = "model.transcendental_efficiency",
+    [HW_P_GEMM_REM] = "model.gemm_remainder_rows",
+    [HW_P_DRAM_ROW] = "model.dram_row_ns",
+    [HW_P_LLC_GBS] = "model.llc_gbs",
+    [HW_P_DISPATCH] = "model.dispatch_us",
 };
 _Static_assert(sizeof param_keys / sizeof param_keys[0] == HW_PARAM_COUNT, "param_keys");
 
@@ -167,6 +177,10 @@ double hw_param_get(const HwModelParams *m, HwParam k) {
     case HW_P_HEAD_OVERHEAD: return m->head_overhead_us;
     case HW_P_SEARCH: return m->search_ns;
     case HW_P_TRANS_EFF: return m->transcendental_efficiency;
+    case HW_P_GEMM_REM: return m->gemm_remainder_rows;
+    case HW_P_DRAM_ROW: return m->dram_row_ns;
+    case HW_P_LLC_GBS: return m->llc_gbs;
+    case HW_P_DISPATCH: return m->dispatch_us;
     default: return 0.0;
     }
 }
@@ -186,6 +200,10 @@ void hw_param_set(HwModelParams *m, HwParam k, double v) {
     case HW_P_HEAD_OVERHEAD: m->head_overhead_us = v; break;
     case HW_P_SEARCH: m->search_ns = v; break;
     case HW_P_TRANS_EFF: m->transcendental_efficiency = v; break;
+    case HW_P_GEMM_REM: m->gemm_remainder_rows = v; break;
+    case HW_P_DRAM_ROW: m->dram_row_ns = v; break;
+    case HW_P_LLC_GBS: m->llc_gbs = v; break;
+    case HW_P_DISPATCH: m->dispatch_us = v; break;
     default: break;
     }
 }
@@ -271,6 +289,11 @@ static int num_rule(int i, double v, char *msg, size_t n) {
     }
     if (num_keys[i].integer && v != floor(v)) {
         snprintf(msg, n, "must be a whole number (got %g)", v);
+        return -1;
+    }
+    if (num_keys[i].off == offsetof(HwProfile, model.gemm_tile_rows) &&
+        ((unsigned)v & ((unsigned)v - 1u)) != 0) {
+        snprintf(msg, n, "must be a power of two (got %g)", v);
         return -1;
     }
     return 0;
@@ -868,10 +891,15 @@ typedef struct {
     double heads;       /* attention: heads per call (>= 1), else 0 */
     double other;       /* other FLOPs (elementwise work) */
     int trans;          /* an exponential-type elementwise operator (hw_op_transcendental) */
+    double rem;         /* GEMM remainder passes: popcount(M mod gemm_tile_rows) */
+    double drows;       /* matrix-vector products: weight rows read from DRAM, over the calls */
+    int stream;         /* a matrix-vector product (GEMM with M = 1): memory-bound by nature
+                           (half a FLOP per weight byte), its time is the memory term */
     double dram;        /* bytes from DRAM */
     double wdram;       /* of which weights */
     double sram;        /* bytes through the cache */
-    double cache;       /* of those, the bytes not from DRAM */
+    double cache;       /* of those, the bytes not from DRAM (at cache_gbs) */
+    double wcache;      /* matrix-vector products: resident weight bytes (at llc_gbs) */
     double calls;
 } Terms;
 
@@ -880,7 +908,7 @@ static double resident_share(const HwProfile *p, const CostLedger *l) {
     double w = 0.0;
     for (size_t i = 0; i < cost_ledger_count(l); i++)
         w += (double)cost_ledger_get(l, i)->cost.weight_bytes;
-    double c = p->llc_kib * 1024.0;
+    double c = p->model.llc_share * p->llc_kib * 1024.0;
     return w <= c ? 1.0 : p->model.llc_retention * c / w;
 }
 
@@ -892,6 +920,12 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->flops2 = 2.0 * (double)c->macs;
     t->m = e->dims[0] >= 1 ? (double)e->dims[0] : 1.0;
     t->k = e->dims[2] >= 1 ? (double)e->dims[2] : 1.0;
+    t->rem = 0.0;
+    t->stream = t->cls == HW_GEMM && e->dims[0] <= 1;
+    if (t->cls == HW_GEMM && t->m > 1.0) {
+        unsigned tile = p->model.gemm_tile_rows >= 1.0 ? (unsigned)p->model.gemm_tile_rows : 1u;
+        t->rem = (double)__builtin_popcount((unsigned)((uint64_t)t->m % tile));
+    }
     t->heads = 0.0;
     if (t->cls == HW_ATTENTION) {
         /* heads from the bytes: scores write H*Tq*Tk floats per call; the weighted sum reads
@@ -914,9 +948,18 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     double act = (double)c->act_bytes_read + (double)c->bytes_written;
     double act_dram = act > llc ? act - llc : 0.0;
     t->wdram = (double)c->weight_bytes * (1.0 - resident);
+    t->drows = 0.0;
+    if (t->cls == HW_GEMM && e->dims[0] <= 1 && c->weight_bytes > 0)
+        t->drows = (double)(e->dims[1] > 0 ? e->dims[1] : 0) * (e->calls > 0 ? (double)e->calls : 1.0) *
+                   (1.0 - resident);
     t->dram = t->wdram + act_dram;
     t->sram = (double)c->weight_bytes + act;
     t->cache = t->sram - t->dram;
+    t->wcache = 0.0;
+    if (t->cls == HW_GEMM && e->dims[0] <= 1) {
+        t->wcache = (double)c->weight_bytes * resident;
+        t->cache -= t->wcache;
+    }
     t->calls = e->calls > 0 ? (double)e->calls : 1.0;
 }
 
@@ -925,7 +968,9 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
     switch (t->cls) {
     case HW_GEMM: /* a matrix-vector product (M = 1) streams its weights once, unpacked */
         return t->flops2 *
-               (t->m > 1.0 ? 1.0 + m->gemm_m_half / t->m + m->gemm_k_half / t->k : 1.0) /
+               (t->m > 1.0 ? 1.0 + (m->gemm_m_half + m->gemm_remainder_rows * t->rem) / t->m +
+                                 m->gemm_k_half / t->k
+                           : 1.0) /
                (peak * m->gemm_efficiency);
     case HW_ATTENTION: return t->flops2 / (peak * m->attention_efficiency);
     case HW_CONV: return t->flops2 / (peak * m->conv_efficiency);
@@ -936,14 +981,15 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
 }
 
 static double terms_memory_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
-    return t->dram / (p->dram_gbs * 1e6 * m->dram_efficiency) + t->cache / (m->cache_gbs * 1e6);
+    return t->dram / (p->dram_gbs * 1e6 * m->dram_efficiency) + t->cache / (m->cache_gbs * 1e6) +
+           t->wcache / (m->llc_gbs * 1e6) + t->drows * m->dram_row_ns * 1e-6;
 }
 
 static int blas_class(HwClass c) { return c == HW_GEMM || c == HW_ATTENTION; }
 
 static double terms_overhead_ms(const HwModelParams *m, const Terms *t) {
     return t->calls * 1e-3 *
-           ((blas_class(t->cls) ? m->overhead_us : m->loop_overhead_us) +
+           (m->dispatch_us + (blas_class(t->cls) ? m->overhead_us : m->loop_overhead_us) +
             t->heads * m->head_overhead_us);
 }
 
@@ -983,7 +1029,7 @@ double hw_predict_ms(const HwProfile *p, const CostLedger *const *ledgers, int n
             Terms t;
             entry_terms(p, cost_ledger_get(ledgers[k], i), res, &t);
             double c = terms_compute_ms(p, &p->model, &t), mem = terms_memory_ms(p, &p->model, &t);
-            total += (c > mem ? c : mem) + terms_overhead_ms(&p->model, &t);
+            total += (c > mem && !t.stream ? c : mem) + terms_overhead_ms(&p->model, &t);
         }
         total += search_ms(p, ledgers, n, k);
     }
@@ -1040,7 +1086,7 @@ SimStatus hw_predict(const HwProfile *p, const CostLedger *const *ledgers, int n
             op->compute_ms = terms_compute_ms(p, m, &t);
             op->memory_ms = terms_memory_ms(p, m, &t);
             op->overhead_ms = terms_overhead_ms(m, &t);
-            op->memory_bound = op->memory_ms > op->compute_ms;
+            op->memory_bound = t.stream || op->memory_ms > op->compute_ms;
             op->time_ms = (op->memory_bound ? op->memory_ms : op->compute_ms) + op->overhead_ms;
             op->dram_bytes = t.dram;
             op->weight_dram_bytes = t.wdram;
@@ -1115,9 +1161,11 @@ void hw_prediction_free(HwPrediction *pr) {
  *   x3 = 1/conv_efficiency, x4 = 1/elementwise_efficiency, x5 = 1/dram_efficiency,
  *   x6 = overhead_us, x7 = gemm_k_half/gemm_efficiency, x8 = 1/cache_gbs,
  *   x9 = loop_overhead_us, x10 = head_overhead_us, x11 = search_ns,
- *   x12 = 1/transcendental_efficiency (the exponential-type elementwise operators).
+ *   x12 = 1/transcendental_efficiency (the exponential-type elementwise operators),
+ *   x13 = gemm_remainder_rows/gemm_efficiency, x14 = dram_row_ns, x15 = 1/llc_gbs,
+ *   x16 = dispatch_us (whole-run samples only: the others are kernel times).
  * An operator's compute time is c.x (c nonzero only in its class's columns), its memory time
- * m.x5 + cache.x8, its overhead calls * 1e-3 * (x6 or x9) + heads * calls * 1e-3 * x10; a
+ * m.x5 + cache.x8 + rows.x14 + wcache.x15, its overhead calls * 1e-3 * (x6 or x9) + heads * calls * 1e-3 * x10; a
  * run adds logits * 1e-6 * x11. Variables are scaled by the prior (z = x / x_prior). */
 
 #define NP HW_PARAM_COUNT
@@ -1125,10 +1173,13 @@ void hw_prediction_free(HwPrediction *pr) {
 typedef struct {
     int cls;
     int col;       /* the compute column of c0 (class_col, or 12 for exponential-type ops) */
-    double c0, c1, ck; /* compute coefficients: c0 on the class column, c1 on x1 and ck on x7
-                          (GEMM only) */
+    double c0, c1, ck, cr; /* compute coefficients: c0 on the class column, c1 on x1, ck on x7
+                          and cr on x13 (GEMM only) */
     double mem;    /* coefficient of x5 */
     double cache;  /* coefficient of x8 */
+    double rows;   /* coefficient of x14 */
+    double wcache; /* coefficient of x15 */
+    int stream;    /* always memory-bound (Terms.stream) */
     double ovh;    /* coefficient of x6 (BLAS-backed) or x9 (loops) */
     double head;   /* coefficient of x10 */
 } FitOp;
@@ -1137,6 +1188,7 @@ typedef struct {
     FitOp *ops;
     size_t nops;
     double search; /* coefficient of x11 */
+    double disp;   /* coefficient of x16 (whole runs: calls * 1e-3 summed) */
     double meas, w;
 } FitRow;
 
@@ -1163,6 +1215,10 @@ static void params_to_x(const HwModelParams *m, double x[NP]) {
     x[10] = m->head_overhead_us;
     x[11] = m->search_ns;
     x[12] = 1.0 / m->transcendental_efficiency;
+    x[13] = m->gemm_remainder_rows / m->gemm_efficiency;
+    x[14] = m->dram_row_ns;
+    x[15] = 1.0 / m->llc_gbs;
+    x[16] = m->dispatch_us;
 }
 
 static void x_to_params(const double x[NP], HwModelParams *m) {
@@ -1179,6 +1235,10 @@ static void x_to_params(const double x[NP], HwModelParams *m) {
     m->head_overhead_us = x[10];
     m->search_ns = x[11];
     m->transcendental_efficiency = 1.0 / x[12];
+    m->gemm_remainder_rows = x[13] / x[0];
+    m->dram_row_ns = x[14];
+    m->llc_gbs = 1.0 / x[15];
+    m->dispatch_us = x[16];
 }
 
 /* Builds the operator rows of one sample (the same Terms as hw_predict). */
@@ -1194,11 +1254,15 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
         double res = ledger_resident(p, s->ledgers, k, warm);
         for (size_t i = 0; i < cost_ledger_count(s->ledgers[k]); i++) {
             if (s->entry >= 0 && (long)i != s->entry) continue;
+            if (s->entry < 0 && s->search_only) break;
             Terms t;
             entry_terms(p, cost_ledger_get(s->ledgers[k], i), res, &t);
             if (s->entry < 0 && s->by_class && t.cls != s->cls) continue;
             if (s->entry < 0 && s->by_class && t.cls == HW_GEMM && s->gemm_rows &&
-                (s->gemm_rows == 1) != (t.m <= 1.0))
+                (s->gemm_rows != 2) != (t.m <= 1.0))
+                continue;
+            if (s->entry < 0 && s->by_class && t.cls == HW_GEMM && s->gemm_rows >= 3 &&
+                (s->gemm_rows == 3) != (t.k <= 384.0))
                 continue;
             if (s->entry < 0 && s->by_class && t.cls == HW_ELEMENTWISE && s->elem_kind &&
                 (s->elem_kind == 1) != (t.trans != 0))
@@ -1217,18 +1281,26 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
                 if (t.cls == HW_GEMM && t.m > 1.0) {
                     o->c1 = t.flops2 / (peak * t.m);
                     o->ck = t.flops2 / (peak * t.k);
-                    if (fold_k) { /* gemm_k_half held: its term scales with 1/efficiency */
-                        o->c0 += o->ck * p->model.gemm_k_half;
+                    o->cr = o->c1 * t.rem;
+                    if (fold_k) { /* gemm_k_half and gemm_remainder_rows held: their terms
+                                     scale with 1/efficiency */
+                        o->c0 += o->ck * p->model.gemm_k_half +
+                                 o->cr * p->model.gemm_remainder_rows;
                         o->ck = 0.0;
+                        o->cr = 0.0;
                     }
                 }
             }
             o->mem = t.dram / bw;
             o->cache = t.cache / 1e6;
+            o->rows = t.drows * 1e-6;
+            o->wcache = t.wcache / 1e6;
+            o->stream = t.stream;
             o->ovh = t.calls * 1e-3;
+            if (s->entry < 0 && !s->by_class && !s->search_only) r->disp += t.calls * 1e-3;
             o->head = t.heads * t.calls * 1e-3;
         }
-        if (s->entry < 0 && !s->by_class && s->nledgers >= 2 && k >= 1)
+        if (s->entry < 0 && (!s->by_class || s->search_only) && s->nledgers >= 2 && k >= 1)
             r->search += step_logits(s->ledgers[k]) * 1e-6;
     }
     r->meas = s->measured_ms;
@@ -1243,26 +1315,32 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
     for (size_t j = 0; j < r->nops; j++) {
         const FitOp *o = &r->ops[j];
         int col = o->col, ocol = blas_class((HwClass)o->cls) ? 6 : 9;
-        double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7];
-        double mem = o->mem * x[5] + o->cache * x[8];
-        int membound = mem > comp;
+        double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7] + o->cr * x[13];
+        double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15];
+        int membound = o->stream || mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
         t += (membound ? mem : comp) + o->ovh * x[ocol] + o->head * x[10];
         if (J) {
             if (membound) {
                 J[5] += o->mem;
                 J[8] += o->cache;
+                J[14] += o->rows;
+                J[15] += o->wcache;
             } else {
                 J[col] += o->c0;
                 J[1] += o->c1;
                 J[7] += o->ck;
+                J[13] += o->cr;
             }
             J[ocol] += o->ovh;
             J[10] += o->head;
         }
     }
-    t += r->search * x[11];
-    if (J) J[11] += r->search;
+    t += r->search * x[11] + r->disp * x[16];
+    if (J) {
+        J[11] += r->search;
+        J[16] += r->disp;
+    }
     return t;
 }
 
@@ -1469,7 +1547,7 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
         if (solve(nf, Ac, e, y) != 0) return;
         for (int r = 0; r < nf; r++) cov[r][c] = sigma2 * y[r];
     }
-    double z[NP], var[NP], c01 = 0.0, c07 = 0.0;
+    double z[NP], var[NP], c01 = 0.0, c07 = 0.0, c013 = 0.0;
     int pos[NP];
     for (int k = 0; k < NP; k++) {
         z[k] = x[k] / P->x0[k];
@@ -1482,6 +1560,7 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
     }
     if (pos[0] >= 0 && pos[1] >= 0) c01 = cov[pos[0]][pos[1]];
     if (pos[0] >= 0 && pos[7] >= 0) c07 = cov[pos[0]][pos[7]];
+    if (pos[0] >= 0 && pos[13] >= 0) c013 = cov[pos[0]][pos[13]];
     for (int k = 0; k < NP; k++)
         if (pos[k] >= 0 && var[k] >= 0) rel_se[k] = sqrt(var[k]) / z[k];
     /* gemm_m_half = x1 / x0: the delta method */
@@ -1496,6 +1575,12 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
         rel_se[7] = v > 0 ? sqrt(v) : 0.0;
     } else {
         rel_se[7] = INFINITY;
+    }
+    if (pos[0] >= 0 && pos[13] >= 0) {
+        double v = var[13] / (z[13] * z[13]) + var[0] / (z[0] * z[0]) - 2.0 * c013 / (z[0] * z[13]);
+        rel_se[13] = v > 0 ? sqrt(v) : 0.0;
+    } else {
+        rel_se[13] = INFINITY;
     }
 }
 
@@ -1533,13 +1618,17 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         double lo_x, hi_x;
         switch (k) {
         case 1:
-        case 7: lo_x = 1e-3 * P.x0[0]; hi_x = 1e5 * 1e4; break;
+        case 7:
+        case 13: lo_x = 1e-3 * P.x0[0]; hi_x = 1e5 * 1e4; break;
         case 6:
         case 9:
         case 10:
-        case 11: lo_x = 1e-4; hi_x = 1e5; break;
-        case 8: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
-        case 5: lo_x = 1.0; hi_x = 1e4; break;
+        case 11:
+        case 14:
+        case 16: lo_x = 1e-4; hi_x = 1e5; break;
+        case 8:
+        case 15: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
+        case 5: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break;
         default: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break;
         }
         P.lo[k] = lo_x / P.x0[k];
@@ -1554,13 +1643,41 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
             for (int k = HW_P_GEMM_K_HALF; k < NP; k++) fixed[k] = 1;
         rep->rms_rel_err_before = fit_objective(&P, x);
         /* everything free; parameters the data barely touch stay near the prior (the
-         * ridge), and only those pinned down to thr count as identified */
-        rep->iterations = fit_iterate(&P, fixed, x);
+         * ridge), and only those pinned down to thr count as identified. An operator's
+         * regime (compute- or memory-bound) is fixed within a solve, so a parameter whose
+         * operators all sit in the other regime gets no gradient: besides the prior, the
+         * fit starts from a point where the memory terms are 10x slower (every memory column
+         * active) and one where the compute terms are, and keeps the best end point. */
+        static const int mem_cols[] = {5, 8, 14, 15};
+        static const int comp_cols[] = {0, 1, 2, 3, 4, 7, 12, 13};
+        double best_obj = INFINITY, bestx[NP];
+        for (int start = 0; start < 3; start++) {
+            double xs[NP];
+            memcpy(xs, x, sizeof xs);
+            if (start == 1)
+                for (size_t c = 0; c < sizeof mem_cols / sizeof mem_cols[0]; c++)
+                    if (!fixed[mem_cols[c]]) xs[mem_cols[c]] *= 10.0;
+            if (start == 2)
+                for (size_t c = 0; c < sizeof comp_cols / sizeof comp_cols[0]; c++)
+                    if (!fixed[comp_cols[c]]) xs[comp_cols[c]] *= 10.0;
+            for (int k = 0; k < NP; k++) { /* within the bounds */
+                if (xs[k] < P.lo[k] * P.x0[k]) xs[k] = P.lo[k] * P.x0[k];
+                if (xs[k] > P.hi[k] * P.x0[k]) xs[k] = P.hi[k] * P.x0[k];
+            }
+            rep->iterations += fit_iterate(&P, fixed, xs);
+            double obj = fit_objective(&P, xs);
+            if (obj < best_obj) {
+                best_obj = obj;
+                memcpy(bestx, xs, sizeof bestx);
+            }
+        }
+        memcpy(x, bestx, sizeof bestx);
         fit_stderr(&P, x, fixed, rep->rel_se);
         for (int k = 0; k < NP; k++) rep->identified[k] = rep->rel_se[k] < thr;
         x_to_params(x, &p->model);
         if (!(o && o->fit_all)) {
             p->model.gemm_k_half = rep->before.gemm_k_half;
+            p->model.gemm_remainder_rows = rep->before.gemm_remainder_rows;
             /* transcendental_efficiency moves with elementwise_efficiency (their ratio kept) */
             p->model.transcendental_efficiency = p->model.elementwise_efficiency *
                                                  rep->before.transcendental_efficiency /
@@ -1587,15 +1704,23 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
             p->model.transcendental_efficiency /= f;
         }
         if (p->model.elementwise_efficiency > 1.0) p->model.elementwise_efficiency = 1.0;
+        /* a matrix-vector product may stream faster than the read sweep's single stream */
+        if (p->model.dram_efficiency > 1.0) {
+            p->dram_gbs *= p->model.dram_efficiency;
+            p->model.dram_efficiency = 1.0;
+        }
         if (p->model.transcendental_efficiency > 1.0) p->model.transcendental_efficiency = 1.0;
         rep->peak_after = p->peak_gflops_fp32;
     }
     if (p->model.gemm_m_half < 1e-3) p->model.gemm_m_half = 1e-3;
     if (p->model.overhead_us < 1e-4) p->model.overhead_us = 1e-4;
     if (p->model.gemm_k_half < 1e-3) p->model.gemm_k_half = 1e-3;
+    if (p->model.gemm_remainder_rows < 1e-3) p->model.gemm_remainder_rows = 1e-3;
     if (p->model.loop_overhead_us < 1e-4) p->model.loop_overhead_us = 1e-4;
     if (p->model.head_overhead_us < 1e-4) p->model.head_overhead_us = 1e-4;
     if (p->model.search_ns < 1e-4) p->model.search_ns = 1e-4;
+    if (p->model.dram_row_ns < 1e-4) p->model.dram_row_ns = 1e-4;
+    if (p->model.dispatch_us < 1e-4) p->model.dispatch_us = 1e-4;
     rep->after = p->model;
 out:
     for (int i = 0; i < n; i++) free(P.rows[i].ops);

@@ -13,15 +13,24 @@
  *           = other FLOPs / (peak * transcendental_efficiency)  the exponential-type operators
  *             (softmax, log-softmax, GLU, Swish, GELU: hw_op_transcendental)
  *   memory  = DRAM bytes / (dram_gbs * dram_efficiency) + cache bytes / cache_gbs
+ *           + DRAM rows * dram_row_ns                  (matrix-vector products: the weight
+ *             rows read from DRAM, each a new stream)
+ * where a matrix-vector product's resident weights stream at llc_gbs instead of cache_gbs.
  *   time    = max(compute, memory) + overhead
- *   overhead = calls * overhead_us                  BLAS-backed products (GEMM, attention)
+ *           = memory + overhead                     matrix-vector products (M = 1: half a
+ *                                                   FLOP per weight byte, always streaming)
+ *   overhead = calls * dispatch_us                  every operator (dispatch, bookkeeping)
+ *            + calls * overhead_us                  BLAS-backed products (GEMM, attention)
  *            = calls * loop_overhead_us             plain loops (elementwise, convolutions)
  *            + calls * heads * head_overhead_us     attention: one small product per head
  * GEMM efficiency depends on the shape (M x K) * (K x N) (Hockney's half-performance lengths;
  * the extra terms are the cost of packing the weights, N*K, and of the output, M*N):
- *   efficiency = gemm_efficiency / (1 + gemm_m_half / M + gemm_k_half / K)   for M > 1
+ *   efficiency = gemm_efficiency / (1 + gemm_m_half / M + gemm_k_half / K + rem / M)  M > 1
  *              = gemm_efficiency                          for M = 1 (a matrix-vector product
- *                                                           streams its weights unpacked).
+ *                                                           streams its weights unpacked),
+ * where rem = gemm_remainder_rows * popcount(M mod gemm_tile_rows): a blocked kernel does
+ * M in passes of gemm_tile_rows rows and the rest in passes of halving size (OpenBLAS: 4, then
+ * 2, then 1 row), each pass re-reading the packed weights, so M = 7 costs more than M = 8.
  * Cache bytes are the bytes an operator reads or writes that do not come from DRAM (resident
  * weights, activations within the LLC): a one-token step reading resident weights is bound
  * by the cache bandwidth, not by arithmetic.
@@ -30,8 +39,9 @@
  * rows x columns of the step's last matrix product (the output projection).
  * DRAM bytes: weights come from DRAM unless they stay resident in the last-level cache
  * between uses (ledger k >= 2 of a sequence, or every ledger with HwPredictOptions.warm: the
- * resident share is 1 when the ledger's weights fit the LLC, else llc_retention * LLC / weight
- * bytes: 1 keeps the most that fits, small values model LRU thrashing); activations come from DRAM
+ * resident share is 1 when the ledger's weights fit llc_share * LLC, else llc_retention *
+ * llc_share * LLC / weight bytes: 1 keeps the most that fits, small values model LRU
+ * thrashing); activations come from DRAM
  * only for the part of an operator's working set (bytes read + written) beyond the LLC.
  * Energy = MACs * pJ/MAC (fp32) + DRAM bytes * pJ/B + SRAM bytes * pJ/B + idle_w * time,
  * where SRAM bytes are every byte the operator reads or writes (all pass through the cache).
@@ -98,6 +108,20 @@ typedef struct {
                                       type operators (softmax, log-softmax, GLU, Swish, GELU:
                                       an exp or tanh per element), (0, 1]; the other
                                       elementwise operators use elementwise_efficiency */
+    double gemm_tile_rows;         /* rows the GEMM kernel does per pass (a power of two;
+                                      1: no remainder passes); not fitted by hw_fit */
+    double gemm_remainder_rows;    /* cost of each remainder pass of a GEMM, in rows: with
+                                      M mod gemm_tile_rows = r, popcount(r) passes of 2^j rows
+                                      (j < log2 tile) follow the full ones, > 0 */
+    double dram_row_ns;            /* matrix-vector products: cost per weight row read from
+                                      DRAM (the stream restarts at each row), ns, > 0 */
+    double dispatch_us;            /* fixed cost per call of every operator outside its kernel
+                                      (the engine's dispatch and bookkeeping), > 0 */
+    double llc_gbs;                /* matrix-vector products: rate of streaming resident
+                                      weights from the LLC, GB/s, > 0 */
+    double llc_share;              /* share of the LLC that holds a step's weights between
+                                      steps (other data, other tenants), (0, 1]; not fitted by
+                                      hw_fit */
 } HwModelParams;
 
 /* Where a generated profile came from (host calibration, CSV fits); empty strings if none. */
@@ -271,6 +295,10 @@ typedef enum {
     HW_P_HEAD_OVERHEAD,
     HW_P_SEARCH,
     HW_P_TRANS_EFF,   /* transcendental_efficiency (fit_all only) */
+    HW_P_GEMM_REM,    /* gemm_remainder_rows (fit_all only) */
+    HW_P_DRAM_ROW,    /* dram_row_ns (fit_all only) */
+    HW_P_LLC_GBS,     /* llc_gbs (fit_all only) */
+    HW_P_DISPATCH,    /* dispatch_us (fit_all only; only whole-run samples see it) */
     HW_PARAM_COUNT
 } HwParam;
 
@@ -287,9 +315,14 @@ typedef struct {
     int by_class;       /* with entry < 0: only the entries of class cls, without the search */
     HwClass cls;
     int gemm_rows;      /* with by_class and cls HW_GEMM: 0 every product, 1 only matrix-vector
-                           products (M = 1), 2 only the others (M > 1) */
+                           products (M = 1), 2 only the others (M > 1), 3 only matrix-vector
+                           products with K <= 384, 4 only those with K > 384 */
     int elem_kind;      /* with by_class and cls HW_ELEMENTWISE: 0 every operator, 1 only the
                            exponential-type ones (hw_op_transcendental), 2 only the others */
+    int search_only;    /* with entry < 0 and a generate run: only the search (search_ns
+                           times the logits of the decoder steps), no operator */
+    /* per-class, per-operator and search samples are kernel times: they leave out
+     * dispatch_us, which only whole runs (entry < 0, not by_class) include */
     double measured_ms; /* > 0 */
     double weight;      /* weight of the relative error (0 = 1) */
 } HwSample;

@@ -719,10 +719,121 @@ static SimStatus measure_sgemm(int64_t M, int64_t N, int64_t K, double *gflops, 
     return err->code;
 }
 
+/* Times M x 512 x 512 products for M = 2..16 through op_exec (ns per weight element, best
+ * of 5 rounds of 8 calls; the weights rotate over 8 copies, 8 MiB, so that they come from
+ * the last-level cache as in a model) and picks the kernel's tile rows: for each tile
+ * u in 1, 2, 4, 8, 16 a least-squares fit t(M) = a + b M + c popcount(M mod u), the tile
+ * with the smallest residual (u = 1 unless a remainder pattern cuts the residual by half). */
+static SimStatus measure_gemm_tile(double ns[17], int *tile, SimError *err) {
+    enum { K = 512, N = 512, NW = 8, MMAX = 16 };
+    *tile = 1;
+    for (int m = 0; m <= MMAX; m++) ns[m] = 0.0;
+    size_t bytes = (size_t)(MMAX * K + NW * N * K + MMAX * N) * sizeof(float) + 16384;
+    Arena *a = arena_open(bytes, 0, err);
+    if (a == NULL) return err->code;
+    CostLedger *l = cost_ledger_open(err);
+    if (l == NULL) {
+        arena_close(a);
+        return err->code;
+    }
+    Run r;
+    memset(&r, 0, sizeof r);
+    r.act = a;
+    r.ledger = l;
+    r.err = err;
+    r.cls = CLASS_FFN;
+    r.timing = 1;
+    snprintf(r.scope, sizeof r.scope, "calibrate.gemm_rows");
+    r.scope_len = strlen(r.scope);
+    Tensor x = run_tensor(&r, MMAX, K), y = run_tensor(&r, MMAX, N), w[NW];
+    for (int i = 0; i < NW; i++) w[i] = run_tensor(&r, N, K);
+    if (err->code == SIM_OK) {
+        for (int64_t i = 0; i < MMAX * K; i++) x.data[i] = 0.001f * (float)(i % 13);
+        for (int j = 0; j < NW; j++)
+            for (int64_t i = 0; i < (int64_t)N * K; i++) w[j].data[i] = 0.002f * (float)((i + j) % 7);
+        for (int m = 2; m <= MMAX && err->code == SIM_OK; m++) {
+            OpArgs args;
+            memset(&args, 0, sizeof args);
+            args.x = x;
+            args.x.rows = m;
+            args.y = y;
+            args.y.rows = m;
+            double best = 1e30;
+            for (int t = 0; t < 6 && err->code == SIM_OK; t++) {
+                double t0 = now_ms();
+                for (int q = 0; q < NW; q++) {
+                    args.w = w[q];
+                    op_exec(&r, OP_LINEAR, &args);
+                }
+                double dt = (now_ms() - t0) / NW;
+                if (t > 0 && dt < best) best = dt;
+            }
+            ns[m] = best * 1e6 / ((double)N * K);
+        }
+    }
+    cost_ledger_close(l);
+    arena_close(a);
+    if (err->code != SIM_OK) return err->code;
+    double best_rss = INFINITY, rss1 = INFINITY;
+    for (int u = 1; u <= 16; u *= 2) {
+        /* normal equations of t = a + b M + c r (c absent for u = 1) */
+        double A[3][3] = {{0}}, bv[3] = {0};
+        int np = u == 1 ? 2 : 3;
+        for (int m = 2; m <= MMAX; m++) {
+            double f[3] = {1.0, (double)m, (double)__builtin_popcount((unsigned)(m % u))};
+            for (int i = 0; i < np; i++) {
+                bv[i] += f[i] * ns[m];
+                for (int j = 0; j < np; j++) A[i][j] += f[i] * f[j];
+            }
+        }
+        double c[3] = {0};
+        /* Gaussian elimination (3 x 3 at most) */
+        for (int col = 0; col < np; col++) {
+            int piv = col;
+            for (int i = col + 1; i < np; i++)
+                if (fabs(A[i][col]) > fabs(A[piv][col])) piv = i;
+            if (fabs(A[piv][col]) < 1e-300) goto next;
+            for (int j = 0; j < np; j++) {
+                double t = A[col][j];
+                A[col][j] = A[piv][j];
+                A[piv][j] = t;
+            }
+            double t = bv[col];
+            bv[col] = bv[piv];
+            bv[piv] = t;
+            for (int i = col + 1; i < np; i++) {
+                double fct = A[i][col] / A[col][col];
+                for (int j = col; j < np; j++) A[i][j] -= fct * A[col][j];
+                bv[i] -= fct * bv[col];
+            }
+        }
+        for (int i = np - 1; i >= 0; i--) {
+            double s = bv[i];
+            for (int j = i + 1; j < np; j++) s -= A[i][j] * c[j];
+            c[i] = s / A[i][i];
+        }
+        {
+            double rss = 0.0;
+            for (int m = 2; m <= MMAX; m++) {
+                double e = c[0] + c[1] * m + (np == 3 ? c[2] * __builtin_popcount((unsigned)(m % u)) : 0.0) - ns[m];
+                rss += e * e;
+            }
+            if (u == 1) rss1 = rss;
+            if (rss < best_rss && (u == 1 || (c[2] > 0 && rss < 0.5 * rss1))) {
+                best_rss = rss;
+                *tile = u;
+            }
+        }
+    next:;
+    }
+    return SIM_OK;
+}
+
 /* ---- built-in configs ---- */
 
 typedef struct {
-    char fam;   /* 'T' transformer, 'D' Lite dynamic conv + GLU, 'L' Lite lightweight conv */
+    char fam;   /* 'T' transformer, 'D' Lite dynamic conv + GLU, 'L' Lite lightweight conv,
+                   'E' Evolved Transformer (3 + 4 cells) */
     short d;
     short layers;
     short S, T; /* generate: T steps */
@@ -735,33 +846,38 @@ typedef struct {
  * validation config in its depth, lengths or vocabulary). Its widths mix odd multiples of 32
  * with multiples of 64 and powers of two, as real models do: BLAS kernels run measurably
  * slower on power-of-two leading dimensions (cache-set conflicts), so a grid without them
- * biases the fit. */
+ * biases the fit. Its lengths cover every residue mod 4 about equally (products of M rows
+ * run in passes of the kernel's tile rows plus remainder passes, gemm_remainder_rows). */
 static const GridPoint calib_grid[] = {
-    {'T', 160, 6, 16, 16, 8192, 0, 1},   {'T', 256, 4, 40, 40, 8192, 0, 1},
-    {'T', 288, 6, 8, 8, 32768, 0, 1},    {'T', 384, 4, 64, 64, 8192, 0, 1},
-    {'T', 416, 4, 96, 96, 32768, 0, 1},  {'T', 512, 3, 24, 24, 32768, 0, 1},
-    {'T', 544, 4, 16, 16, 32768, 0, 1},  {'T', 640, 2, 64, 64, 8192, 0, 1},
-    {'T', 768, 2, 16, 16, 32768, 0, 1},  {'T', 896, 2, 96, 96, 8192, 0, 1},
-    {'T', 1024, 1, 40, 40, 8192, 0, 1},  {'D', 160, 6, 40, 40, 8192, 0, 1},
-    {'D', 256, 4, 120, 120, 8192, 0, 1}, {'D', 288, 6, 16, 16, 32768, 0, 1},
-    {'D', 384, 4, 64, 64, 8192, 0, 1},   {'D', 480, 4, 8, 8, 8192, 0, 1},
-    {'D', 512, 3, 96, 96, 8192, 0, 1},   {'D', 640, 3, 24, 24, 32768, 0, 1},
-    {'D', 800, 3, 64, 64, 8192, 0, 1},   {'D', 1024, 2, 40, 40, 32768, 0, 1},
-    {'L', 160, 6, 8, 8, 8192, 0, 1},     {'L', 256, 4, 24, 24, 32768, 0, 1},
-    {'L', 352, 6, 96, 96, 8192, 0, 1},   {'L', 512, 3, 40, 40, 8192, 0, 1},
-    {'L', 608, 4, 120, 120, 8192, 0, 1}, {'L', 768, 2, 16, 16, 32768, 0, 1},
-    {'L', 1024, 1, 64, 64, 8192, 0, 1},  {'T', 160, 6, 24, 16, 8192, 1, 1},
-    {'T', 256, 4, 16, 40, 32768, 1, 1},  {'T', 512, 3, 40, 24, 8192, 1, 2},
-    {'T', 896, 2, 16, 16, 8192, 1, 1},   {'D', 224, 6, 40, 24, 8192, 1, 1},
-    {'D', 512, 3, 16, 40, 32768, 1, 3},  {'D', 1024, 2, 24, 16, 8192, 1, 1},
-    {'L', 384, 4, 64, 24, 8192, 1, 1},   {'L', 640, 3, 24, 40, 8192, 1, 2},
-    {'L', 160, 6, 8, 64, 32768, 1, 1},
+    {'T', 160, 6, 15, 15, 8192, 0, 1},   {'T', 256, 4, 40, 40, 8192, 0, 1},
+    {'T', 288, 6, 9, 9, 32768, 0, 1},    {'T', 384, 4, 66, 66, 8192, 0, 1},
+    {'T', 416, 4, 97, 97, 32768, 0, 1},  {'T', 512, 3, 24, 24, 32768, 0, 1},
+    {'T', 544, 4, 13, 13, 32768, 0, 1},  {'T', 640, 2, 62, 62, 8192, 0, 1},
+    {'T', 768, 2, 16, 16, 32768, 0, 1},  {'T', 896, 2, 94, 94, 8192, 0, 1},
+    {'T', 1024, 1, 43, 43, 8192, 0, 1},  {'D', 160, 6, 42, 42, 8192, 0, 1},
+    {'D', 256, 4, 120, 120, 8192, 0, 1}, {'D', 288, 6, 14, 14, 32768, 0, 1},
+    {'D', 384, 4, 67, 67, 8192, 0, 1},   {'D', 480, 4, 8, 8, 8192, 0, 1},
+    {'D', 512, 3, 93, 93, 8192, 0, 1},   {'D', 640, 3, 25, 25, 32768, 0, 1},
+    {'D', 800, 3, 64, 64, 8192, 0, 1},   {'D', 1024, 2, 39, 39, 32768, 0, 1},
+    {'L', 160, 6, 7, 7, 8192, 0, 1},     {'L', 256, 4, 26, 26, 32768, 0, 1},
+    {'L', 352, 6, 96, 96, 8192, 0, 1},   {'L', 512, 3, 37, 37, 8192, 0, 1},
+    {'L', 608, 4, 121, 121, 8192, 0, 1}, {'L', 768, 2, 19, 19, 32768, 0, 1},
+    {'L', 1024, 1, 64, 64, 8192, 0, 1},  {'T', 160, 6, 23, 17, 8192, 1, 1},
+    {'T', 256, 4, 15, 38, 32768, 1, 1},  {'T', 512, 3, 41, 25, 8192, 1, 2},
+    {'T', 896, 2, 15, 17, 8192, 1, 1},   {'D', 224, 6, 41, 25, 8192, 1, 1},
+    {'D', 512, 3, 15, 38, 32768, 1, 3},  {'D', 1024, 2, 23, 17, 8192, 1, 1},
+    {'L', 384, 4, 63, 25, 8192, 1, 1},   {'L', 640, 3, 23, 38, 8192, 1, 2},
+    {'L', 160, 6, 9, 66, 32768, 1, 1},
+    {'E', 160, 0, 22, 22, 8192, 0, 1},   {'E', 288, 0, 41, 41, 32768, 0, 1},
+    {'E', 448, 0, 13, 13, 8192, 0, 1},   {'E', 640, 0, 64, 64, 8192, 0, 1},
+    {'E', 896, 0, 30, 30, 8192, 0, 1},   {'E', 224, 0, 25, 17, 8192, 1, 1},
+    {'E', 544, 0, 15, 23, 32768, 1, 2},
 };
 #define CALIB_N ((int)(sizeof calib_grid / sizeof calib_grid[0]))
 
-/* Validation set: the three config families of this build, widths 128-1024, lengths
- * 10-100 (some S != T), forward and generate (greedy and beam), none in the calibration
- * grid. */
+/* Validation set: the three families (Transformer; Lite Transformer with dynamic and with
+ * lightweight convolutions; Evolved Transformer), widths 128-1024, lengths 10-100 (some
+ * S != T), forward and generate (greedy and beam), none in the calibration grid. */
 static const GridPoint valid_set[] = {
     {'T', 128, 6, 10, 10, 8192, 0, 1},    {'T', 128, 6, 100, 100, 32768, 0, 1},
     {'T', 192, 6, 30, 30, 8192, 0, 1},    {'T', 256, 6, 20, 20, 32768, 0, 1},
@@ -786,12 +902,26 @@ static const GridPoint valid_set[] = {
     {'D', 384, 6, 60, 30, 32768, 1, 1},   {'D', 640, 4, 30, 20, 8192, 1, 4},
     {'D', 1024, 3, 20, 10, 8192, 1, 1},   {'L', 256, 6, 45, 30, 8192, 1, 1},
     {'L', 512, 4, 10, 60, 32768, 1, 1},   {'L', 768, 3, 100, 20, 8192, 1, 2},
+    {'E', 128, 0, 30, 30, 32768, 0, 1},   {'E', 256, 0, 60, 60, 8192, 0, 1},
+    {'E', 384, 0, 20, 20, 8192, 0, 1},    {'E', 512, 0, 45, 45, 32768, 0, 1},
+    {'E', 768, 0, 90, 90, 8192, 0, 1},    {'E', 1024, 0, 10, 10, 8192, 0, 1},
+    {'E', 192, 0, 30, 30, 8192, 1, 1},    {'E', 512, 0, 20, 20, 8192, 1, 1},
+    {'E', 768, 0, 45, 20, 8192, 1, 2},
 };
 #define VALID_N ((int)(sizeof valid_set / sizeof valid_set[0]))
 
 /* YAML text and a name for a grid point. */
 static void grid_yaml(const GridPoint *g, char *yaml, size_t n, char *name, size_t nn) {
     int d = g->d, L = g->layers, V = g->vocab;
+    if (g->fam == 'E') { /* Evolved Transformer: 3 encoder and 4 decoder cells (layers unused) */
+        int h = d < 256 ? 4 : 8;
+        snprintf(name, nn, "evolved-d%d-V%d", d, V);
+        snprintf(yaml, n,
+                 "arch: evolved_transformer\nvocab-size: %d\nencoder-embed-dim: %d\n"
+                 "encoder-attention-heads: %d\ndecoder-attention-heads: %d\n",
+                 V, d, h, h);
+        return;
+    }
     if (g->fam == 'T') {
         int h = d < 256 ? 4 : 8;
         snprintf(name, nn, "transformer-d%d-L%d-V%d", d, L, V);
@@ -857,6 +987,7 @@ typedef struct {
     double *ms;             /* (maxr, reps) every timed pass, round after round */
     double *rmed;           /* (maxr) median of each round */
     double *opr;            /* (nent, maxr) per-operator time of each round, ms */
+    double *srch;           /* (maxr) generate: the search's time of each round (last pass) */
     size_t nent;
     int rounds;
     int reps;
@@ -872,6 +1003,7 @@ static void timed_free(Timed *t, int n) {
         free(t[i].ms);
         free(t[i].rmed);
         free(t[i].opr);
+        free(t[i].srch);
     }
     free(t);
 }
@@ -955,7 +1087,8 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *er
         if (t[i].reps > 25) t[i].reps = 25;
         t[i].ms = calloc((size_t)(maxr * t[i].reps), sizeof *t[i].ms);
         t[i].rmed = calloc((size_t)maxr, sizeof *t[i].rmed);
-        if (t[i].ms == NULL || t[i].rmed == NULL)
+        t[i].srch = calloc((size_t)maxr, sizeof *t[i].srch);
+        if (t[i].ms == NULL || t[i].rmed == NULL || t[i].srch == NULL)
             return sim_errorf(err, SIM_ENOMEM, "out of memory timing");
     }
     for (int round = 0; round < maxr; round++) {
@@ -983,6 +1116,8 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *er
             int r = x->rounds++;
             memcpy(x->ms + (size_t)r * x->reps, x->res.ms, (size_t)x->reps * sizeof *x->ms);
             x->rmed[r] = x->res.median_ms;
+            for (int64_t st = 0; x->res.step_info && st < x->res.nsteps; st++)
+                x->srch[r] += x->res.step_info[st].search_ms;
             size_t j = 0;
             for (int k = 0; k < x->nl; k++)
                 for (size_t e = 0; e < cost_ledger_count(x->lp[k]); e++, j++)
@@ -1168,6 +1303,12 @@ static void host_template(HwProfile *p, int threads) {
     p->model.head_overhead_us = 0.3;
     p->model.search_ns = 10;
     p->model.transcendental_efficiency = 0.008;
+    p->model.gemm_tile_rows = 1;
+    p->model.gemm_remainder_rows = 4;
+    p->model.dram_row_ns = 20;
+    p->model.llc_gbs = 50;
+    p->model.dispatch_us = 0.2;
+    p->model.llc_share = 1;
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_ESTIMATED,
                           "rule R-RETAIN: 1, the weights that fit stay (no grid search yet)");
     for (int k = 0; k < HW_PARAM_COUNT; k++)
@@ -1214,6 +1355,13 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     p->peak_gflops_fp32 = meas->sgemm_gflops;
     p->peak_gops_int8 = 4.0 * p->peak_gflops_fp32; /* updated after the fit */
     note(o, "sgemm 512x512x512 through op_exec: %.1f GFLOPS", meas->sgemm_gflops);
+    rc = measure_gemm_tile(meas->gemm_rows_ns, &meas->gemm_tile, err);
+    if (rc != SIM_OK) return rc;
+    p->model.gemm_tile_rows = meas->gemm_tile;
+    hw_profile_set_source(p, "model.gemm_tile_rows", HW_SRC_MEASURED,
+                          "M x 512 x 512 products for M = 2..16 through op_exec: the tile whose "
+                          "remainder passes (popcount of M mod tile) fit the times best");
+    note(o, "GEMM rows per kernel pass: %d (from M = 2..16 rows)", meas->gemm_tile);
 
     int idx[CALIB_N], ngrid = 0;
     for (int i = 0; i < CALIB_N; i++)
@@ -1228,7 +1376,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     if (rc != SIM_OK) goto out;
     size_t total = 0;
     for (int g = 0; g < ngrid; g++) {
-        total += 3 + HW_CLASS_COUNT + run_entries(tm[g].lp, tm[g].nl);
+        total += 5 + HW_CLASS_COUNT + run_entries(tm[g].lp, tm[g].nl);
         if (!tm[g].done) meas->noisy++;
         meas->runs++;
     }
@@ -1248,13 +1396,15 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         /* per class: the summed measured times of its operators (no search); matrix-vector
          * products (one-token steps, another BLAS path) apart from the blocked GEMMs, and the
          * exponential-type elementwise operators (softmax, GLU, ...) apart from the cheap ones */
-        enum { C_GEMV = HW_CLASS_COUNT, C_TRANS, C_N };
+        enum { C_GEMV = HW_CLASS_COUNT, C_GEMV_LONG, C_TRANS, C_N };
         double cls_ms[C_N] = {0};
         for (int k = 0; k < tm[g].nl; k++)
             for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++) {
                 const LedgerEntry *le = cost_ledger_get(tm[g].lp[k], j);
                 int c = hw_op_class(le->op);
-                if (c == HW_GEMM && le->dims[0] <= 1) c = C_GEMV;
+                /* matrix-vector products by their row length: short rows pay the per-row
+                 * cost (dram_row_ns), long ones the bandwidth */
+                if (c == HW_GEMM && le->dims[0] <= 1) c = le->dims[2] <= 384 ? C_GEMV : C_GEMV_LONG;
                 if (c == HW_ELEMENTWISE && hw_op_transcendental(le->op)) c = C_TRANS;
                 cls_ms[c] += (double)le->time_ns * 1e-6;
             }
@@ -1265,10 +1415,22 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
             s->nledgers = tm[g].nl;
             s->entry = -1;
             s->by_class = 1;
-            s->cls = c == C_GEMV ? HW_GEMM : c == C_TRANS ? HW_ELEMENTWISE : (HwClass)c;
-            s->gemm_rows = c == C_GEMV ? 1 : c == HW_GEMM ? 2 : 0;
+            s->cls = c == C_GEMV || c == C_GEMV_LONG ? HW_GEMM
+                     : c == C_TRANS                  ? HW_ELEMENTWISE
+                                                     : (HwClass)c;
+            s->gemm_rows = c == C_GEMV ? 3 : c == C_GEMV_LONG ? 4 : c == HW_GEMM ? 2 : 0;
             s->elem_kind = c == C_TRANS ? 1 : c == HW_ELEMENTWISE ? 2 : 0;
             s->measured_ms = cls_ms[c];
+            s->weight = 1.0;
+        }
+        /* generate: the search after each step, timed on its own (not a ledger entry) */
+        if (tm[g].g->gen && tm[g].srch[tm[g].best] > 0) {
+            s = &smp[nsmp++];
+            s->ledgers = tm[g].lp;
+            s->nledgers = tm[g].nl;
+            s->entry = -1;
+            s->search_only = 1;
+            s->measured_ms = tm[g].srch[tm[g].best];
             s->weight = 1.0;
         }
         for (int k = 0; HOST_OP_WEIGHT > 0 && k < tm[g].nl; k++)
@@ -1291,27 +1453,41 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     fo.identify_se = 0.25; /* the priors are guesses: any parameter the grid narrows is better */
     note(o, "fitting %d samples (%d runs and their per-class times%s)", nsmp, ngrid,
          HOST_OP_WEIGHT > 0 ? " and operators" : "");
-    /* llc_retention is not linear in the model: a grid search around the linear fit */
+    /* llc_share and llc_retention are not linear in the model: a grid search around the
+     * linear fit */
     static const double retention[] = {1.0, 0.5, 0.25, 0.1, 0.05};
-    double best_err = INFINITY, best_ret = 1.0;
+    static const double share[] = {1.0, 0.85, 0.7, 0.6, 0.5};
+    double best_err = INFINITY, best_ret = 1.0, best_share = 1.0;
     HwProfile prior = *p;
-    for (size_t r = 0; r < sizeof retention / sizeof retention[0]; r++) {
-        HwProfile q = prior;
-        HwFitReport qr;
-        q.model.llc_retention = retention[r];
-        rc = hw_fit(&q, smp, nsmp, &fo, &qr, err);
-        if (rc != SIM_OK) goto out;
-        if (qr.rms_rel_err_after < best_err) {
-            best_err = qr.rms_rel_err_after;
-            best_ret = retention[r];
-            *p = q;
-            *rep = qr;
+    for (size_t sh = 0; sh < sizeof share / sizeof share[0]; sh++)
+        for (size_t r = 0; r < sizeof retention / sizeof retention[0]; r++) {
+            HwProfile q = prior;
+            HwFitReport qr;
+            q.model.llc_retention = retention[r];
+            q.model.llc_share = share[sh];
+            rc = hw_fit(&q, smp, nsmp, &fo, &qr, err);
+            if (rc != SIM_OK) goto out;
+            if (qr.rms_rel_err_after < best_err) {
+                best_err = qr.rms_rel_err_after;
+                best_ret = retention[r];
+                best_share = share[sh];
+                *p = q;
+                *rep = qr;
+            }
         }
-    }
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_FITTED,
-                          "grid search over 1, 0.5, 0.25, 0.1, 0.05 around the fit: %g gave the "
-                          "lowest error",
+                          "grid search over 1, 0.5, 0.25, 0.1, 0.05 (with llc_share) around the "
+                          "fit: %g gave the lowest error",
                           best_ret);
+    hw_profile_set_source(p, "model.llc_share", HW_SRC_FITTED,
+                          "grid search over 1, 0.85, 0.7, 0.6, 0.5 (with llc_retention) around "
+                          "the fit: %g gave the lowest error",
+                          best_share);
+    if (p->dram_gbs > meas->dram_gbs * 1.0001)
+        hw_profile_set_source(p, "dram_gbs", HW_SRC_FITTED,
+                              "the matrix-vector products' fitted DRAM streaming rate, above the "
+                              "%.1f GB/s of the read sweep's single stream (128-256 MiB)",
+                              meas->dram_gbs);
 
     char date[40];
     utc_date(date, sizeof date);

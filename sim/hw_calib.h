@@ -59,6 +59,9 @@ typedef struct {
     double llc_kib;                  /* usable LLC: where the bandwidth falls to 2x DRAM's */
     double dram_gbs;                 /* read bandwidth of the largest working sets */
     double sgemm_gflops;             /* best sgemm rate through op_exec (512^3) */
+    double gemm_rows_ns[17];         /* [M], M = 2..16: ns per weight of an M x 512 x 512
+                                        product through op_exec (best of 5) */
+    int gemm_tile;                   /* the tile rows whose remainder passes fit them best */
     int runs;                        /* configs timed */
     int noisy;                       /* configs whose quietest rounds never agreed within 2 % */
 } HwHostMeasure;
@@ -102,7 +105,7 @@ SimStatus hw_measure_memory(HwHostMeasure *meas, int quick, SimError *err);
 
 /* ---- validation ---- */
 
-/* Host: measures the built-in validation set (at least 30 configs, transformer and Lite,
+/* Host: measures the built-in validation set (at least 30 configs, Transformer, Lite and Evolved,
  * widths 128-1024, lengths 10-100) and predicts each with p (warm: medians of repeats). */
 SimStatus hw_validate_host(const HwProfile *p, const HwCalibOptions *o, HwValidation *v,
                            SimError *err);

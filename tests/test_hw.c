@@ -284,6 +284,12 @@ static void test_hw_bad_profiles(void **state) {
     t = replace(base, "  - {key: dram_gbs,", "  - {key: dram_speed,");
     expect_bad_profile("sourcekey.yml", t, "sources", "dram_speed", NULL);
     free(t);
+    t = replace(base, "  gemm_tile_rows: 1", "  gemm_tile_rows: 3");
+    expect_bad_profile("tile.yml", t, "model.gemm_tile_rows: must be a power of two", NULL);
+    free(t);
+    t = replace(base, "  llc_share: 1", "  llc_share: 1.2");
+    expect_bad_profile("share.yml", t, "model.llc_share: must be at most 1", NULL);
+    free(t);
     t = replace(base, "cores: 4", "cores: 4.5");
     expect_bad_profile("cores.yml", t, "cores: must be a whole number", NULL);
     free(t);
@@ -745,7 +751,7 @@ static void test_hw_search_term(void **state) {
 
 /* With fit_all (the host's fit), whole-run and per-class samples synthesised from known
  * parameters give back every parameter, the new ones included (gemm_k_half, cache_gbs,
- * loop/head overheads, search). */
+ * loop/head overheads, search, the GEMM remainder passes). */
 static void test_hw_fit_all_recovers(void **state) {
     (void)state;
     HwProfile truth, fit;
@@ -764,15 +770,21 @@ static void test_hw_fit_all_recovers(void **state) {
     t->head_overhead_us = 0.6;
     t->search_ns = 12;
     t->transcendental_efficiency = 0.004;
-    enum { NCFG = 16 };
+    t->gemm_tile_rows = 4; /* not fitted: the prior below has the same tile */
+    t->gemm_remainder_rows = 5;
+    t->dram_row_ns = 40;
+    t->llc_gbs = 60;
+    t->dispatch_us = 1.0;
+    truth.llc_kib = 8192; /* the small models' steps stay resident (llc_gbs), the others not */
+    enum { NCFG = 24 };
     RunResult res[NCFG];
     const CostLedger **lp[NCFG];
     int nl[NCFG];
-    HwSample smp[NCFG * (3 + HW_CLASS_COUNT)];
+    HwSample smp[NCFG * (5 + HW_CLASS_COUNT)];
     int n = 0;
     for (int c = 0; c < NCFG; c++) {
         char yaml[2048];
-        int d = 64 + 64 * (c % 8), gen = c >= 8;
+        int d = 64 + 64 * (c % 8), gen = c >= 12;
         if (c % 2 == 0) transformer_yaml(yaml, sizeof yaml, d, 2, 2048 << (c % 3));
         else lite_yaml(yaml, sizeof yaml, d, 2, 2048 << (c % 3));
         ModelConfig cfg;
@@ -780,54 +792,61 @@ static void test_hw_fit_all_recovers(void **state) {
         int S = 4 + 9 * (c % 5), T = gen ? 3 + c % 4 : S + 3;
         lp[c] = count_run(&cfg, gen ? "generate" : "forward", S, T, gen ? 1 + c % 3 : 1, &res[c],
                           &nl[c]);
-        /* k = -1: the whole run; HW_CLASS_COUNT: the matrix-vector products alone (and then
-         * k = HW_GEMM: the other products); HW_CLASS_COUNT + 1: the exponential-type
-         * elementwise operators alone (and then k = HW_ELEMENTWISE: the other ones) */
-        for (int k = -1; k <= HW_CLASS_COUNT + 1; k++) {
+        /* the samples of a host calibration: k = -1 the whole run; the classes' kernel times
+         * (without dispatch_us), with the products split into the blocked ones (k = HW_GEMM)
+         * and the matrix-vector ones with short (KS) and long (KL) rows, the elementwise
+         * operators into the exponential-type ones (KT) and the others; the search (KQ) */
+        enum { KS = HW_CLASS_COUNT, KL, KT, KQ };
+        HwPrediction pr;
+        SimError perr;
+        sim_error_init(&perr);
+        HwPredictOptions po = {1};
+        assert_int_equal(hw_predict(&truth, lp[c], nl[c], &po, &pr, &perr), SIM_OK);
+        for (int k = -1; k <= KQ; k++) {
             HwSample *s = &smp[n];
             memset(s, 0, sizeof *s);
             s->ledgers = lp[c];
             s->nledgers = nl[c];
             s->entry = -1;
-            s->by_class = k >= 0;
-            s->cls = k >= 0 && k < HW_CLASS_COUNT  ? (HwClass)k
-                     : k == HW_CLASS_COUNT + 1 ? HW_ELEMENTWISE
-                                               : HW_GEMM;
-            s->gemm_rows = k == HW_CLASS_COUNT ? 1 : k == HW_GEMM ? 2 : 0;
-            s->elem_kind = k == HW_CLASS_COUNT + 1 ? 1 : k == HW_ELEMENTWISE ? 2 : 0;
-            /* the truth of the sample: whole-run latency, or the class's operator times */
-            HwPrediction pr;
-            SimError err;
-            sim_error_init(&err);
-            HwPredictOptions po = {1};
-            assert_int_equal(hw_predict(&truth, lp[c], nl[c], &po, &pr, &err), SIM_OK);
+            s->by_class = k >= 0 && k != KQ;
+            s->search_only = k == KQ;
+            s->cls = k >= 0 && k < HW_CLASS_COUNT ? (HwClass)k
+                     : k == KT                     ? HW_ELEMENTWISE
+                                                   : HW_GEMM;
+            s->gemm_rows = k == KS ? 3 : k == KL ? 4 : k == HW_GEMM ? 2 : 0;
+            s->elem_kind = k == KT ? 1 : k == HW_ELEMENTWISE ? 2 : 0;
             double ms = 0.0;
             if (k < 0) ms = pr.latency_ms;
-            else
-                for (size_t i = 0; i < pr.nops; i++) {
-                    const HwOpPrediction *op = &pr.ops[i];
-                    if (op->cls != s->cls) continue;
-                    if (s->elem_kind && (s->elem_kind == 1) != hw_op_transcendental(op->op))
-                        continue;
-                    if (s->gemm_rows) { /* the entry's rows decide its GEMM path */
-                        const CostLedger *l = lp[c][op->step];
-                        int64_t M = 0;
-                        for (size_t j = 0; j < cost_ledger_count(l); j++) {
-                            const LedgerEntry *e = cost_ledger_get(l, j);
-                            if (e->op == op->op && strcmp(e->scope, op->scope) == 0) M = e->dims[0];
-                        }
-                        if ((s->gemm_rows == 1) != (M <= 1)) continue;
+            else if (k == KQ) ms = pr.search_ms;
+            else {
+                size_t i = 0; /* pr.ops are the entries, ledger after ledger */
+                for (int l = 0; l < nl[c]; l++)
+                    for (size_t j = 0; j < cost_ledger_count(lp[c][l]); j++, i++) {
+                        const LedgerEntry *e = cost_ledger_get(lp[c][l], j);
+                        const HwOpPrediction *op = &pr.ops[i];
+                        if (op->cls != s->cls) continue;
+                        if (s->elem_kind && (s->elem_kind == 1) != hw_op_transcendental(op->op))
+                            continue;
+                        if (s->gemm_rows && (s->gemm_rows != 2) != (e->dims[0] <= 1)) continue;
+                        if (s->gemm_rows >= 3 && (s->gemm_rows == 3) != (e->dims[2] <= 384))
+                            continue;
+                        ms += op->time_ms - (double)e->calls * t->dispatch_us * 1e-3;
                     }
-                    ms += op->time_ms;
-                }
-            hw_prediction_free(&pr);
+            }
             if (!(ms > 0)) continue;
-            s->measured_ms = ms * (1.0 + 0.01 * rng_normal());
+            s->measured_ms = ms * (1.0 + 0.003 * rng_normal());
             n++;
         }
+        hw_prediction_free(&pr);
     }
     HwProfile prior;
     load_shipped("raspberry-pi-5", &prior);
+    prior.model.gemm_tile_rows = 4;
+    prior.llc_kib = truth.llc_kib;
+    /* the host calibration's priors for what device profiles leave as placeholders */
+    prior.model.dram_row_ns = 20;
+    prior.model.llc_gbs = 50;
+    prior.model.dispatch_us = 0.2;
     fit = prior;
     HwFitOptions fo = {0};
     fo.warm = 1;
@@ -837,26 +856,118 @@ static void test_hw_fit_all_recovers(void **state) {
     SimError err;
     sim_error_init(&err);
     if (hw_fit(&fit, smp, n, &fo, &rep, &err) != SIM_OK) fail_msg("%s", err.msg);
-    int nid = 0;
+    int nid = 0, bad = 0;
     print_message("  %d samples, rms relative error %.2f%% -> %.2f%%\n", n,
                   100 * rep.rms_rel_err_before, 100 * rep.rms_rel_err_after);
     for (int k = 0; k < HW_PARAM_COUNT; k++) {
         double want = hw_param_get(t, (HwParam)k), got = hw_param_get(&fit.model, (HwParam)k);
         print_message("  %-30s truth %-8.4g fitted %-8.4g se %.2f%% %s\n", hw_param_key((HwParam)k),
                       want, got, 100 * rep.rel_se[k], rep.identified[k] ? "identified" : "kept");
-        if (rep.identified[k] && fabs(got - want) > 0.05 * want)
-            fail_msg("%s: fitted %g, truth %g", hw_param_key((HwParam)k), got, want);
+        if (rep.identified[k] && fabs(got - want) > 0.05 * want) {
+            print_message("  %s: fitted %g, truth %g\n", hw_param_key((HwParam)k), got, want);
+            bad++;
+        }
         nid += rep.identified[k];
         /* every new parameter is pinned down by the per-class samples */
-        if (k >= HW_P_GEMM_K_HALF && !rep.identified[k])
-            fail_msg("%s: not identified (se %g)", hw_param_key((HwParam)k), rep.rel_se[k]);
+        if (k >= HW_P_GEMM_K_HALF && !rep.identified[k]) {
+            print_message("  %s: not identified (se %g)\n", hw_param_key((HwParam)k), rep.rel_se[k]);
+            bad++;
+        }
     }
+    assert_int_equal(bad, 0);
     assert_true(nid >= HW_PARAM_COUNT - 1);
     assert_true(rep.rms_rel_err_after < 0.02);
     for (int c = 0; c < NCFG; c++) {
         free(lp[c]);
         runner_result_free(&res[c]);
     }
+}
+
+/* A ledger of one matrix product y (M x N) = x (M x K) w (N x K)^T, `calls` calls. */
+static CostLedger *linear_ledger(int64_t M, int64_t N, int64_t K, uint64_t calls) {
+    SimError err;
+    sim_error_init(&err);
+    CostLedger *l = cost_ledger_open(&err);
+    assert_non_null(l);
+    OpCost c = {0};
+    c.macs = (uint64_t)(M * N * K) * calls;
+    c.weight_bytes = (uint64_t)(4 * N * K) * calls;
+    c.act_bytes_read = (uint64_t)(4 * M * K) * calls;
+    c.bytes_written = (uint64_t)(4 * M * N) * calls;
+    assert_int_equal(cost_ledger_add(l, "decoder.layers.0.fc1", OP_LINEAR, CLASS_FFN, &c, 0, &err),
+                     SIM_OK);
+    for (uint64_t i = 1; i < calls; i++) { /* the same entry called again */
+        OpCost z = {0};
+        assert_int_equal(
+            cost_ledger_add(l, "decoder.layers.0.fc1", OP_LINEAR, CLASS_FFN, &z, 0, &err), SIM_OK);
+    }
+    int64_t dims[3] = {M, N, K};
+    cost_ledger_set_dims(l, "decoder.layers.0.fc1", OP_LINEAR, dims);
+    return l;
+}
+
+static double linear_ms(const HwProfile *p, int64_t M, int64_t N, int64_t K, int warm) {
+    CostLedger *l = linear_ledger(M, N, K, 1);
+    const CostLedger *lp[1] = {l};
+    double ms = predict(p, lp, 1, warm);
+    cost_ledger_close(l);
+    return ms;
+}
+
+/* A blocked GEMM kernel does M in passes of gemm_tile_rows and the remainder in passes of
+ * halving size: with tile 4 a product of 7 rows (4 + 2 + 1) costs more than one of 8 (4 + 4)
+ * and 5 and 6 rows one remainder pass each; with tile 1 (the device profiles) more rows never
+ * cost less. */
+static void test_hw_gemm_remainder(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("raspberry-pi-5", &p);
+    assert_int_equal((int)p.model.gemm_tile_rows, 1);
+    for (int64_t M = 2; M < 40; M++)
+        assert_true(linear_ms(&p, M + 1, 512, 512, 1) >= linear_ms(&p, M, 512, 512, 1));
+    p.model.gemm_tile_rows = 4;
+    p.model.gemm_remainder_rows = 5;
+    double t4 = linear_ms(&p, 4, 512, 512, 1), t5 = linear_ms(&p, 5, 512, 512, 1),
+           t6 = linear_ms(&p, 6, 512, 512, 1), t7 = linear_ms(&p, 7, 512, 512, 1),
+           t8 = linear_ms(&p, 8, 512, 512, 1);
+    assert_true(t7 > t8);
+    assert_true(t5 > t4 && t6 > t5 && t7 > t6);
+    /* the remainder term is gemm_remainder_rows rows of packed-weight work per pass: with
+     * row the cost of one more row (its K term included) and unit the cost of one row of
+     * packed work, t(7) - t(8) = 2 * 5 units - 1 row and t(5) - t(4) = 1 row + 5 units */
+    double row = (t8 - t4) / 4.0; /* no remainder on either side */
+    double unit = row / (1.0 + p.model.gemm_k_half / 512.0);
+    assert_true(fabs((t7 - t8) - (2 * 5 * unit - row)) < 1e-9 + 1e-6 * t8);
+    assert_true(fabs((t5 - t4) - (row + 5 * unit)) < 1e-9 + 1e-6 * t8);
+    /* matrix-vector products (M = 1) have no passes */
+    p.model.gemm_remainder_rows = 50;
+    double g1 = linear_ms(&p, 1, 512, 512, 1);
+    p.model.gemm_remainder_rows = 5;
+    assert_true(fabs(g1 - linear_ms(&p, 1, 512, 512, 1)) < 1e-12);
+}
+
+/* A matrix-vector product reading its weights from DRAM pays dram_row_ns per row; resident
+ * weights (they fit llc_share of the LLC) do not. */
+static void test_hw_dram_rows(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("raspberry-pi-5", &p);
+    int64_t N = 8192, K = 1024; /* 32 MiB of weights: beyond the LLC */
+    assert_true(4.0 * N * K > p.llc_kib * 1024.0);
+    p.model.llc_retention = 0.05;
+    double base = linear_ms(&p, 1, N, K, 1);
+    p.model.dram_row_ns = 60.001;
+    double with = linear_ms(&p, 1, N, K, 1);
+    double res = p.model.llc_retention * p.model.llc_share * p.llc_kib * 1024.0 / (4.0 * N * K);
+    assert_true(fabs((with - base) - N * (1.0 - res) * 60.0 * 1e-6) < 1e-6 * with);
+    /* small weights within the LLC: resident, no row cost; with llc_share too small to hold
+     * them they stream from DRAM again */
+    int64_t n2 = 256, k2 = 256;
+    double r1 = linear_ms(&p, 1, n2, k2, 1);
+    p.model.dram_row_ns = 0.001;
+    assert_true(fabs(r1 - linear_ms(&p, 1, n2, k2, 1)) < 1e-12);
+    p.model.llc_share = (4.0 * n2 * k2) / (2.0 * p.llc_kib * 1024.0);
+    assert_true(linear_ms(&p, 1, n2, k2, 1) > r1);
 }
 
 /* A ledger of one elementwise entry (op) over n elements with f FLOPs each. */
@@ -1202,6 +1313,8 @@ int main(void) {
         cmocka_unit_test(test_hw_search_term),
         cmocka_unit_test(test_hw_fit_all_recovers),
         cmocka_unit_test(test_hw_transcendental),
+        cmocka_unit_test(test_hw_gemm_remainder),
+        cmocka_unit_test(test_hw_dram_rows),
         cmocka_unit_test(test_hw_bad_csv),
         cmocka_unit_test(test_hw_validation_stats),
         cmocka_unit_test(test_hw_cli),
