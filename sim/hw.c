@@ -909,7 +909,12 @@ static double resident_share(const HwProfile *p, const CostLedger *l) {
     for (size_t i = 0; i < cost_ledger_count(l); i++)
         w += (double)cost_ledger_get(l, i)->cost.weight_bytes;
     double c = p->model.llc_share * p->llc_kib * 1024.0;
-    return w <= c ? 1.0 : p->model.llc_retention * c / w;
+    if (w <= c) return 1.0;
+    /* beyond the capacity the cache keeps part of the weights, less the further they
+     * exceed it (cyclic reuse under LRU-like replacement keeps nothing): the share c / w of
+     * an ideal cache, scaled down linearly to 0 at w = c * (1 + llc_retention) */
+    double keep = 1.0 - (w - c) / (p->model.llc_retention * c);
+    return keep > 0.0 ? keep * c / w : 0.0;
 }
 
 static void entry_terms(const HwProfile *p, const LedgerEntry *e, double resident, Terms *t) {
@@ -1582,6 +1587,19 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
     } else {
         rel_se[13] = INFINITY;
     }
+}
+
+double hw_sample_predict_ms(const HwProfile *p, const HwSample *s, int warm) {
+    FitRow r;
+    memset(&r, 0, sizeof r);
+    SimError err;
+    sim_error_init(&err);
+    if (fit_row(p, s, warm, 0, &r, &err) != SIM_OK) return NAN;
+    double x[NP];
+    params_to_x(&p->model, x);
+    double ms = row_eval(&r, x, NULL, NULL);
+    free(r.ops);
+    return ms;
 }
 
 SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, HwFitReport *rep,

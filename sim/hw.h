@@ -39,9 +39,10 @@
  * rows x columns of the step's last matrix product (the output projection).
  * DRAM bytes: weights come from DRAM unless they stay resident in the last-level cache
  * between uses (ledger k >= 2 of a sequence, or every ledger with HwPredictOptions.warm: the
- * resident share is 1 when the ledger's weights fit llc_share * LLC, else llc_retention *
- * llc_share * LLC / weight bytes: 1 keeps the most that fits, small values model LRU
- * thrashing); activations come from DRAM
+ * resident share is 1 when the ledger's weights W fit C = llc_share * LLC, else
+ * C / W * max(0, 1 - (W - C) / (llc_retention * C)): what an ideal cache keeps, falling to
+ * nothing at W = C * (1 + llc_retention), as cyclic reuse under LRU-like replacement does);
+ * activations come from DRAM
  * only for the part of an operator's working set (bytes read + written) beyond the LLC.
  * Energy = MACs * pJ/MAC (fp32) + DRAM bytes * pJ/B + SRAM bytes * pJ/B + idle_w * time,
  * where SRAM bytes are every byte the operator reads or writes (all pass through the cache).
@@ -96,8 +97,9 @@ typedef struct {
     double elementwise_efficiency; /* other FLOPs per second over peak, (0, 1] */
     double dram_efficiency;        /* achieved fraction of dram_gbs, (0, 1] */
     double overhead_us;            /* fixed cost per call of a BLAS-backed product, > 0 */
-    double llc_retention;          /* share of the LLC that keeps weights between steps when
-                                      they do not all fit, (0, 1]; not fitted by hw_fit */
+    double llc_retention;          /* how far beyond the LLC share a step's weights may grow
+                                      and still partly stay resident (as a fraction of that
+                                      share), (0, 1]; not fitted by hw_fit */
     double gemm_k_half;            /* inner dimension K at which the K term halves the GEMM
                                       rate, > 0 */
     double cache_gbs;              /* bandwidth of bytes served by the caches, GB/s, > 0 */
@@ -327,15 +329,22 @@ typedef struct {
     double weight;      /* weight of the relative error (0 = 1) */
 } HwSample;
 
+/* The model's prediction for one sample (what hw_fit compares with measured_ms): NAN if the
+ * sample cannot be evaluated. */
+double hw_sample_predict_ms(const HwProfile *p, const HwSample *s, int warm);
+
 typedef struct {
     int warm;            /* as HwPredictOptions.warm */
     int rescale_peak;    /* host: efficiencies may exceed 1; the peak is raised to keep the GEMM,
                             attention and convolution ones <= 1 (the elementwise ones are
-                            clamped to 1: memory-bound operators leave them undetermined) */
+                            clamped to 1: memory-bound operators leave them undetermined), and
+                            dram_gbs to keep dram_efficiency <= 1 */
     int fit_all;         /* also fit gemm_k_half, cache_gbs, loop_overhead_us, head_overhead_us,
-                            search_ns and transcendental_efficiency (host: per-class samples pin them down); 0: they
-                            keep the profile's values (a few whole-run latencies of a device
-                            cannot separate them from the basic parameters) */
+                            search_ns, transcendental_efficiency, gemm_remainder_rows,
+                            dram_row_ns, llc_gbs and dispatch_us (host: per-class, search and
+                            whole-run samples pin them down); 0: they keep the profile's values
+                            (a few whole-run latencies of a device cannot separate them from
+                            the basic parameters) */
     double identify_se;  /* a parameter is identified when its relative standard error is
                             below this (0 = 0.02) */
 } HwFitOptions;

@@ -1062,6 +1062,32 @@ static void dump_set(const Timed *t, int n) {
     fclose(f);
 }
 
+/* With LTSIM_HW_DUMP, appends the prediction of every operator of a validated run: P name
+ * ledger entry predicted_ms compute_ms memory_ms overhead_ms (after its R and O lines). */
+static void dump_prediction(const HwProfile *p, const Timed *x, const HwPredictOptions *po) {
+    const char *path = getenv("LTSIM_HW_DUMP");
+    if (path == NULL || *path == '\0') return;
+    HwPrediction pr;
+    SimError err;
+    sim_error_init(&err);
+    if (hw_predict(p, x->lp, x->nl, po, &pr, &err) != SIM_OK) {
+        hw_prediction_free(&pr);
+        return;
+    }
+    FILE *f = fopen(path, "a");
+    if (f != NULL) {
+        size_t i = 0;
+        for (int k = 0; k < x->nl; k++)
+            for (size_t e = 0; e < cost_ledger_count(x->lp[k]) && i < pr.nops; e++, i++)
+                fprintf(f, "P\t%s\t%d\t%zu\t%.6f\t%.6f\t%.6f\t%.6f\n", x->name, k, e,
+                        pr.ops[i].time_ms, pr.ops[i].compute_ms, pr.ops[i].memory_ms,
+                        pr.ops[i].overhead_ms);
+        fprintf(f, "S\t%s\t%.6f\n", x->name, pr.search_ms);
+        fclose(f);
+    }
+    hw_prediction_free(&pr);
+}
+
 /* Times every config of t in interleaved rounds: per config and round a warm-up pass and
  * `reps` timed passes (about 150 ms). On a shared machine other tenants only ever slow a run
  * down, and they come and go, so a config's latency is the median of its quietest round;
@@ -1455,8 +1481,8 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
          HOST_OP_WEIGHT > 0 ? " and operators" : "");
     /* llc_share and llc_retention are not linear in the model: a grid search around the
      * linear fit */
-    static const double retention[] = {1.0, 0.5, 0.25, 0.1, 0.05};
-    static const double share[] = {1.0, 0.85, 0.7, 0.6, 0.5};
+    static const double retention[] = {1.0, 0.5, 0.25};
+    static const double share[] = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5};
     double best_err = INFINITY, best_ret = 1.0, best_share = 1.0;
     HwProfile prior = *p;
     for (size_t sh = 0; sh < sizeof share / sizeof share[0]; sh++)
@@ -1475,13 +1501,27 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
                 *rep = qr;
             }
         }
+    {   /* LTSIM_HW_DUMP: every sample of the fit, measured against the fitted model */
+        const char *dp = getenv("LTSIM_HW_DUMP");
+        FILE *df = dp && *dp ? fopen(dp, "a") : NULL;
+        for (int i = 0; df && i < nsmp; i++) {
+            const HwSample *q = &smp[i];
+            int g = 0;
+            while (g < ngrid && tm[g].lp != q->ledgers) g++;
+            fprintf(df, "F\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.6f\t%.6f\n",
+                    g < ngrid ? tm[g].name : "?", g < ngrid && tm[g].g->gen ? "generate" : "forward",
+                    q->by_class, (int)q->cls, q->gemm_rows, q->elem_kind, q->search_only,
+                    q->measured_ms, hw_sample_predict_ms(p, q, fo.warm));
+        }
+        if (df) fclose(df);
+    }
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_FITTED,
-                          "grid search over 1, 0.5, 0.25, 0.1, 0.05 (with llc_share) around the "
-                          "fit: %g gave the lowest error",
+                          "grid search over 1, 0.5, 0.25 (with llc_share) around the fit: %g "
+                          "gave the lowest error",
                           best_ret);
     hw_profile_set_source(p, "model.llc_share", HW_SRC_FITTED,
-                          "grid search over 1, 0.85, 0.7, 0.6, 0.5 (with llc_retention) around "
-                          "the fit: %g gave the lowest error",
+                          "grid search over 1, 0.9, 0.8, 0.7, 0.6, 0.5 (with llc_retention) "
+                          "around the fit: %g gave the lowest error",
                           best_share);
     if (p->dram_gbs > meas->dram_gbs * 1.0001)
         hw_profile_set_source(p, "dram_gbs", HW_SRC_FITTED,
@@ -1568,6 +1608,7 @@ SimStatus hw_validate_host(const HwProfile *p, const HwCalibOptions *o, HwValida
         r->measured_ms = x->median_ms;
         r->spread = x->spread;
         r->predicted_ms = hw_predict_ms(p, x->lp, x->nl, &po);
+        dump_prediction(p, x, &po);
     }
     hw_validation_stats(v);
 out:
