@@ -28,6 +28,7 @@ struct Store {
     sqlite3 *db;
     char path[1024];
     int busy_ms;
+    int busy_hit;       /* the last failure was SQLITE_BUSY / SQLITE_LOCKED */
     StoreRowHook hook;
     void *hook_ctx;
 };
@@ -329,6 +330,7 @@ static void cpu_model(char *out, size_t n) {
 static SimStatus db_fail(Store *s, int rc, const char *what, SimError *err) {
     const char *path = s ? s->path : "(database)";
     const char *msg = (s && s->db) ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    if (s && ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)) s->busy_hit = 1;
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -672,6 +674,23 @@ static SimStatus check_dir(const char *path, int create_dir, SimError *err) {
 
 static SimStatus ensure_published(Store *s, SimError *err);
 
+/* The steps of opening after the connection: WAL, synchronous, migrations, the published
+ * table. */
+static SimStatus open_setup(Store *s, int max_version, SimError *err) {
+    char mode[32];
+    if (store_query_text(s, "PRAGMA journal_mode = WAL", mode, sizeof mode, err) != SIM_OK)
+        return err->code;
+    if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
+        return sim_errorf(err, SIM_EDB,
+                          "%s: cannot switch the database to WAL mode (journal_mode is %s); is "
+                          "its directory writable?",
+                          s->path, mode);
+    if (exec_sql(s, "PRAGMA synchronous = NORMAL", "setting synchronous", err) != SIM_OK)
+        return err->code;
+    if (migrate(s, max_version, err) != SIM_OK) return err->code;
+    return ensure_published(s, err);
+}
+
 Store *store_open_at(const char *path, int max_version, SimError *err) {
     Store *s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -713,21 +732,23 @@ Store *store_open_at(const char *path, int max_version, SimError *err) {
         sim_errorf(err, SIM_EDB, "%s: this SQLite cannot enforce foreign keys", s->path);
         goto fail;
     }
-    char mode[32];
-    if (store_query_text(s, "PRAGMA journal_mode = WAL", mode, sizeof mode, err) != SIM_OK)
-        goto fail;
-    if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
-        sim_errorf(err, SIM_EDB,
-                   "%s: cannot switch the database to WAL mode (journal_mode is %s); is its "
-                   "directory writable?",
-                   s->path, mode);
-        goto fail;
+    /* Switching to WAL and migrating can meet SQLITE_BUSY without SQLite's busy handler
+     * being called (processes creating the same new database at once): those steps are
+     * retried until the busy timeout has passed. */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        s->busy_hit = 0;
+        if (open_setup(s, max_version, err) == SIM_OK) return s;
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double waited_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
+        if (!s->busy_hit || waited_ms >= s->busy_ms) goto fail;
+        rollback(s);
+        sim_error_init(err);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
-    if (exec_sql(s, "PRAGMA synchronous = NORMAL", "setting synchronous", err) != SIM_OK)
-        goto fail;
-    if (migrate(s, max_version, err) != SIM_OK) goto fail;
-    if (ensure_published(s, err) != SIM_OK) goto fail;
-    return s;
 fail:
     store_close(s);
     return NULL;
