@@ -112,6 +112,7 @@ static const NumKey num_keys[] = {
     NK("model.gemm_tile_rows", model.gemm_tile_rows, 64, 1, "rows"),
     NK("model.gemm_remainder_rows", model.gemm_remainder_rows, 1e6, 0, "rows/pass"),
     NK("model.dram_row_ns", model.dram_row_ns, 1e6, 0, "ns/row"),
+    NK("model.gemm_m_half_dram", model.gemm_m_half_dram, 1e6, 0, "rows"),
     NK("model.dispatch_us", model.dispatch_us, 1e6, 0, "us/call"),
     NK("model.llc_gbs", model.llc_gbs, 1e6, 0, "GB/s"),
     NK("model.llc_share", model.llc_share, 1, 0, "of LLC"),
@@ -157,6 +158,7 @@ static const char *const param_keys[HW_PARAM_COUNT] = {
     [HW_P_DRAM_ROW] = "model.dram_row_ns",
     [HW_P_LLC_GBS] = "model.llc_gbs",
     [HW_P_DISPATCH] = "model.dispatch_us",
+    [HW_P_GEMM_M_HALF_DRAM] = "model.gemm_m_half_dram",
 };
 _Static_assert(sizeof param_keys / sizeof param_keys[0] == HW_PARAM_COUNT, "param_keys");
 
@@ -181,6 +183,7 @@ double hw_param_get(const HwModelParams *m, HwParam k) {
     case HW_P_DRAM_ROW: return m->dram_row_ns;
     case HW_P_LLC_GBS: return m->llc_gbs;
     case HW_P_DISPATCH: return m->dispatch_us;
+    case HW_P_GEMM_M_HALF_DRAM: return m->gemm_m_half_dram;
     default: return 0.0;
     }
 }
@@ -204,6 +207,7 @@ void hw_param_set(HwModelParams *m, HwParam k, double v) {
     case HW_P_DRAM_ROW: m->dram_row_ns = v; break;
     case HW_P_LLC_GBS: m->llc_gbs = v; break;
     case HW_P_DISPATCH: m->dispatch_us = v; break;
+    case HW_P_GEMM_M_HALF_DRAM: m->gemm_m_half_dram = v; break;
     default: break;
     }
 }
@@ -892,6 +896,7 @@ typedef struct {
     double other;       /* other FLOPs (elementwise work) */
     int trans;          /* an exponential-type elementwise operator (hw_op_transcendental) */
     double rem;         /* GEMM remainder passes: popcount(M mod gemm_tile_rows) */
+    double res;         /* resident share of the weights */
     double drows;       /* matrix-vector products: weight rows read from DRAM, over the calls */
     int stream;         /* a matrix-vector product (GEMM with M = 1): memory-bound by nature
                            (half a FLOP per weight byte), its time is the memory term */
@@ -926,6 +931,7 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->m = e->dims[0] >= 1 ? (double)e->dims[0] : 1.0;
     t->k = e->dims[2] >= 1 ? (double)e->dims[2] : 1.0;
     t->rem = 0.0;
+    t->res = resident;
     t->stream = t->cls == HW_GEMM && e->dims[0] <= 1;
     if (t->cls == HW_GEMM && t->m > 1.0) {
         unsigned tile = p->model.gemm_tile_rows >= 1.0 ? (unsigned)p->model.gemm_tile_rows : 1u;
@@ -973,7 +979,10 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
     switch (t->cls) {
     case HW_GEMM: /* a matrix-vector product (M = 1) streams its weights once, unpacked */
         return t->flops2 *
-               (t->m > 1.0 ? 1.0 + (m->gemm_m_half + m->gemm_remainder_rows * t->rem) / t->m +
+               (t->m > 1.0 ? 1.0 +
+                                 (m->gemm_m_half * t->res + m->gemm_m_half_dram * (1.0 - t->res) +
+                                  m->gemm_remainder_rows * t->rem) /
+                                     t->m +
                                  m->gemm_k_half / t->k
                            : 1.0) /
                (peak * m->gemm_efficiency);
@@ -1168,7 +1177,8 @@ void hw_prediction_free(HwPrediction *pr) {
  *   x9 = loop_overhead_us, x10 = head_overhead_us, x11 = search_ns,
  *   x12 = 1/transcendental_efficiency (the exponential-type elementwise operators),
  *   x13 = gemm_remainder_rows/gemm_efficiency, x14 = dram_row_ns, x15 = 1/llc_gbs,
- *   x16 = dispatch_us (whole-run samples only: the others are kernel times).
+ *   x16 = dispatch_us (whole-run samples only: the others are kernel times),
+ *   x17 = gemm_m_half_dram/gemm_efficiency (x1 takes the resident share of the weights).
  * An operator's compute time is c.x (c nonzero only in its class's columns), its memory time
  * m.x5 + cache.x8 + rows.x14 + wcache.x15, its overhead calls * 1e-3 * (x6 or x9) + heads * calls * 1e-3 * x10; a
  * run adds logits * 1e-6 * x11. Variables are scaled by the prior (z = x / x_prior). */
@@ -1178,8 +1188,8 @@ void hw_prediction_free(HwPrediction *pr) {
 typedef struct {
     int cls;
     int col;       /* the compute column of c0 (class_col, or 12 for exponential-type ops) */
-    double c0, c1, ck, cr; /* compute coefficients: c0 on the class column, c1 on x1, ck on x7
-                          and cr on x13 (GEMM only) */
+    double c0, c1, ck, cr, cd; /* compute coefficients: c0 on the class column, c1 on x1, ck
+                          on x7, cr on x13 and cd on x17 (GEMM only) */
     double mem;    /* coefficient of x5 */
     double cache;  /* coefficient of x8 */
     double rows;   /* coefficient of x14 */
@@ -1224,6 +1234,7 @@ static void params_to_x(const HwModelParams *m, double x[NP]) {
     x[14] = m->dram_row_ns;
     x[15] = 1.0 / m->llc_gbs;
     x[16] = m->dispatch_us;
+    x[17] = m->gemm_m_half_dram / m->gemm_efficiency;
 }
 
 static void x_to_params(const double x[NP], HwModelParams *m) {
@@ -1244,6 +1255,7 @@ static void x_to_params(const double x[NP], HwModelParams *m) {
     m->dram_row_ns = x[14];
     m->llc_gbs = 1.0 / x[15];
     m->dispatch_us = x[16];
+    m->gemm_m_half_dram = x[17] / x[0];
 }
 
 /* Builds the operator rows of one sample (the same Terms as hw_predict). */
@@ -1284,15 +1296,20 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             } else {
                 o->c0 = t.flops2 / peak;
                 if (t.cls == HW_GEMM && t.m > 1.0) {
-                    o->c1 = t.flops2 / (peak * t.m);
+                    double row = t.flops2 / (peak * t.m);
+                    o->c1 = row * t.res;
+                    o->cd = row * (1.0 - t.res);
                     o->ck = t.flops2 / (peak * t.k);
-                    o->cr = o->c1 * t.rem;
+                    o->cr = row * t.rem;
                     if (fold_k) { /* gemm_k_half and gemm_remainder_rows held: their terms
-                                     scale with 1/efficiency */
+                                     scale with 1/efficiency; gemm_m_half_dram keeps its
+                                     ratio to gemm_m_half */
                         o->c0 += o->ck * p->model.gemm_k_half +
                                  o->cr * p->model.gemm_remainder_rows;
+                        o->c1 += o->cd * p->model.gemm_m_half_dram / p->model.gemm_m_half;
                         o->ck = 0.0;
                         o->cr = 0.0;
+                        o->cd = 0.0;
                     }
                 }
             }
@@ -1320,7 +1337,8 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
     for (size_t j = 0; j < r->nops; j++) {
         const FitOp *o = &r->ops[j];
         int col = o->col, ocol = blas_class((HwClass)o->cls) ? 6 : 9;
-        double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7] + o->cr * x[13];
+        double comp =
+            o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7] + o->cr * x[13] + o->cd * x[17];
         double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15];
         int membound = o->stream || mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
@@ -1336,6 +1354,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
                 J[1] += o->c1;
                 J[7] += o->ck;
                 J[13] += o->cr;
+                J[17] += o->cd;
             }
             J[ocol] += o->ovh;
             J[10] += o->head;
@@ -1552,7 +1571,7 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
         if (solve(nf, Ac, e, y) != 0) return;
         for (int r = 0; r < nf; r++) cov[r][c] = sigma2 * y[r];
     }
-    double z[NP], var[NP], c01 = 0.0, c07 = 0.0, c013 = 0.0;
+    double z[NP], var[NP], c01 = 0.0, c07 = 0.0, c013 = 0.0, c017 = 0.0;
     int pos[NP];
     for (int k = 0; k < NP; k++) {
         z[k] = x[k] / P->x0[k];
@@ -1566,6 +1585,7 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
     if (pos[0] >= 0 && pos[1] >= 0) c01 = cov[pos[0]][pos[1]];
     if (pos[0] >= 0 && pos[7] >= 0) c07 = cov[pos[0]][pos[7]];
     if (pos[0] >= 0 && pos[13] >= 0) c013 = cov[pos[0]][pos[13]];
+    if (pos[0] >= 0 && pos[17] >= 0) c017 = cov[pos[0]][pos[17]];
     for (int k = 0; k < NP; k++)
         if (pos[k] >= 0 && var[k] >= 0) rel_se[k] = sqrt(var[k]) / z[k];
     /* gemm_m_half = x1 / x0: the delta method */
@@ -1586,6 +1606,12 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
         rel_se[13] = v > 0 ? sqrt(v) : 0.0;
     } else {
         rel_se[13] = INFINITY;
+    }
+    if (pos[0] >= 0 && pos[17] >= 0) {
+        double v = var[17] / (z[17] * z[17]) + var[0] / (z[0] * z[0]) - 2.0 * c017 / (z[0] * z[17]);
+        rel_se[17] = v > 0 ? sqrt(v) : 0.0;
+    } else {
+        rel_se[17] = INFINITY;
     }
 }
 
@@ -1637,7 +1663,8 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         switch (k) {
         case 1:
         case 7:
-        case 13: lo_x = 1e-3 * P.x0[0]; hi_x = 1e5 * 1e4; break;
+        case 13:
+        case 17: lo_x = 1e-3 * P.x0[0]; hi_x = 1e5 * 1e4; break;
         case 6:
         case 9:
         case 10:
@@ -1667,7 +1694,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
          * fit starts from a point where the memory terms are 10x slower (every memory column
          * active) and one where the compute terms are, and keeps the best end point. */
         static const int mem_cols[] = {5, 8, 14, 15};
-        static const int comp_cols[] = {0, 1, 2, 3, 4, 7, 12, 13};
+        static const int comp_cols[] = {0, 1, 2, 3, 4, 7, 12, 13, 17};
         double best_obj = INFINITY, bestx[NP];
         for (int start = 0; start < 3; start++) {
             double xs[NP];
@@ -1696,6 +1723,8 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         if (!(o && o->fit_all)) {
             p->model.gemm_k_half = rep->before.gemm_k_half;
             p->model.gemm_remainder_rows = rep->before.gemm_remainder_rows;
+            p->model.gemm_m_half_dram = p->model.gemm_m_half * rep->before.gemm_m_half_dram /
+                                        rep->before.gemm_m_half;
             /* transcendental_efficiency moves with elementwise_efficiency (their ratio kept) */
             p->model.transcendental_efficiency = p->model.elementwise_efficiency *
                                                  rep->before.transcendental_efficiency /
@@ -1734,6 +1763,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
     if (p->model.overhead_us < 1e-4) p->model.overhead_us = 1e-4;
     if (p->model.gemm_k_half < 1e-3) p->model.gemm_k_half = 1e-3;
     if (p->model.gemm_remainder_rows < 1e-3) p->model.gemm_remainder_rows = 1e-3;
+    if (p->model.gemm_m_half_dram < 1e-3) p->model.gemm_m_half_dram = 1e-3;
     if (p->model.loop_overhead_us < 1e-4) p->model.loop_overhead_us = 1e-4;
     if (p->model.head_overhead_us < 1e-4) p->model.head_overhead_us = 1e-4;
     if (p->model.search_ns < 1e-4) p->model.search_ns = 1e-4;

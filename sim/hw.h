@@ -25,10 +25,12 @@
  *            + calls * heads * head_overhead_us     attention: one small product per head
  * GEMM efficiency depends on the shape (M x K) * (K x N) (Hockney's half-performance lengths;
  * the extra terms are the cost of packing the weights, N*K, and of the output, M*N):
- *   efficiency = gemm_efficiency / (1 + gemm_m_half / M + gemm_k_half / K + rem / M)  M > 1
+ *   efficiency = gemm_efficiency / (1 + (m_half + rem) / M + gemm_k_half / K)  M > 1
  *              = gemm_efficiency                          for M = 1 (a matrix-vector product
  *                                                           streams its weights unpacked),
- * where rem = gemm_remainder_rows * popcount(M mod gemm_tile_rows): a blocked kernel does
+ * where m_half = gemm_m_half for the resident share of the weights and gemm_m_half_dram for
+ * the rest (the packing cost per weight depends on where the weights come from), and
+ * rem = gemm_remainder_rows * popcount(M mod gemm_tile_rows): a blocked kernel does
  * M in passes of gemm_tile_rows rows and the rest in passes of halving size (OpenBLAS: 4, then
  * 2, then 1 row), each pass re-reading the packed weights, so M = 7 costs more than M = 8.
  * Cache bytes are the bytes an operator reads or writes that do not come from DRAM (resident
@@ -117,6 +119,8 @@ typedef struct {
                                       (j < log2 tile) follow the full ones, > 0 */
     double dram_row_ns;            /* matrix-vector products: cost per weight row read from
                                       DRAM (the stream restarts at each row), ns, > 0 */
+    double gemm_m_half_dram;       /* gemm_m_half for weights read from DRAM (packing them
+                                      costs more than packing resident ones), > 0 */
     double dispatch_us;            /* fixed cost per call of every operator outside its kernel
                                       (the engine's dispatch and bookkeeping), > 0 */
     double llc_gbs;                /* matrix-vector products: rate of streaming resident
@@ -301,6 +305,8 @@ typedef enum {
     HW_P_DRAM_ROW,    /* dram_row_ns (fit_all only) */
     HW_P_LLC_GBS,     /* llc_gbs (fit_all only) */
     HW_P_DISPATCH,    /* dispatch_us (fit_all only; only whole-run samples see it) */
+    HW_P_GEMM_M_HALF_DRAM, /* gemm_m_half_dram (fit_all only; else kept at its ratio to
+                              gemm_m_half) */
     HW_PARAM_COUNT
 } HwParam;
 
@@ -341,7 +347,8 @@ typedef struct {
                             dram_gbs to keep dram_efficiency <= 1 */
     int fit_all;         /* also fit gemm_k_half, cache_gbs, loop_overhead_us, head_overhead_us,
                             search_ns, transcendental_efficiency, gemm_remainder_rows,
-                            dram_row_ns, llc_gbs and dispatch_us (host: per-class, search and
+                            dram_row_ns, llc_gbs, dispatch_us and gemm_m_half_dram (host:
+                            per-class, search and
                             whole-run samples pin them down); 0: they keep the profile's values
                             (a few whole-run latencies of a device cannot separate them from
                             the basic parameters) */

@@ -847,7 +847,10 @@ typedef struct {
  * with multiples of 64 and powers of two, as real models do: BLAS kernels run measurably
  * slower on power-of-two leading dimensions (cache-set conflicts), so a grid without them
  * biases the fit. Its lengths cover every residue mod 4 about equally (products of M rows
- * run in passes of the kernel's tile rows plus remainder passes, gemm_remainder_rows). */
+ * run in passes of the kernel's tile rows plus remainder passes, gemm_remainder_rows). Its
+ * generate configs span decoder steps of a few MB of weights (resident in the LLC: llc_gbs)
+ * to over 100 MB (streamed from DRAM: dram_efficiency, dram_row_ns), with short and long
+ * weight rows. */
 static const GridPoint calib_grid[] = {
     {'T', 160, 6, 15, 15, 8192, 0, 1},   {'T', 256, 4, 40, 40, 8192, 0, 1},
     {'T', 288, 6, 9, 9, 32768, 0, 1},    {'T', 384, 4, 66, 66, 8192, 0, 1},
@@ -871,7 +874,9 @@ static const GridPoint calib_grid[] = {
     {'E', 160, 0, 22, 22, 8192, 0, 1},   {'E', 288, 0, 41, 41, 32768, 0, 1},
     {'E', 448, 0, 13, 13, 8192, 0, 1},   {'E', 640, 0, 64, 64, 8192, 0, 1},
     {'E', 896, 0, 30, 30, 8192, 0, 1},   {'E', 224, 0, 25, 17, 8192, 1, 1},
-    {'E', 544, 0, 15, 23, 32768, 1, 2},
+    {'E', 544, 0, 15, 23, 32768, 1, 2},  {'T', 128, 3, 27, 19, 8192, 1, 1},
+    {'D', 160, 4, 13, 33, 8192, 1, 1},   {'L', 192, 3, 22, 27, 8192, 1, 1},
+    {'T', 320, 4, 19, 22, 32768, 1, 1},  {'E', 160, 0, 17, 21, 8192, 1, 1},
 };
 #define CALIB_N ((int)(sizeof calib_grid / sizeof calib_grid[0]))
 
@@ -1334,6 +1339,7 @@ static void host_template(HwProfile *p, int threads) {
     p->model.dram_row_ns = 20;
     p->model.llc_gbs = 50;
     p->model.dispatch_us = 0.2;
+    p->model.gemm_m_half_dram = 16;
     p->model.llc_share = 1;
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_ESTIMATED,
                           "rule R-RETAIN: 1, the weights that fit stay (no grid search yet)");

@@ -584,6 +584,8 @@ static void test_hw_calibrate_csv_recovers(void **state) {
     truth = prior;
     truth.model.gemm_efficiency = 0.55;
     truth.model.gemm_m_half = 6.0;
+    /* a CSV fit keeps gemm_m_half_dram at its ratio to gemm_m_half (1 in the profile) */
+    truth.model.gemm_m_half_dram = 6.0;
     truth.model.attention_efficiency = 0.25;
     truth.model.conv_efficiency = 0.06;
     truth.model.elementwise_efficiency = 0.011;
@@ -673,8 +675,11 @@ static void test_hw_calibrate_csv_recovers(void **state) {
      * fit_all, from per-class times) keep the profile's values */
     assert_int_equal(identified, HW_P_GEMM_K_HALF);
     for (int k = HW_P_GEMM_K_HALF; k < HW_PARAM_COUNT; k++)
-        if (k != HW_P_TRANS_EFF)
+        if (k != HW_P_TRANS_EFF && k != HW_P_GEMM_M_HALF_DRAM)
             assert_true(hw_param_get(&fit.model, (HwParam)k) == hw_param_get(&prior.model, (HwParam)k));
+    /* gemm_m_half_dram moves with gemm_m_half: the profile's ratio kept */
+    assert_true(fabs(fit.model.gemm_m_half_dram / fit.model.gemm_m_half -
+                     prior.model.gemm_m_half_dram / prior.model.gemm_m_half) < 1e-9);
     /* transcendental_efficiency moves with elementwise_efficiency: the profile's ratio kept */
     assert_true(fabs(fit.model.transcendental_efficiency / fit.model.elementwise_efficiency -
                      prior.model.transcendental_efficiency / prior.model.elementwise_efficiency) <
@@ -766,6 +771,7 @@ static void test_hw_fit_all_recovers(void **state) {
     HwModelParams *t = &truth.model;
     t->gemm_efficiency = 0.6;
     t->gemm_m_half = 20;
+    t->gemm_m_half_dram = 30;
     t->gemm_k_half = 100;
     t->attention_efficiency = 0.3;
     t->conv_efficiency = 0.08;
