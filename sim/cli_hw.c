@@ -298,14 +298,16 @@ static void print_validate_help(FILE *f) {
             "Evolved, widths 128-1024,\nlengths 10-100) on this machine; with --measurements, compares "
             "against the CSV's latencies\n(format as for 'ltsim calibrate'). Prints each config's "
             "predicted and measured time and the\nshare within +-10 %% and +-20 %%, the median "
-            "and 90th-percentile absolute error, and the RMSE.\n\n"
+            "and 90th-percentile absolute error, and the RMSE,\nover all rows and per mode "
+            "(forward, generate).\n\n"
             "options:\n"
             "  --profile NAME         profile to validate (required)\n"
             "  --measurements FILE    CSV of measured latencies (required unless NAME is host)\n"
             "  --json                 one JSON document: {n, within_10, within_20, "
             "median_abs_err,\n"
-            "                         p90_abs_err, rmse_ms, rows: [{config, mode, predicted_ms, "
-            "measured_ms}]}\n"
+            "                         p90_abs_err, rmse_ms, by_mode: {forward: {...}, generate: "
+            "{...}},\n"
+            "                         rows: [{config, mode, predicted_ms, measured_ms}]}\n"
             "  --cold                 the CSV's latencies are single cold runs\n"
             "  --threads N            BLAS threads for host timings (default 1)\n"
             "  --quick                host: fewer repeats\n"
@@ -470,6 +472,21 @@ static int print_validation_json(const HwValidation *v, const char *profile) {
              cJSON_AddNumberToObject(o, "median_abs_err", v->median_abs_err) != NULL &&
              cJSON_AddNumberToObject(o, "p90_abs_err", v->p90_abs_err) != NULL &&
              cJSON_AddNumberToObject(o, "rmse_ms", v->rmse_ms) != NULL;
+    /* the same per mode (DESIGN.md §6's keys plus this one) */
+    cJSON *bm = ok ? cJSON_AddObjectToObject(o, "by_mode") : NULL;
+    ok = bm != NULL;
+    const HwValidationSummary *ms[2] = {&v->forward, &v->generate};
+    const char *mn[2] = {"forward", "generate"};
+    for (int m = 0; ok && m < 2; m++) {
+        if (ms[m]->n == 0) continue;
+        cJSON *x = cJSON_AddObjectToObject(bm, mn[m]);
+        ok = x != NULL && cJSON_AddNumberToObject(x, "n", ms[m]->n) != NULL &&
+             cJSON_AddNumberToObject(x, "within_10", ms[m]->within_10) != NULL &&
+             cJSON_AddNumberToObject(x, "within_20", ms[m]->within_20) != NULL &&
+             cJSON_AddNumberToObject(x, "median_abs_err", ms[m]->median_abs_err) != NULL &&
+             cJSON_AddNumberToObject(x, "p90_abs_err", ms[m]->p90_abs_err) != NULL &&
+             cJSON_AddNumberToObject(x, "rmse_ms", ms[m]->rmse_ms) != NULL;
+    }
     cJSON *rows = ok ? cJSON_AddArrayToObject(o, "rows") : NULL;
     for (int i = 0; rows != NULL && i < v->n; i++) {
         const HwValidateRow *r = &v->rows[i];
@@ -548,6 +565,14 @@ static int cmd_validate(int argc, char **argv) {
                "p90 %.2f%%; RMSE %.3f ms\n",
                v.n, 100 * v.within_10, 100 * v.within_20, 100 * v.median_abs_err,
                100 * v.p90_abs_err, v.rmse_ms);
+        const HwValidationSummary *ms[2] = {&v.forward, &v.generate};
+        const char *mn[2] = {"forward", "generate"};
+        for (int m = 0; m < 2; m++)
+            if (ms[m]->n > 0)
+                printf("  %-8s n %d: within +-10%% %.1f%%, within +-20%% %.1f%%; absolute error "
+                       "median %.2f%%, p90 %.2f%%; RMSE %.3f ms\n",
+                       mn[m], ms[m]->n, 100 * ms[m]->within_10, 100 * ms[m]->within_20,
+                       100 * ms[m]->median_abs_err, 100 * ms[m]->p90_abs_err, ms[m]->rmse_ms);
     }
     hw_validation_free(&v);
     return flush_stdout(cmd);

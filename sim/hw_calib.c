@@ -541,30 +541,47 @@ SimStatus hw_calibrate_csv(HwProfile *p, const char *csv, const HwCalibOptions *
 
 /* ---- statistics ---- */
 
-void hw_validation_stats(HwValidation *v) {
-    v->within_10 = v->within_20 = v->median_abs_err = v->p90_abs_err = v->rmse_ms = 0.0;
-    if (v->n <= 0) return;
-    double *e = malloc((size_t)v->n * sizeof *e);
+/* The statistics of the rows of v whose mode is `mode` (every row when NULL). */
+static void summarise(const HwValidation *v, const char *mode, HwValidationSummary *out) {
+    memset(out, 0, sizeof *out);
+    double *e = malloc((size_t)(v->n > 0 ? v->n : 1) * sizeof *e);
     double sq = 0.0;
-    int w10 = 0, w20 = 0;
+    int w10 = 0, w20 = 0, n = 0;
     for (int i = 0; i < v->n; i++) {
         const HwValidateRow *r = &v->rows[i];
+        if (mode && strcmp(r->mode, mode) != 0) continue;
         double d = r->predicted_ms - r->measured_ms;
         double a = r->measured_ms > 0 ? fabs(d) / r->measured_ms : INFINITY;
-        if (e) e[i] = a;
+        if (e) e[n] = a;
+        n++;
         sq += d * d;
         if (a <= 0.10) w10++;
         if (a <= 0.20) w20++;
     }
-    v->within_10 = (double)w10 / v->n;
-    v->within_20 = (double)w20 / v->n;
-    v->rmse_ms = sqrt(sq / v->n);
-    if (e) {
-        qsort(e, (size_t)v->n, sizeof *e, cmp_double);
-        v->median_abs_err = quantile_sorted(e, v->n, 0.5);
-        v->p90_abs_err = quantile_sorted(e, v->n, 0.9);
-        free(e);
+    out->n = n;
+    if (n > 0) {
+        out->within_10 = (double)w10 / n;
+        out->within_20 = (double)w20 / n;
+        out->rmse_ms = sqrt(sq / n);
+        if (e) {
+            qsort(e, (size_t)n, sizeof *e, cmp_double);
+            out->median_abs_err = quantile_sorted(e, n, 0.5);
+            out->p90_abs_err = quantile_sorted(e, n, 0.9);
+        }
     }
+    free(e);
+}
+
+void hw_validation_stats(HwValidation *v) {
+    HwValidationSummary all;
+    summarise(v, NULL, &all);
+    v->within_10 = all.within_10;
+    v->within_20 = all.within_20;
+    v->median_abs_err = all.median_abs_err;
+    v->p90_abs_err = all.p90_abs_err;
+    v->rmse_ms = all.rmse_ms;
+    summarise(v, "forward", &v->forward);
+    summarise(v, "generate", &v->generate);
 }
 
 void hw_validation_free(HwValidation *v) {

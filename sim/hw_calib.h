@@ -76,12 +76,21 @@ typedef struct {
     double spread;       /* (p75 - p25) / median of the timed passes (host), 0 for CSV rows */
 } HwValidateRow;
 
+/* The statistics of a set of rows. */
+typedef struct {
+    int n;
+    double within_10, within_20;         /* shares (fractions) of rows within +-10 % / 20 % */
+    double median_abs_err, p90_abs_err;  /* |predicted - measured| / measured (fractions) */
+    double rmse_ms;
+} HwValidationSummary;
+
 typedef struct {
     int n;
     double within_10, within_20;         /* shares (fractions) of rows within +-10 % / 20 % */
     double median_abs_err, p90_abs_err;  /* |predicted - measured| / measured (fractions) */
     double rmse_ms;
     HwValidateRow *rows;
+    HwValidationSummary forward, generate; /* the same over the rows of each mode */
 } HwValidation;
 
 /* ---- calibration ---- */

@@ -1193,8 +1193,20 @@ static void test_hw_validation_stats(void **state) {
         rows[i].measured_ms = 10.0;
         rows[i].predicted_ms = pred[i];
     }
-    HwValidation v = {5, 0, 0, 0, 0, 0, rows};
+    for (int i = 0; i < 5; i++) snprintf(rows[i].mode, sizeof rows[i].mode, "%s", i < 3 ? "forward" : "generate");
+    HwValidation v;
+    memset(&v, 0, sizeof v);
+    v.n = 5;
+    v.rows = rows;
     hw_validation_stats(&v);
+    /* per mode: forward 5 %, 10 %, 25 %; generate 0 %, 30 % */
+    assert_int_equal(v.forward.n, 3);
+    assert_float_equal(v.forward.within_10, 2.0 / 3.0, 1e-12);
+    assert_float_equal(v.forward.median_abs_err, 0.10, 1e-12);
+    assert_int_equal(v.generate.n, 2);
+    assert_float_equal(v.generate.within_10, 0.5, 1e-12);
+    assert_float_equal(v.generate.within_20, 0.5, 1e-12);
+    assert_float_equal(v.generate.rmse_ms, sqrt((0 + 9) / 2.0), 1e-12);
     assert_float_equal(v.within_10, 0.6, 1e-12);
     assert_float_equal(v.within_20, 0.6, 1e-12);
     assert_float_equal(v.median_abs_err, 0.10, 1e-12);
@@ -1253,6 +1265,19 @@ static void test_hw_cli(void **state) {
                     "transformer-wmt-128,forward,10,10,1,20\nlite-iwslt-160,forward,50,50,1,55\n");
     const char *val[] = {"validate", "--profile", "raspberry-pi-4", "--measurements", csv, "--json"};
     assert_int_equal(run_cli("validate", 6, val), 0);
+    const char *bin = getenv("LTSIM_BIN");
+    if (bin != NULL && *bin) { /* the JSON document has the per-mode statistics */
+        char cmdline[1024], jpath[256];
+        snprintf(jpath, sizeof jpath, "%s/val.json", tu_tmpdir());
+        snprintf(cmdline, sizeof cmdline,
+                 "%s validate --profile raspberry-pi-4 --measurements %s --json > %s", bin, csv,
+                 jpath);
+        assert_int_equal(system(cmdline), 0);
+        char *json = read_text(jpath);
+        assert_non_null(strstr(json, "\"by_mode\":{\"forward\":{\"n\":3,"));
+        assert_null(strstr(json, "\"generate\":")); /* no generate rows, no entry */
+        free(json);
+    }
     snprintf(out, sizeof out, "%s/cal-out.yml", tu_tmpdir());
     const char *cal[] = {"calibrate", "--profile", "raspberry-pi-4", "--measurements", csv,
                          "--out", out};
