@@ -257,13 +257,14 @@ typedef struct {
     int quick;
     int cold;
     int threads;
+    int validate;
 } HwCliOptions;
 
-enum { O_PROFILE = 1000, O_MEAS, O_OUT, O_JSON, O_QUICK, O_COLD, O_THREADS };
+enum { O_PROFILE = 1000, O_MEAS, O_OUT, O_JSON, O_QUICK, O_COLD, O_THREADS, O_VALIDATE };
 
 static void print_calibrate_help(FILE *f) {
     fprintf(f,
-            "usage: ltsim calibrate [--threads N] [--quick] [--out FILE]\n"
+            "usage: ltsim calibrate [--threads N] [--quick] [--out FILE] [--validate]\n"
             "       ltsim calibrate --profile NAME --measurements FILE.csv [--out FILE] [--cold]\n\n"
             "Without --profile: calibrates this machine. Measures read bandwidth by working-set "
             "size\n(the usable last-level cache and the DRAM bandwidth), an sgemm for the peak, "
@@ -285,6 +286,11 @@ static void print_calibrate_help(FILE *f) {
             "  --cold                 the CSV's latencies are single cold runs\n"
             "  --threads N            BLAS threads for the host measurements (default 1)\n"
             "  --quick                host: a smaller grid (about a third of the time)\n"
+            "  --validate             host: also time the validation set of 'ltsim validate', in "
+            "the same\n"
+            "                         rounds as the grid (one machine state for both), and print "
+            "its\n"
+            "                         predictions on the fitted profile as 'validate' does\n"
             "  -h, --help             this help\n\n"
             "exit codes: 0 ok, 2 bad input (profile, CSV: file, line and column), 1 runtime "
             "failure\n");
@@ -324,6 +330,7 @@ static int parse_hw_options(const char *cmd, int argc, char **argv, HwCliOptions
         {"out", required_argument, 0, O_OUT},
         {"json", no_argument, 0, O_JSON},
         {"quick", no_argument, 0, O_QUICK},
+        {"validate", no_argument, 0, O_VALIDATE},
         {"cold", no_argument, 0, O_COLD},
         {"threads", required_argument, 0, O_THREADS},
         {"help", no_argument, 0, 'h'},
@@ -351,6 +358,10 @@ static int parse_hw_options(const char *cmd, int argc, char **argv, HwCliOptions
             o->json = 1;
             break;
         case O_QUICK: o->quick = 1; break;
+        case O_VALIDATE:
+            if (!cal) return usage_error(cmd, "--validate: an option of 'calibrate'");
+            o->validate = 1;
+            break;
         case O_COLD: o->cold = 1; break;
         case O_THREADS: {
             char *end = NULL;
@@ -393,6 +404,8 @@ static int ensure_dir(const char *dir) {
     return mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+static void print_validation_text(const HwValidation *v);
+
 static int cmd_calibrate(int argc, char **argv) {
     const char *cmd = "calibrate";
     HwCliOptions o = {0};
@@ -416,6 +429,9 @@ static int cmd_calibrate(int argc, char **argv) {
         if (o.cold) return usage_error(cmd, "--cold applies to --measurements only");
         HwProfile p;
         HwHostMeasure meas;
+        HwValidation val;
+        memset(&val, 0, sizeof val);
+        co.validate_into = o.validate ? &val : NULL;
         if (hw_calibrate_host(&p, &co, &rep, &meas, &err) != SIM_OK) return fail_with(cmd, &err);
         if (o.out) {
             snprintf(path, sizeof path, "%s", o.out);
@@ -435,10 +451,20 @@ static int cmd_calibrate(int argc, char **argv) {
                " (%d noisy)\n\n",
                meas.llc_kib, meas.dram_gbs, meas.sgemm_gflops, meas.runs, meas.noisy);
         print_fit(&rep);
-        if (hw_profile_write(&p, path, &err) != SIM_OK) return fail_with(cmd, &err);
+        if (hw_profile_write(&p, path, &err) != SIM_OK) {
+            hw_validation_free(&val);
+            return fail_with(cmd, &err);
+        }
         printf("wrote %s\n", path);
+        if (o.validate) {
+            printf("\nvalidation set, timed in the same rounds as the grid, on the fitted "
+                   "profile:\n\n");
+            print_validation_text(&val);
+            hw_validation_free(&val);
+        }
         return flush_stdout(cmd);
     }
+    if (o.validate) return usage_error(cmd, "--validate applies to this host's calibration only");
     HwProfile p;
     if (hw_profile_open(o.profile, &p, &err) != SIM_OK) return fail_with(cmd, &err);
     if (hw_calibrate_csv(&p, o.measurements, &co, &rep, &err) != SIM_OK) return fail_with(cmd, &err);
@@ -460,6 +486,29 @@ static int cmd_calibrate(int argc, char **argv) {
     if (hw_profile_write(&p, path, &err) != SIM_OK) return fail_with(cmd, &err);
     printf("wrote %s (profile '%s')\n", path, p.name);
     return flush_stdout(cmd);
+}
+
+static void print_validation_text(const HwValidation *v) {
+    printf("%-40s %-8s %5s %5s %12s %12s %8s\n", "config", "mode", "S", "T", "predicted ms",
+           "measured ms", "error");
+    for (int i = 0; i < v->n; i++) {
+        const HwValidateRow *r = &v->rows[i];
+        printf("%-40s %-8s %5lld %5lld %12.3f %12.3f %+7.1f%%\n", r->config, r->mode,
+               (long long)r->src_len, (long long)r->tgt_len, r->predicted_ms, r->measured_ms,
+               100 * (r->predicted_ms - r->measured_ms) / r->measured_ms);
+    }
+    printf("\nn %d: within +-10%% %.1f%%, within +-20%% %.1f%%; absolute error median %.2f%%, "
+           "p90 %.2f%%; RMSE %.3f ms\n",
+           v->n, 100 * v->within_10, 100 * v->within_20, 100 * v->median_abs_err,
+           100 * v->p90_abs_err, v->rmse_ms);
+    const HwValidationSummary *ms[2] = {&v->forward, &v->generate};
+    const char *mn[2] = {"forward", "generate"};
+    for (int m = 0; m < 2; m++)
+        if (ms[m]->n > 0)
+            printf("  %-8s n %d: within +-10%% %.1f%%, within +-20%% %.1f%%; absolute error "
+                   "median %.2f%%, p90 %.2f%%; RMSE %.3f ms\n",
+                   mn[m], ms[m]->n, 100 * ms[m]->within_10, 100 * ms[m]->within_20,
+                   100 * ms[m]->median_abs_err, 100 * ms[m]->p90_abs_err, ms[m]->rmse_ms);
 }
 
 static int print_validation_json(const HwValidation *v, const char *profile) {
@@ -553,26 +602,7 @@ static int cmd_validate(int argc, char **argv) {
         }
     } else {
         printf("profile %s (%s)\n\n", p.name, p.path);
-        printf("%-40s %-8s %5s %5s %12s %12s %8s\n", "config", "mode", "S", "T", "predicted ms",
-               "measured ms", "error");
-        for (int i = 0; i < v.n; i++) {
-            const HwValidateRow *r = &v.rows[i];
-            printf("%-40s %-8s %5lld %5lld %12.3f %12.3f %+7.1f%%\n", r->config, r->mode,
-                   (long long)r->src_len, (long long)r->tgt_len, r->predicted_ms, r->measured_ms,
-                   100 * (r->predicted_ms - r->measured_ms) / r->measured_ms);
-        }
-        printf("\nn %d: within +-10%% %.1f%%, within +-20%% %.1f%%; absolute error median %.2f%%, "
-               "p90 %.2f%%; RMSE %.3f ms\n",
-               v.n, 100 * v.within_10, 100 * v.within_20, 100 * v.median_abs_err,
-               100 * v.p90_abs_err, v.rmse_ms);
-        const HwValidationSummary *ms[2] = {&v.forward, &v.generate};
-        const char *mn[2] = {"forward", "generate"};
-        for (int m = 0; m < 2; m++)
-            if (ms[m]->n > 0)
-                printf("  %-8s n %d: within +-10%% %.1f%%, within +-20%% %.1f%%; absolute error "
-                       "median %.2f%%, p90 %.2f%%; RMSE %.3f ms\n",
-                       mn[m], ms[m]->n, 100 * ms[m]->within_10, 100 * ms[m]->within_20,
-                       100 * ms[m]->median_abs_err, 100 * ms[m]->p90_abs_err, ms[m]->rmse_ms);
+        print_validation_text(&v);
     }
     hw_validation_free(&v);
     return flush_stdout(cmd);

@@ -1375,6 +1375,30 @@ static void host_template(HwProfile *p, int threads) {
 #define HOST_OP_WEIGHT 0.0
 #endif
 
+/* Fills v with the measured times of the n timed configs t and their predictions on p. */
+static SimStatus predict_rows(const HwProfile *p, const Timed *t, int n, HwValidation *v,
+                              SimError *err) {
+    v->n = 0;
+    v->rows = calloc((size_t)(n > 0 ? n : 1), sizeof *v->rows);
+    if (v->rows == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory validating");
+    HwPredictOptions po = {1};
+    for (int i = 0; i < n; i++) {
+        const Timed *x = &t[i];
+        HwValidateRow *r = &v->rows[v->n++];
+        snprintf(r->config, sizeof r->config, "%s", x->name);
+        snprintf(r->mode, sizeof r->mode, "%s", x->g->gen ? "generate" : "forward");
+        r->src_len = x->g->S;
+        r->tgt_len = x->g->T;
+        r->beam = x->g->beam;
+        r->measured_ms = x->median_ms;
+        r->spread = x->spread;
+        r->predicted_ms = hw_predict_ms(p, x->lp, x->nl, &po);
+        dump_prediction(p, x, &po);
+    }
+    hw_validation_stats(v);
+    return SIM_OK;
+}
+
 SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport *rep,
                             HwHostMeasure *meas, SimError *err) {
     memset(rep, 0, sizeof *rep);
@@ -1419,10 +1443,34 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     Timed *tm = NULL;
     HwSample *smp = NULL;
     int nsmp = 0;
+    HwValidation *vout = o ? o->validate_into : NULL;
+    int nval = vout ? VALID_N : 0, ntot = ngrid;
+    if (vout) memset(vout, 0, sizeof *vout);
     rc = timed_open(calib_grid, idx, ngrid, &tm, err);
     if (rc != SIM_OK) return rc;
-    note(o, "timing %d configs of the calibration grid", ngrid);
-    rc = time_set(tm, ngrid, o, err);
+    if (nval > 0) { /* the validation set joins the grid's rounds: tm[ngrid ..] */
+        Timed *tv = NULL, *all = NULL;
+        rc = timed_open(valid_set, NULL, nval, &tv, err);
+        if (rc == SIM_OK) {
+            all = realloc(tm, (size_t)(ngrid + nval) * sizeof *all);
+            if (all == NULL) {
+                timed_free(tv, nval);
+                rc = sim_errorf(err, SIM_ENOMEM, "out of memory timing");
+            } else {
+                tm = all;
+                memcpy(tm + ngrid, tv, (size_t)nval * sizeof *tm);
+                free(tv); /* its entries now belong to tm */
+                ntot = ngrid + nval;
+            }
+        }
+        if (rc != SIM_OK) goto out;
+        note(o, "timing %d configs of the calibration grid and the %d of the validation set in "
+                "the same rounds",
+             ngrid, nval);
+    } else {
+        note(o, "timing %d configs of the calibration grid", ngrid);
+    }
+    rc = time_set(tm, ntot, o, err);
     if (rc != SIM_OK) goto out;
     size_t total = 0;
     for (int g = 0; g < ngrid; g++) {
@@ -1598,8 +1646,12 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     pv->fit_rows = nsmp;
     pv->fit_rms_rel_err = rep->rms_rel_err_after;
     rc = hw_profile_check(p, err);
+    if (rc == SIM_OK && nval > 0) {
+        rc = predict_rows(p, tm + ngrid, nval, vout, err);
+        if (rc != SIM_OK) hw_validation_free(vout);
+    }
 out:
-    timed_free(tm, ngrid);
+    timed_free(tm, ntot);
     free(smp);
     return rc;
 }
@@ -1615,26 +1667,7 @@ SimStatus hw_validate_host(const HwProfile *p, const HwCalibOptions *o, HwValida
     note(o, "timing the %d configs of the validation set", VALID_N);
     rc = time_set(tm, VALID_N, o, err);
     if (rc != SIM_OK) goto out;
-    v->rows = calloc(VALID_N, sizeof *v->rows);
-    if (v->rows == NULL) {
-        rc = sim_errorf(err, SIM_ENOMEM, "out of memory validating");
-        goto out;
-    }
-    HwPredictOptions po = {1};
-    for (int i = 0; i < VALID_N; i++) {
-        const Timed *x = &tm[i];
-        HwValidateRow *r = &v->rows[v->n++];
-        snprintf(r->config, sizeof r->config, "%s", x->name);
-        snprintf(r->mode, sizeof r->mode, "%s", x->g->gen ? "generate" : "forward");
-        r->src_len = x->g->S;
-        r->tgt_len = x->g->T;
-        r->beam = x->g->beam;
-        r->measured_ms = x->median_ms;
-        r->spread = x->spread;
-        r->predicted_ms = hw_predict_ms(p, x->lp, x->nl, &po);
-        dump_prediction(p, x, &po);
-    }
-    hw_validation_stats(v);
+    rc = predict_rows(p, tm, VALID_N, v, err);
 out:
     timed_free(tm, VALID_N);
     if (rc != SIM_OK) hw_validation_free(v);

@@ -40,15 +40,7 @@ SimStatus hw_csv_read(const char *path, HwCsvRow **rows, int *n, SimError *err);
 
 /* ---- options and results ---- */
 
-typedef void (*HwNoteFn)(void *ctx, const char *msg);
 
-typedef struct {
-    int threads;      /* BLAS threads for host measurements (0 = 1) */
-    int quick;        /* host: a smaller grid and fewer repeats (a first look, tests) */
-    int cold;         /* CSV: the latencies are single cold runs, not medians of repeats */
-    HwNoteFn note;    /* progress and warnings, one line each (NULL: silent) */
-    void *note_ctx;
-} HwCalibOptions;
 
 /* What the host calibration measured besides the kernel timings. */
 #define HW_SWEEP_MAX 40
@@ -92,6 +84,20 @@ typedef struct {
     HwValidateRow *rows;
     HwValidationSummary forward, generate; /* the same over the rows of each mode */
 } HwValidation;
+
+typedef void (*HwNoteFn)(void *ctx, const char *msg);
+
+typedef struct {
+    int threads;      /* BLAS threads for host measurements (0 = 1) */
+    int quick;        /* host: a smaller grid and fewer repeats (a first look, tests) */
+    int cold;         /* CSV: the latencies are single cold runs, not medians of repeats */
+    HwNoteFn note;    /* progress and warnings, one line each (NULL: silent) */
+    HwValidation *validate_into; /* host calibration: when not NULL, also times the validation
+                                    set, in the same interleaved rounds as the grid (the same
+                                    machine state), and fills this with its predictions on the
+                                    fitted profile (hw_validation_free) */
+    void *note_ctx;
+} HwCalibOptions;
 
 /* ---- calibration ---- */
 

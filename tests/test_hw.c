@@ -1337,6 +1337,16 @@ static void test_hw_host_calibrate_validate(void **state) {
                   v.within_10, v.within_20, v.median_abs_err, v.p90_abs_err, v.rmse_ms);
     assert_true(v.n >= 30);
     hw_validation_free(&v);
+    /* calibration and validation in the same rounds */
+    HwValidation j;
+    o.validate_into = &j;
+    if (hw_calibrate_host(&p, &o, &rep, &meas, &err) != SIM_OK) fail_msg("%s", err.msg);
+    print_message("  joint: n %d within10 %.2f (forward %.2f, generate %.2f) median %.3f\n", j.n,
+                  j.within_10, j.forward.within_10, j.generate.within_10, j.median_abs_err);
+    assert_int_equal(j.n, hw_validation_set_size());
+    for (int i = 0; i < j.n; i++)
+        assert_true(j.rows[i].predicted_ms > 0 && j.rows[i].measured_ms > 0);
+    hw_validation_free(&j);
 }
 
 int main(void) {
