@@ -960,7 +960,7 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     double act_dram = act > llc ? act - llc : 0.0;
     t->wdram = (double)c->weight_bytes * (1.0 - resident);
     t->drows = 0.0;
-    if (t->cls == HW_GEMM && e->dims[0] <= 1 && c->weight_bytes > 0)
+    if (t->cls == HW_GEMM && c->weight_bytes > 0)
         t->drows = (double)(e->dims[1] > 0 ? e->dims[1] : 0) * (e->calls > 0 ? (double)e->calls : 1.0) *
                    (1.0 - resident);
     t->dram = t->wdram + act_dram;
@@ -985,7 +985,8 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
                                      t->m +
                                  m->gemm_k_half / t->k
                            : 1.0) /
-               (peak * m->gemm_efficiency);
+               (peak * m->gemm_efficiency) +
+           (t->stream ? 0.0 : t->drows * m->dram_row_ns * 1e-6);
     case HW_ATTENTION: return t->flops2 / (peak * m->attention_efficiency);
     case HW_CONV: return t->flops2 / (peak * m->conv_efficiency);
     default:
@@ -996,7 +997,7 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
 
 static double terms_memory_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
     return t->dram / (p->dram_gbs * 1e6 * m->dram_efficiency) + t->cache / (m->cache_gbs * 1e6) +
-           t->wcache / (m->llc_gbs * 1e6) + t->drows * m->dram_row_ns * 1e-6;
+           t->wcache / (m->llc_gbs * 1e6) + (t->stream ? t->drows * m->dram_row_ns * 1e-6 : 0.0);
 }
 
 static int blas_class(HwClass c) { return c == HW_GEMM || c == HW_ATTENTION; }
@@ -1192,7 +1193,8 @@ typedef struct {
                           on x7, cr on x13 and cd on x17 (GEMM only) */
     double mem;    /* coefficient of x5 */
     double cache;  /* coefficient of x8 */
-    double rows;   /* coefficient of x14 */
+    double rows;   /* coefficient of x14 in the memory term (matrix-vector products) */
+    double crow;   /* coefficient of x14 in the compute term (blocked products' packing) */
     double wcache; /* coefficient of x15 */
     int stream;    /* always memory-bound (Terms.stream) */
     double ovh;    /* coefficient of x6 (BLAS-backed) or x9 (loops) */
@@ -1315,7 +1317,9 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             }
             o->mem = t.dram / bw;
             o->cache = t.cache / 1e6;
-            o->rows = t.drows * 1e-6;
+            /* weight rows from DRAM: a stream's memory term, a blocked product's packing */
+            o->rows = t.stream ? t.drows * 1e-6 : 0.0;
+            o->crow = t.stream ? 0.0 : t.drows * 1e-6;
             o->wcache = t.wcache / 1e6;
             o->stream = t.stream;
             o->ovh = t.calls * 1e-3;
@@ -1337,8 +1341,8 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
     for (size_t j = 0; j < r->nops; j++) {
         const FitOp *o = &r->ops[j];
         int col = o->col, ocol = blas_class((HwClass)o->cls) ? 6 : 9;
-        double comp =
-            o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7] + o->cr * x[13] + o->cd * x[17];
+        double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7] + o->cr * x[13] +
+                      o->cd * x[17] + o->crow * x[14];
         double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15];
         int membound = o->stream || mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
@@ -1355,6 +1359,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
                 J[7] += o->ck;
                 J[13] += o->cr;
                 J[17] += o->cd;
+                J[14] += o->crow;
             }
             J[ocol] += o->ovh;
             J[10] += o->head;

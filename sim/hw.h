@@ -8,6 +8,7 @@
  *
  * The model, per ledger entry (one operator at one scope, `calls` calls):
  *   compute = 2*MACs / (peak * efficiency(class, shape))        GEMM, attention, conv
+ *             (+ DRAM rows * dram_row_ns for a blocked GEMM: packing its weight rows)
  *           = other FLOPs / (peak * elementwise_efficiency)     everything else (a copy has
  *             none: its time is memory and overhead), except
  *           = other FLOPs / (peak * transcendental_efficiency)  the exponential-type operators
@@ -117,8 +118,9 @@ typedef struct {
     double gemm_remainder_rows;    /* cost of each remainder pass of a GEMM, in rows: with
                                       M mod gemm_tile_rows = r, popcount(r) passes of 2^j rows
                                       (j < log2 tile) follow the full ones, > 0 */
-    double dram_row_ns;            /* matrix-vector products: cost per weight row read from
-                                      DRAM (the stream restarts at each row), ns, > 0 */
+    double dram_row_ns;            /* cost per weight row read from DRAM (the stream restarts
+                                      at each row): a matrix-vector product's memory term, a
+                                      blocked product's packing, ns, > 0 */
     double gemm_m_half_dram;       /* gemm_m_half for weights read from DRAM (packing them
                                       costs more than packing resident ones), > 0 */
     double dispatch_us;            /* fixed cost per call of every operator outside its kernel
