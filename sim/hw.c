@@ -1576,7 +1576,7 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
         if (solve(nf, Ac, e, y) != 0) return;
         for (int r = 0; r < nf; r++) cov[r][c] = sigma2 * y[r];
     }
-    double z[NP], var[NP], c01 = 0.0, c07 = 0.0, c013 = 0.0, c017 = 0.0;
+    double z[NP], var[NP];
     int pos[NP];
     for (int k = 0; k < NP; k++) {
         z[k] = x[k] / P->x0[k];
@@ -1587,36 +1587,20 @@ static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[
         pos[idx[i]] = i;
         var[idx[i]] = cov[i][i];
     }
-    if (pos[0] >= 0 && pos[1] >= 0) c01 = cov[pos[0]][pos[1]];
-    if (pos[0] >= 0 && pos[7] >= 0) c07 = cov[pos[0]][pos[7]];
-    if (pos[0] >= 0 && pos[13] >= 0) c013 = cov[pos[0]][pos[13]];
-    if (pos[0] >= 0 && pos[17] >= 0) c017 = cov[pos[0]][pos[17]];
     for (int k = 0; k < NP; k++)
         if (pos[k] >= 0 && var[k] >= 0) rel_se[k] = sqrt(var[k]) / z[k];
-    /* gemm_m_half = x1 / x0: the delta method */
-    if (pos[0] >= 0 && pos[1] >= 0) {
-        double v = var[1] / (z[1] * z[1]) + var[0] / (z[0] * z[0]) - 2.0 * c01 / (z[0] * z[1]);
-        rel_se[1] = v > 0 ? sqrt(v) : 0.0;
-    } else {
-        rel_se[1] = INFINITY;
-    }
-    if (pos[0] >= 0 && pos[7] >= 0) {
-        double v = var[7] / (z[7] * z[7]) + var[0] / (z[0] * z[0]) - 2.0 * c07 / (z[0] * z[7]);
-        rel_se[7] = v > 0 ? sqrt(v) : 0.0;
-    } else {
-        rel_se[7] = INFINITY;
-    }
-    if (pos[0] >= 0 && pos[13] >= 0) {
-        double v = var[13] / (z[13] * z[13]) + var[0] / (z[0] * z[0]) - 2.0 * c013 / (z[0] * z[13]);
-        rel_se[13] = v > 0 ? sqrt(v) : 0.0;
-    } else {
-        rel_se[13] = INFINITY;
-    }
-    if (pos[0] >= 0 && pos[17] >= 0) {
-        double v = var[17] / (z[17] * z[17]) + var[0] / (z[0] * z[0]) - 2.0 * c017 / (z[0] * z[17]);
-        rel_se[17] = v > 0 ? sqrt(v) : 0.0;
-    } else {
-        rel_se[17] = INFINITY;
+    /* the half-lengths are x_k / x0 (gemm_m_half, gemm_k_half, gemm_remainder_rows,
+     * gemm_m_half_dram): the delta method */
+    static const int ratio[] = {1, 7, 13, 17};
+    for (size_t i = 0; i < sizeof ratio / sizeof ratio[0]; i++) {
+        int k = ratio[i];
+        if (pos[0] < 0 || pos[k] < 0) {
+            rel_se[k] = INFINITY;
+            continue;
+        }
+        double v = var[k] / (z[k] * z[k]) + var[0] / (z[0] * z[0]) -
+                   2.0 * cov[pos[0]][pos[k]] / (z[0] * z[k]);
+        rel_se[k] = v > 0 ? sqrt(v) : 0.0;
     }
 }
 

@@ -694,9 +694,10 @@ SimStatus hw_measure_memory(HwHostMeasure *m, int quick, SimError *err) {
 
 /* ---- host: sgemm peak through op_exec ---- */
 
-static SimStatus measure_sgemm(int64_t M, int64_t N, int64_t K, double *gflops, SimError *err) {
-    *gflops = 0.0;
-    size_t bytes = (size_t)(M * K + N * K + M * N) * sizeof(float) + 4096;
+/* A Run for timing single kernels through op_exec: an arena of `bytes`, a ledger, timing on,
+ * the scope `scope`. SIM_OK or the failure (nothing left open). Close with kernel_run_close. */
+static SimStatus kernel_run_open(Run *r, size_t bytes, const char *scope, SimError *err) {
+    memset(r, 0, sizeof *r);
     Arena *a = arena_open(bytes, 0, err);
     if (a == NULL) return err->code;
     CostLedger *l = cost_ledger_open(err);
@@ -704,15 +705,26 @@ static SimStatus measure_sgemm(int64_t M, int64_t N, int64_t K, double *gflops, 
         arena_close(a);
         return err->code;
     }
+    r->act = a;
+    r->ledger = l;
+    r->err = err;
+    r->cls = CLASS_FFN;
+    r->timing = 1;
+    snprintf(r->scope, sizeof r->scope, "%s", scope);
+    r->scope_len = strlen(r->scope);
+    return SIM_OK;
+}
+
+static void kernel_run_close(Run *r) {
+    cost_ledger_close(r->ledger);
+    arena_close(r->act);
+}
+
+static SimStatus measure_sgemm(int64_t M, int64_t N, int64_t K, double *gflops, SimError *err) {
+    *gflops = 0.0;
+    size_t bytes = (size_t)(M * K + N * K + M * N) * sizeof(float) + 4096;
     Run r;
-    memset(&r, 0, sizeof r);
-    r.act = a;
-    r.ledger = l;
-    r.err = err;
-    r.cls = CLASS_FFN;
-    r.timing = 1;
-    snprintf(r.scope, sizeof r.scope, "calibrate.sgemm");
-    r.scope_len = strlen(r.scope);
+    if (kernel_run_open(&r, bytes, "calibrate.sgemm", err) != SIM_OK) return err->code;
     OpArgs args;
     memset(&args, 0, sizeof args);
     args.x = run_tensor(&r, M, K);
@@ -731,8 +743,7 @@ static SimStatus measure_sgemm(int64_t M, int64_t N, int64_t K, double *gflops, 
         if (err->code == SIM_OK && best > 0 && best < 1e30)
             *gflops = 2.0 * (double)M * (double)N * (double)K / (best * 1e6);
     }
-    cost_ledger_close(l);
-    arena_close(a);
+    kernel_run_close(&r);
     return err->code;
 }
 
@@ -746,22 +757,8 @@ static SimStatus measure_gemm_tile(double ns[17], int *tile, SimError *err) {
     *tile = 1;
     for (int m = 0; m <= MMAX; m++) ns[m] = 0.0;
     size_t bytes = (size_t)(MMAX * K + NW * N * K + MMAX * N) * sizeof(float) + 16384;
-    Arena *a = arena_open(bytes, 0, err);
-    if (a == NULL) return err->code;
-    CostLedger *l = cost_ledger_open(err);
-    if (l == NULL) {
-        arena_close(a);
-        return err->code;
-    }
     Run r;
-    memset(&r, 0, sizeof r);
-    r.act = a;
-    r.ledger = l;
-    r.err = err;
-    r.cls = CLASS_FFN;
-    r.timing = 1;
-    snprintf(r.scope, sizeof r.scope, "calibrate.gemm_rows");
-    r.scope_len = strlen(r.scope);
+    if (kernel_run_open(&r, bytes, "calibrate.gemm_rows", err) != SIM_OK) return err->code;
     Tensor x = run_tensor(&r, MMAX, K), y = run_tensor(&r, MMAX, N), w[NW];
     for (int i = 0; i < NW; i++) w[i] = run_tensor(&r, N, K);
     if (err->code == SIM_OK) {
@@ -788,8 +785,7 @@ static SimStatus measure_gemm_tile(double ns[17], int *tile, SimError *err) {
             ns[m] = best * 1e6 / ((double)N * K);
         }
     }
-    cost_ledger_close(l);
-    arena_close(a);
+    kernel_run_close(&r);
     if (err->code != SIM_OK) return err->code;
     double best_rss = INFINITY, rss1 = INFINITY;
     for (int u = 1; u <= 16; u *= 2) {
