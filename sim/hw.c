@@ -68,6 +68,16 @@ int hw_op_transcendental(int op) {
     }
 }
 
+int hw_short_rows(const LedgerEntry *e) {
+    if (hw_op_class(e->op) != HW_GEMM || e->dims[0] > 1 || e->dims[1] < 1 || e->dims[2] < 1)
+        return 0;
+    double calls = e->calls > 0 ? (double)e->calls : 1.0;
+    double row = e->cost.weight_bytes > 0
+                     ? (double)e->cost.weight_bytes / (calls * (double)e->dims[1])
+                     : 4.0 * (double)e->dims[2]; /* fp32 */
+    return row < HW_STREAM_PAGE;
+}
+
 /* ---- the numeric keys ---- */
 
 typedef struct {
@@ -102,7 +112,7 @@ static const NumKey num_keys[] = {
     NK("model.elementwise_efficiency", model.elementwise_efficiency, 1, 0, "of peak"),
     NK("model.dram_efficiency", model.dram_efficiency, 1, 0, "of dram_gbs"),
     NK("model.overhead_us", model.overhead_us, 1e6, 0, "us/call"),
-    NK("model.llc_retention", model.llc_retention, 1, 0, "of LLC"),
+    NK("model.llc_retention", model.llc_retention, 4, 0, "of LLC"),
     NK("model.gemm_k_half", model.gemm_k_half, 1e6, 0, "K"),
     NK("model.cache_gbs", model.cache_gbs, 1e6, 0, "GB/s"),
     NK("model.loop_overhead_us", model.loop_overhead_us, 1e6, 0, "us/call"),
@@ -116,6 +126,8 @@ static const NumKey num_keys[] = {
     NK("model.dispatch_us", model.dispatch_us, 1e6, 0, "us/call"),
     NK("model.llc_gbs", model.llc_gbs, 1e6, 0, "GB/s"),
     NK("model.llc_share", model.llc_share, 1, 0, "of LLC"),
+    NK("model.dram_short_efficiency", model.dram_short_efficiency, 1, 0, "of dram_gbs"),
+    NK("model.dram_short_row_ns", model.dram_short_row_ns, 1e6, 0, "ns/row"),
 };
 #undef NK
 #define NUM_KEYS ((int)(sizeof num_keys / sizeof num_keys[0]))
@@ -159,6 +171,8 @@ static const char *const param_keys[HW_PARAM_COUNT] = {
     [HW_P_LLC_GBS] = "model.llc_gbs",
     [HW_P_DISPATCH] = "model.dispatch_us",
     [HW_P_GEMM_M_HALF_DRAM] = "model.gemm_m_half_dram",
+    [HW_P_DRAM_SHORT_EFF] = "model.dram_short_efficiency",
+    [HW_P_DRAM_SHORT_ROW] = "model.dram_short_row_ns",
 };
 _Static_assert(sizeof param_keys / sizeof param_keys[0] == HW_PARAM_COUNT, "param_keys");
 
@@ -184,6 +198,8 @@ double hw_param_get(const HwModelParams *m, HwParam k) {
     case HW_P_LLC_GBS: return m->llc_gbs;
     case HW_P_DISPATCH: return m->dispatch_us;
     case HW_P_GEMM_M_HALF_DRAM: return m->gemm_m_half_dram;
+    case HW_P_DRAM_SHORT_EFF: return m->dram_short_efficiency;
+    case HW_P_DRAM_SHORT_ROW: return m->dram_short_row_ns;
     default: return 0.0;
     }
 }
@@ -208,6 +224,8 @@ void hw_param_set(HwModelParams *m, HwParam k, double v) {
     case HW_P_LLC_GBS: m->llc_gbs = v; break;
     case HW_P_DISPATCH: m->dispatch_us = v; break;
     case HW_P_GEMM_M_HALF_DRAM: m->gemm_m_half_dram = v; break;
+    case HW_P_DRAM_SHORT_EFF: m->dram_short_efficiency = v; break;
+    case HW_P_DRAM_SHORT_ROW: m->dram_short_row_ns = v; break;
     default: break;
     }
 }
@@ -900,6 +918,8 @@ typedef struct {
     double drows;       /* matrix-vector products: weight rows read from DRAM, over the calls */
     int stream;         /* a matrix-vector product (GEMM with M = 1): memory-bound by nature
                            (half a FLOP per weight byte), its time is the memory term */
+    int shortrow;       /* a stream whose weight rows are shorter than HW_STREAM_PAGE bytes:
+                           its DRAM weights and rows use the dram_short_* terms */
     double dram;        /* bytes from DRAM */
     double wdram;       /* of which weights */
     double sram;        /* bytes through the cache */
@@ -933,6 +953,7 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->rem = 0.0;
     t->res = resident;
     t->stream = t->cls == HW_GEMM && e->dims[0] <= 1;
+    t->shortrow = t->stream && hw_short_rows(e);
     if (t->cls == HW_GEMM && t->m > 1.0) {
         unsigned tile = p->model.gemm_tile_rows >= 1.0 ? (unsigned)p->model.gemm_tile_rows : 1u;
         t->rem = (double)__builtin_popcount((unsigned)((uint64_t)t->m % tile));
@@ -996,8 +1017,14 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
 }
 
 static double terms_memory_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
-    return t->dram / (p->dram_gbs * 1e6 * m->dram_efficiency) + t->cache / (m->cache_gbs * 1e6) +
-           t->wcache / (m->llc_gbs * 1e6) + (t->stream ? t->drows * m->dram_row_ns * 1e-6 : 0.0);
+    double bw = p->dram_gbs * 1e6, cache = t->cache / (m->cache_gbs * 1e6) +
+                                          t->wcache / (m->llc_gbs * 1e6);
+    if (t->shortrow)
+        return (t->dram - t->wdram) / (bw * m->dram_efficiency) +
+               t->wdram / (bw * m->dram_short_efficiency) + cache +
+               t->drows * m->dram_short_row_ns * 1e-6;
+    return t->dram / (bw * m->dram_efficiency) + cache +
+           (t->stream ? t->drows * m->dram_row_ns * 1e-6 : 0.0);
 }
 
 static int blas_class(HwClass c) { return c == HW_GEMM || c == HW_ATTENTION; }
@@ -1179,7 +1206,9 @@ void hw_prediction_free(HwPrediction *pr) {
  *   x12 = 1/transcendental_efficiency (the exponential-type elementwise operators),
  *   x13 = gemm_remainder_rows/gemm_efficiency, x14 = dram_row_ns, x15 = 1/llc_gbs,
  *   x16 = dispatch_us (whole-run samples only: the others are kernel times),
- *   x17 = gemm_m_half_dram/gemm_efficiency (x1 takes the resident share of the weights).
+ *   x17 = gemm_m_half_dram/gemm_efficiency (x1 takes the resident share of the weights),
+ *   x18 = 1/dram_short_efficiency, x19 = dram_short_row_ns (matrix-vector products with rows
+ *   shorter than a page: their DRAM weights and rows, instead of x5 and x14).
  * An operator's compute time is c.x (c nonzero only in its class's columns), its memory time
  * m.x5 + cache.x8 + rows.x14 + wcache.x15, its overhead calls * 1e-3 * (x6 or x9) + heads * calls * 1e-3 * x10; a
  * run adds logits * 1e-6 * x11. Variables are scaled by the prior (z = x / x_prior). */
@@ -1194,6 +1223,8 @@ typedef struct {
     double mem;    /* coefficient of x5 */
     double cache;  /* coefficient of x8 */
     double rows;   /* coefficient of x14 in the memory term (matrix-vector products) */
+    double mems;   /* coefficient of x18 (short-row streams' DRAM weights) */
+    double rows_s; /* coefficient of x19 (short-row streams' DRAM rows) */
     double crow;   /* coefficient of x14 in the compute term (blocked products' packing) */
     double wcache; /* coefficient of x15 */
     int stream;    /* always memory-bound (Terms.stream) */
@@ -1237,6 +1268,8 @@ static void params_to_x(const HwModelParams *m, double x[NP]) {
     x[15] = 1.0 / m->llc_gbs;
     x[16] = m->dispatch_us;
     x[17] = m->gemm_m_half_dram / m->gemm_efficiency;
+    x[18] = 1.0 / m->dram_short_efficiency;
+    x[19] = m->dram_short_row_ns;
 }
 
 static void x_to_params(const double x[NP], HwModelParams *m) {
@@ -1258,6 +1291,8 @@ static void x_to_params(const double x[NP], HwModelParams *m) {
     m->llc_gbs = 1.0 / x[15];
     m->dispatch_us = x[16];
     m->gemm_m_half_dram = x[17] / x[0];
+    m->dram_short_efficiency = 1.0 / x[18];
+    m->dram_short_row_ns = x[19];
 }
 
 /* Builds the operator rows of one sample (the same Terms as hw_predict). */
@@ -1281,7 +1316,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
                 (s->gemm_rows != 2) != (t.m <= 1.0))
                 continue;
             if (s->entry < 0 && s->by_class && t.cls == HW_GEMM && s->gemm_rows >= 3 &&
-                (s->gemm_rows == 3) != (t.k <= 384.0))
+                (s->gemm_rows == 3) != (t.shortrow != 0))
                 continue;
             if (s->entry < 0 && s->by_class && t.cls == HW_ELEMENTWISE && s->elem_kind &&
                 (s->elem_kind == 1) != (t.trans != 0))
@@ -1319,6 +1354,18 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             o->cache = t.cache / 1e6;
             /* weight rows from DRAM: a stream's memory term, a blocked product's packing */
             o->rows = t.stream ? t.drows * 1e-6 : 0.0;
+            if (t.shortrow) { /* short rows: their own DRAM rate and row cost */
+                o->mem = (t.dram - t.wdram) / bw;
+                o->mems = t.wdram / bw;
+                o->rows_s = o->rows;
+                o->rows = 0.0;
+                if (fold_k) { /* held at their ratios to dram_efficiency and dram_row_ns */
+                    o->mem += o->mems * p->model.dram_efficiency / p->model.dram_short_efficiency;
+                    o->rows = o->rows_s * p->model.dram_short_row_ns / p->model.dram_row_ns;
+                    o->mems = 0.0;
+                    o->rows_s = 0.0;
+                }
+            }
             o->crow = t.stream ? 0.0 : t.drows * 1e-6;
             o->wcache = t.wcache / 1e6;
             o->stream = t.stream;
@@ -1343,7 +1390,8 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
         int col = o->col, ocol = blas_class((HwClass)o->cls) ? 6 : 9;
         double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7] + o->cr * x[13] +
                       o->cd * x[17] + o->crow * x[14];
-        double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15];
+        double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15] +
+                     o->mems * x[18] + o->rows_s * x[19];
         int membound = o->stream || mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
         t += (membound ? mem : comp) + o->ovh * x[ocol] + o->head * x[10];
@@ -1353,6 +1401,8 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
                 J[8] += o->cache;
                 J[14] += o->rows;
                 J[15] += o->wcache;
+                J[18] += o->mems;
+                J[19] += o->rows_s;
             } else {
                 J[col] += o->c0;
                 J[1] += o->c1;
@@ -1659,7 +1709,8 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         case 10:
         case 11:
         case 14:
-        case 16: lo_x = 1e-4; hi_x = 1e5; break;
+        case 16:
+        case 19: lo_x = 1e-4; hi_x = 1e5; break;
         case 8:
         case 15: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
         case 5: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break;
@@ -1682,7 +1733,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
          * operators all sit in the other regime gets no gradient: besides the prior, the
          * fit starts from a point where the memory terms are 10x slower (every memory column
          * active) and one where the compute terms are, and keeps the best end point. */
-        static const int mem_cols[] = {5, 8, 14, 15};
+        static const int mem_cols[] = {5, 8, 14, 15, 18, 19};
         static const int comp_cols[] = {0, 1, 2, 3, 4, 7, 12, 13, 17};
         double best_obj = INFINITY, bestx[NP];
         for (int start = 0; start < 3; start++) {
@@ -1714,6 +1765,9 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
             p->model.gemm_remainder_rows = rep->before.gemm_remainder_rows;
             p->model.gemm_m_half_dram = p->model.gemm_m_half * rep->before.gemm_m_half_dram /
                                         rep->before.gemm_m_half;
+            p->model.dram_short_efficiency = p->model.dram_efficiency *
+                                             rep->before.dram_short_efficiency /
+                                             rep->before.dram_efficiency;
             /* transcendental_efficiency moves with elementwise_efficiency (their ratio kept) */
             p->model.transcendental_efficiency = p->model.elementwise_efficiency *
                                                  rep->before.transcendental_efficiency /
@@ -1741,9 +1795,11 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         }
         if (p->model.elementwise_efficiency > 1.0) p->model.elementwise_efficiency = 1.0;
         /* a matrix-vector product may stream faster than the read sweep's single stream */
-        if (p->model.dram_efficiency > 1.0) {
-            p->dram_gbs *= p->model.dram_efficiency;
-            p->model.dram_efficiency = 1.0;
+        double d = fmax(p->model.dram_efficiency, p->model.dram_short_efficiency);
+        if (d > 1.0) {
+            p->dram_gbs *= d;
+            p->model.dram_efficiency /= d;
+            p->model.dram_short_efficiency /= d;
         }
         if (p->model.transcendental_efficiency > 1.0) p->model.transcendental_efficiency = 1.0;
         rep->peak_after = p->peak_gflops_fp32;
@@ -1757,6 +1813,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
     if (p->model.head_overhead_us < 1e-4) p->model.head_overhead_us = 1e-4;
     if (p->model.search_ns < 1e-4) p->model.search_ns = 1e-4;
     if (p->model.dram_row_ns < 1e-4) p->model.dram_row_ns = 1e-4;
+    if (p->model.dram_short_row_ns < 1e-4) p->model.dram_short_row_ns = 1e-4;
     if (p->model.dispatch_us < 1e-4) p->model.dispatch_us = 1e-4;
     rep->after = p->model;
 out:

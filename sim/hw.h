@@ -16,6 +16,9 @@
  *   memory  = DRAM bytes / (dram_gbs * dram_efficiency) + cache bytes / cache_gbs
  *           + DRAM rows * dram_row_ns                  (matrix-vector products: the weight
  *             rows read from DRAM, each a new stream)
+ * where a matrix-vector product whose weight rows are shorter than a page (HW_STREAM_PAGE
+ * bytes: several rows share a page, the prefetcher sees interleaved streams) reads its DRAM
+ * weights at dram_gbs * dram_short_efficiency and pays dram_short_row_ns per row instead,
  * where a matrix-vector product's resident weights stream at llc_gbs instead of cache_gbs.
  *   time    = max(compute, memory) + overhead
  *           = memory + overhead                     matrix-vector products (M = 1: half a
@@ -102,7 +105,7 @@ typedef struct {
     double overhead_us;            /* fixed cost per call of a BLAS-backed product, > 0 */
     double llc_retention;          /* how far beyond the LLC share a step's weights may grow
                                       and still partly stay resident (as a fraction of that
-                                      share), (0, 1]; not fitted by hw_fit */
+                                      share), (0, 4]; not fitted by hw_fit */
     double gemm_k_half;            /* inner dimension K at which the K term halves the GEMM
                                       rate, > 0 */
     double cache_gbs;              /* bandwidth of bytes served by the caches, GB/s, > 0 */
@@ -130,7 +133,14 @@ typedef struct {
     double llc_share;              /* share of the LLC that holds a step's weights between
                                       steps (other data, other tenants), (0, 1]; not fitted by
                                       hw_fit */
+    double dram_short_efficiency;  /* matrix-vector products with weight rows shorter than
+                                      HW_STREAM_PAGE bytes: achieved fraction of dram_gbs for
+                                      their weights from DRAM, (0, 1] */
+    double dram_short_row_ns;      /* their cost per weight row read from DRAM, ns, > 0 */
 } HwModelParams;
+
+/* Rows shorter than this (bytes, a page) stream as short rows (dram_short_*). */
+#define HW_STREAM_PAGE 4096.0
 
 /* Where a generated profile came from (host calibration, CSV fits); empty strings if none. */
 typedef struct {
@@ -222,6 +232,9 @@ HwClass hw_op_class(int op);                          /* class of an OpKind */
 /* 1 if an OpKind is an exponential-type elementwise operator (softmax, log-softmax, GLU,
  * Swish, GELU), costed with transcendental_efficiency instead of elementwise_efficiency. */
 int hw_op_transcendental(int op);
+/* 1 if a ledger entry is a matrix-vector product (M = 1) whose weight rows are shorter than
+ * HW_STREAM_PAGE bytes (the calibration samples split the products the same way). */
+int hw_short_rows(const LedgerEntry *e);
 
 /* The numeric keys of a profile, in file order: their count, and key i's name, value (NULL
  * when i is out of range) and unit ("GHz", "pJ/B", ...). */
@@ -309,6 +322,10 @@ typedef enum {
     HW_P_DISPATCH,    /* dispatch_us (fit_all only; only whole-run samples see it) */
     HW_P_GEMM_M_HALF_DRAM, /* gemm_m_half_dram (fit_all only; else kept at its ratio to
                               gemm_m_half) */
+    HW_P_DRAM_SHORT_EFF,   /* dram_short_efficiency (fit_all only; else kept at its ratio to
+                              dram_efficiency) */
+    HW_P_DRAM_SHORT_ROW,   /* dram_short_row_ns (fit_all only; else kept at its ratio to
+                              dram_row_ns) */
     HW_PARAM_COUNT
 } HwParam;
 
@@ -349,7 +366,8 @@ typedef struct {
                             dram_gbs to keep dram_efficiency <= 1 */
     int fit_all;         /* also fit gemm_k_half, cache_gbs, loop_overhead_us, head_overhead_us,
                             search_ns, transcendental_efficiency, gemm_remainder_rows,
-                            dram_row_ns, llc_gbs, dispatch_us and gemm_m_half_dram (host:
+                            dram_row_ns, llc_gbs, dispatch_us, gemm_m_half_dram and the
+                            short-row DRAM terms (host:
                             per-class, search and
                             whole-run samples pin them down); 0: they keep the profile's values
                             (a few whole-run latencies of a device cannot separate them from

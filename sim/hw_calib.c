@@ -509,13 +509,14 @@ SimStatus hw_calibrate_csv(HwProfile *p, const char *csv, const HwCalibOptions *
         utc_date(date, sizeof date);
         for (int k = 0; k < HW_PARAM_COUNT; k++) {
             double a = hw_param_get(&rep->before, (HwParam)k), b = hw_param_get(&rep->after, (HwParam)k);
-            if (k == HW_P_TRANS_EFF) {
+            if (k == HW_P_TRANS_EFF || k == HW_P_DRAM_SHORT_EFF) {
                 if (fabs(b - a) > 1e-3 * fabs(a))
                     hw_profile_set_source(p, hw_param_key((HwParam)k), HW_SRC_FITTED,
-                                          "ltsim calibrate: scaled with model.elementwise_"
-                                          "efficiency fitted to %d measured latencies in %s (%s), "
-                                          "keeping the profile's ratio (whole-run latencies "
-                                          "cannot separate the two)",
+                                          "ltsim calibrate: scaled with %s fitted to %d measured "
+                                          "latencies in %s (%s), keeping the profile's ratio "
+                                          "(whole-run latencies cannot separate the two)",
+                                          hw_param_key(k == HW_P_TRANS_EFF ? HW_P_ELEM_EFF
+                                                                           : HW_P_DRAM_EFF),
                                           s.n, csv, date);
                 continue;
             }
@@ -1355,6 +1356,8 @@ static void host_template(HwProfile *p, int threads) {
     p->model.dispatch_us = 0.2;
     p->model.gemm_m_half_dram = 16;
     p->model.llc_share = 1;
+    p->model.dram_short_efficiency = 1.0;
+    p->model.dram_short_row_ns = 20;
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_ESTIMATED,
                           "rule R-RETAIN: 1, the weights that fit stay (no grid search yet)");
     for (int k = 0; k < HW_PARAM_COUNT; k++)
@@ -1496,9 +1499,9 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
             for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++) {
                 const LedgerEntry *le = cost_ledger_get(tm[g].lp[k], j);
                 int c = hw_op_class(le->op);
-                /* matrix-vector products by their row length: short rows pay the per-row
-                 * cost (dram_row_ns), long ones the bandwidth */
-                if (c == HW_GEMM && le->dims[0] <= 1) c = le->dims[2] <= 384 ? C_GEMV : C_GEMV_LONG;
+                /* matrix-vector products by their row length: rows shorter than a page
+                 * (dram_short_*) apart from the long ones (dram_efficiency, dram_row_ns) */
+                if (c == HW_GEMM && le->dims[0] <= 1) c = hw_short_rows(le) ? C_GEMV : C_GEMV_LONG;
                 if (c == HW_ELEMENTWISE && hw_op_transcendental(le->op)) c = C_TRANS;
                 cls_ms[c] += (double)le->time_ns * 1e-6;
             }
@@ -1549,7 +1552,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
          HOST_OP_WEIGHT > 0 ? " and operators" : "");
     /* llc_share and llc_retention are not linear in the model: a grid search around the
      * linear fit */
-    static const double retention[] = {1.0, 0.5, 0.25};
+    static const double retention[] = {2.0, 1.5, 1.0, 0.5, 0.25};
     static const double share[] = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5};
     double best_err = INFINITY, best_ret = 1.0, best_share = 1.0;
     HwProfile prior = *p;
@@ -1584,7 +1587,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         if (df) fclose(df);
     }
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_FITTED,
-                          "grid search over 1, 0.5, 0.25 (with llc_share) around the fit: %g "
+                          "grid search over 2, 1.5, 1, 0.5, 0.25 (with llc_share) around the fit: %g "
                           "gave the lowest error",
                           best_ret);
     hw_profile_set_source(p, "model.llc_share", HW_SRC_FITTED,

@@ -593,6 +593,9 @@ static void test_hw_calibrate_csv_recovers(void **state) {
     truth.model.transcendental_efficiency =
         0.011 * prior.model.transcendental_efficiency / prior.model.elementwise_efficiency;
     truth.model.dram_efficiency = 0.45;
+    /* and dram_short_efficiency at its ratio to dram_efficiency */
+    truth.model.dram_short_efficiency =
+        0.45 * prior.model.dram_short_efficiency / prior.model.dram_efficiency;
     truth.model.overhead_us = 12.0;
     /* fitting rows: forward passes from 2 to 100 tokens (compute-bound products, and at 2-4
      * tokens memory-bound ones) and generate runs (one-token steps: memory-bound) of the
@@ -675,7 +678,7 @@ static void test_hw_calibrate_csv_recovers(void **state) {
      * fit_all, from per-class times) keep the profile's values */
     assert_int_equal(identified, HW_P_GEMM_K_HALF);
     for (int k = HW_P_GEMM_K_HALF; k < HW_PARAM_COUNT; k++)
-        if (k != HW_P_TRANS_EFF && k != HW_P_GEMM_M_HALF_DRAM)
+        if (k != HW_P_TRANS_EFF && k != HW_P_GEMM_M_HALF_DRAM && k != HW_P_DRAM_SHORT_EFF)
             assert_true(hw_param_get(&fit.model, (HwParam)k) == hw_param_get(&prior.model, (HwParam)k));
     /* gemm_m_half_dram moves with gemm_m_half: the profile's ratio kept */
     assert_true(fabs(fit.model.gemm_m_half_dram / fit.model.gemm_m_half -
@@ -685,6 +688,11 @@ static void test_hw_calibrate_csv_recovers(void **state) {
                      prior.model.transcendental_efficiency / prior.model.elementwise_efficiency) <
                 1e-9);
     assert_int_equal(hw_profile_source(&fit, "model.transcendental_efficiency")->status,
+                     HW_SRC_FITTED);
+    /* dram_short_efficiency moves with dram_efficiency */
+    assert_true(fabs(fit.model.dram_short_efficiency / fit.model.dram_efficiency -
+                     prior.model.dram_short_efficiency / prior.model.dram_efficiency) < 1e-9);
+    assert_int_equal(hw_profile_source(&fit, "model.dram_short_efficiency")->status,
                      HW_SRC_FITTED);
     assert_true(rep.rms_rel_err_after < 0.04);
     assert_true(rep.rms_rel_err_after < rep.rms_rel_err_before);
@@ -788,8 +796,10 @@ static void test_hw_fit_all_recovers(void **state) {
     t->dram_row_ns = 40;
     t->llc_gbs = 60;
     t->dispatch_us = 1.0;
+    t->dram_short_efficiency = 0.35;
+    t->dram_short_row_ns = 25;
     truth.llc_kib = 8192; /* the small models' steps stay resident (llc_gbs), the others not */
-    enum { NCFG = 24 };
+    enum { NCFG = 28 };
     RunResult res[NCFG];
     const CostLedger **lp[NCFG];
     int nl[NCFG];
@@ -797,9 +807,12 @@ static void test_hw_fit_all_recovers(void **state) {
     int n = 0;
     for (int c = 0; c < NCFG; c++) {
         char yaml[2048];
-        int d = 64 + 64 * (c % 8), gen = c >= 12;
-        if (c % 2 == 0) transformer_yaml(yaml, sizeof yaml, d, 2, 2048 << (c % 3));
-        else lite_yaml(yaml, sizeof yaml, d, 2, 2048 << (c % 3));
+        /* the last four: generate with narrow rows and a large vocabulary (short rows from
+         * DRAM) */
+        int d = c < 24 ? 64 + 64 * (c % 8) : 96 + 32 * (c - 24), gen = c >= 12;
+        int vocab = c < 24 ? 2048 << (c % 3) : 32768;
+        if (c % 2 == 0) transformer_yaml(yaml, sizeof yaml, d, 2, vocab);
+        else lite_yaml(yaml, sizeof yaml, d, 2, vocab);
         ModelConfig cfg;
         cfg_from(yaml, &cfg);
         int S = 4 + 9 * (c % 5), T = gen ? 3 + c % 4 : S + 3;
@@ -841,7 +854,7 @@ static void test_hw_fit_all_recovers(void **state) {
                         if (s->elem_kind && (s->elem_kind == 1) != hw_op_transcendental(op->op))
                             continue;
                         if (s->gemm_rows && (s->gemm_rows != 2) != (e->dims[0] <= 1)) continue;
-                        if (s->gemm_rows >= 3 && (s->gemm_rows == 3) != (e->dims[2] <= 384))
+                        if (s->gemm_rows >= 3 && (s->gemm_rows == 3) != hw_short_rows(e))
                             continue;
                         ms += op->time_ms - (double)e->calls * t->dispatch_us * 1e-3;
                     }
@@ -860,6 +873,7 @@ static void test_hw_fit_all_recovers(void **state) {
     prior.model.dram_row_ns = 20;
     prior.model.llc_gbs = 50;
     prior.model.dispatch_us = 0.2;
+    prior.model.dram_short_row_ns = 20;
     fit = prior;
     HwFitOptions fo = {0};
     fo.warm = 1;
@@ -982,6 +996,43 @@ static void test_hw_dram_rows(void **state) {
     assert_true(fabs(r1 - linear_ms(&p, 1, n2, k2, 1)) < 1e-12);
     p.model.llc_share = (4.0 * n2 * k2) / (2.0 * p.llc_kib * 1024.0);
     assert_true(linear_ms(&p, 1, n2, k2, 1) > r1);
+}
+
+/* Matrix-vector products whose weight rows are shorter than a page read their DRAM weights
+ * at dram_short_efficiency and pay dram_short_row_ns per row; rows of a page or more, and
+ * resident weights, do not; blocked products (M > 1) keep dram_row_ns. */
+static void test_hw_short_rows(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("raspberry-pi-5", &p);
+    p.model.llc_share = 1e-3; /* everything streams from DRAM */
+    p.model.llc_retention = 0.05;
+    int64_t N = 4096;
+    for (int pass = 0; pass < 2; pass++) {
+        int64_t K = pass == 0 ? 512 : 1024; /* 2 KiB rows (short), 4 KiB rows (long) */
+        CostLedger *l = linear_ledger(1, N, K, 1);
+        assert_int_equal(hw_short_rows(cost_ledger_get(l, 0)), K * 4 < 4096);
+        cost_ledger_close(l);
+        p.model.dram_short_efficiency = p.model.dram_efficiency;
+        p.model.dram_short_row_ns = p.model.dram_row_ns;
+        double base = linear_ms(&p, 1, N, K, 1), blocked = linear_ms(&p, 2, N, K, 1);
+        p.model.dram_short_efficiency = p.model.dram_efficiency / 2.0;
+        p.model.dram_short_row_ns = p.model.dram_row_ns + 50.0;
+        double slow = linear_ms(&p, 1, N, K, 1);
+        if (K * 4 < 4096) { /* twice the weight time, 50 ns more per row */
+            double wt = 4.0 * N * K / (p.dram_gbs * 1e6 * p.model.dram_efficiency);
+            assert_true(fabs((slow - base) - (wt + N * 50.0 * 1e-6)) < 1e-6 * slow);
+        } else {
+            assert_true(fabs(slow - base) < 1e-12);
+        }
+        assert_true(fabs(linear_ms(&p, 2, N, K, 1) - blocked) < 1e-12);
+    }
+    /* resident weights: no DRAM terms */
+    p.model.llc_share = 1.0;
+    double r0 = linear_ms(&p, 1, 256, 256, 1);
+    p.model.dram_short_row_ns = 1e5;
+    p.model.dram_short_efficiency = 1e-3;
+    assert_true(fabs(linear_ms(&p, 1, 256, 256, 1) - r0) < 1e-12);
 }
 
 /* A ledger of one elementwise entry (op) over n elements with f FLOPs each. */
@@ -1364,6 +1415,7 @@ int main(void) {
         cmocka_unit_test(test_hw_transcendental),
         cmocka_unit_test(test_hw_gemm_remainder),
         cmocka_unit_test(test_hw_dram_rows),
+        cmocka_unit_test(test_hw_short_rows),
         cmocka_unit_test(test_hw_bad_csv),
         cmocka_unit_test(test_hw_validation_stats),
         cmocka_unit_test(test_hw_cli),
