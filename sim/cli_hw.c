@@ -394,8 +394,10 @@ static void print_fit(const HwFitReport *rep) {
     }
     if (rep->peak_after != rep->peak_before)
         printf("%-32s %12.5g %12.5g\n", "peak_gflops_fp32", rep->peak_before, rep->peak_after);
-    printf("\n%d samples; rms relative error %.2f%% before, %.2f%% after (%d iterations)\n", rep->n,
-           100 * rep->rms_rel_err_before, 100 * rep->rms_rel_err_after, rep->iterations);
+    printf("\n%d samples; rms relative error %.2f%% before, %.2f%% after (%d iterations); "
+           "%.2f%% over the best 90%%\n",
+           rep->n, 100 * rep->rms_rel_err_before, 100 * rep->rms_rel_err_after, rep->iterations,
+           100 * rep->trimmed_rms_rel_err);
 }
 
 static int ensure_dir(const char *dir) {

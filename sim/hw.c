@@ -1237,7 +1237,8 @@ typedef struct {
     size_t nops;
     double search; /* coefficient of x11 */
     double disp;   /* coefficient of x16 (whole runs: calls * 1e-3 summed) */
-    double meas, w;
+    double meas, w; /* w: the weight in the objective (w0 times the robust factor) */
+    double w0;      /* the sample's weight */
 } FitRow;
 
 static int class_col(int cls) {
@@ -1377,7 +1378,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             r->search += step_logits(s->ledgers[k]) * 1e-6;
     }
     r->meas = s->measured_ms;
-    r->w = s->weight > 0 ? s->weight : 1.0;
+    r->w = r->w0 = s->weight > 0 ? s->weight : 1.0;
     return SIM_OK;
 }
 
@@ -1588,6 +1589,57 @@ static int fit_iterate(const FitProblem *P, const int fixed[NP], double x[NP]) {
     return it;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* |relative residual| of every row at x, sorted ascending into e (P->n). */
+static void sorted_abs_residuals(const FitProblem *P, const double x[NP], double *e) {
+    for (int i = 0; i < P->n; i++) {
+        const FitRow *r = &P->rows[i];
+        e[i] = fabs(row_eval(r, x, NULL, NULL) - r->meas) / r->meas;
+    }
+    qsort(e, (size_t)P->n, sizeof *e, cmp_double);
+}
+
+/* RMS relative error over the 90 % of the rows with the smallest errors (unweighted). */
+static double trimmed_rms(const FitProblem *P, const double x[NP]) {
+    double *e = malloc((size_t)P->n * sizeof *e);
+    if (e == NULL) return NAN;
+    sorted_abs_residuals(P, x, e);
+    int m = (int)ceil(0.9 * P->n);
+    double s = 0.0;
+    for (int i = 0; i < m; i++) s += e[i] * e[i];
+    free(e);
+    return m > 0 ? sqrt(s / m) : 0.0;
+}
+
+/* Robust refit (iteratively reweighted least squares with Huber weights): a row whose
+ * relative residual e exceeds c = 1.345 * sigma (sigma = 1.4826 * the median |e|, the
+ * residuals' robust scale, at least 1 %) counts with weight c / |e|, so that a few samples
+ * the model cannot explain (a step at the LLC's edge on a cache shared with other tenants)
+ * do not pull every parameter. Starts from x; returns iterations. */
+static int robust_iterate(FitProblem *P, const int fixed[NP], double x[NP]) {
+    double *e = malloc((size_t)P->n * sizeof *e);
+    if (e == NULL) return 0;
+    int its = 0;
+    for (int pass = 0; pass < 4; pass++) {
+        for (int i = 0; i < P->n; i++) P->rows[i].w = P->rows[i].w0;
+        sorted_abs_residuals(P, x, e);
+        double med = P->n % 2 ? e[P->n / 2] : 0.5 * (e[P->n / 2 - 1] + e[P->n / 2]);
+        double c = 1.345 * fmax(1.4826 * med, 0.01);
+        for (int i = 0; i < P->n; i++) {
+            FitRow *r = &P->rows[i];
+            double a = fabs(row_eval(r, x, NULL, NULL) - r->meas) / r->meas;
+            if (a > c) r->w = r->w0 * sqrt(c / a);
+        }
+        its += fit_iterate(P, fixed, x);
+    }
+    free(e);
+    return its;
+}
+
 /* Relative standard errors of the natural parameters at x (free ones; others inf). */
 static void fit_stderr(const FitProblem *P, const double x[NP], const int fixed[NP],
                        double rel_se[NP]) {
@@ -1757,7 +1809,9 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
             }
         }
         memcpy(x, bestx, sizeof bestx);
+        if (o && o->robust) rep->iterations += robust_iterate(&P, fixed, x);
         fit_stderr(&P, x, fixed, rep->rel_se);
+        for (int i = 0; i < n; i++) P.rows[i].w = P.rows[i].w0;
         for (int k = 0; k < NP; k++) rep->identified[k] = rep->rel_se[k] < thr;
         x_to_params(x, &p->model);
         if (!(o && o->fit_all)) {
@@ -1777,6 +1831,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         for (int i = 0; i < n; i++) wsum += P.rows[i].w * P.rows[i].w;
         rep->rms_rel_err_before = sqrt(rep->rms_rel_err_before / wsum);
         rep->rms_rel_err_after = sqrt(fit_objective(&P, x) / wsum);
+        rep->trimmed_rms_rel_err = trimmed_rms(&P, x);
     }
     if (rescale) {
         double f = 1.0;

@@ -374,6 +374,8 @@ typedef struct {
                             the basic parameters) */
     double identify_se;  /* a parameter is identified when its relative standard error is
                             below this (0 = 0.02) */
+    int robust;          /* refit with Huber weights (IRLS): samples far off the model count
+                            less than in least squares */
 } HwFitOptions;
 
 typedef struct {
@@ -385,6 +387,8 @@ typedef struct {
     int n;                          /* samples */
     int iterations;
     double rms_rel_err_before, rms_rel_err_after; /* over the samples, weights applied */
+    double trimmed_rms_rel_err; /* after: RMS relative error over the 90 % of the samples with
+                                   the smallest errors, unweighted */
 } HwFitReport;
 
 /* Fits p->model (and with rescale_peak p->peak_gflops_fp32) to the samples by weighted

@@ -1035,6 +1035,62 @@ static void test_hw_short_rows(void **state) {
     assert_true(fabs(linear_ms(&p, 1, 256, 256, 1) - r0) < 1e-12);
 }
 
+/* The robust fit (Huber weights): a few samples far off the model (here 4 of 40, measured
+ * 40 % slow, as a step at the LLC's edge can be) barely move the parameters, which least
+ * squares pulls by several percent. */
+static void test_hw_fit_robust(void **state) {
+    (void)state;
+    HwProfile truth;
+    load_shipped("raspberry-pi-5", &truth);
+    truth.model.gemm_efficiency = 0.6;
+    truth.model.dram_efficiency = 0.5;
+    truth.model.dram_short_efficiency = 0.5; /* the profile's ratio: 1 */
+    truth.model.llc_share = 1e-3; /* every product streams its weights from DRAM */
+    truth.model.llc_retention = 0.05;
+    enum { NS = 40 };
+    CostLedger *l[NS];
+    const CostLedger *lp[NS][1];
+    HwSample smp[NS];
+    for (int i = 0; i < NS; i++) {
+        /* compute-bound blocked products and memory-bound matrix-vector ones */
+        int64_t M = i % 2 ? 1 : 64 + 16 * (i % 5), N = 256 + 128 * (i % 7), K = 256 + 64 * (i % 3);
+        l[i] = linear_ledger(M, N, K, 1 + (uint64_t)(i % 4));
+        lp[i][0] = l[i];
+        memset(&smp[i], 0, sizeof smp[i]);
+        smp[i].ledgers = lp[i];
+        smp[i].nledgers = 1;
+        smp[i].entry = -1;
+        smp[i].weight = 1.0;
+        smp[i].measured_ms = predict(&truth, lp[i], 1, 1) * (i % 10 == 3 ? 1.4 : 1.0);
+    }
+    double err_ls = 0.0, err_rob = 0.0;
+    for (int robust = 0; robust < 2; robust++) {
+        HwProfile fit;
+        load_shipped("raspberry-pi-5", &fit);
+        fit.model.llc_share = truth.model.llc_share;
+        fit.model.llc_retention = truth.model.llc_retention;
+        HwFitOptions fo = {0};
+        fo.warm = 1;
+        fo.robust = robust;
+        HwFitReport rep;
+        SimError err;
+        sim_error_init(&err);
+        assert_int_equal(hw_fit(&fit, smp, NS, &fo, &rep, &err), SIM_OK);
+        double e = fmax(fabs(fit.model.gemm_efficiency / 0.6 - 1.0),
+                        fabs(fit.model.dram_efficiency / 0.5 - 1.0));
+        print_message("  %s: gemm_efficiency %.4f, dram_efficiency %.4f; trimmed rms %.2f%%\n",
+                      robust ? "robust" : "least squares", fit.model.gemm_efficiency,
+                      fit.model.dram_efficiency, 100 * rep.trimmed_rms_rel_err);
+        if (robust) err_rob = e;
+        else err_ls = e;
+        /* 90 % of the samples are exact: the trimmed error sees the robust fit's quality */
+        if (robust) assert_true(rep.trimmed_rms_rel_err < 0.01);
+    }
+    assert_true(err_rob < 0.01);
+    assert_true(err_ls > 2.0 * err_rob);
+    for (int i = 0; i < NS; i++) cost_ledger_close(l[i]);
+}
+
 /* A ledger of one elementwise entry (op) over n elements with f FLOPs each. */
 static CostLedger *one_op_ledger(int op, uint64_t n, uint64_t f) {
     SimError err;
@@ -1416,6 +1472,7 @@ int main(void) {
         cmocka_unit_test(test_hw_gemm_remainder),
         cmocka_unit_test(test_hw_dram_rows),
         cmocka_unit_test(test_hw_short_rows),
+        cmocka_unit_test(test_hw_fit_robust),
         cmocka_unit_test(test_hw_bad_csv),
         cmocka_unit_test(test_hw_validation_stats),
         cmocka_unit_test(test_hw_cli),
