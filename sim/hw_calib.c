@@ -1014,10 +1014,13 @@ typedef struct {
     int best;               /* the quietest round */
     double median_ms, spread;
     int done;
+    CostLedger **own;       /* replayed runs: the ledgers read from the dump (lp's targets) */
 } Timed;
 
 static void timed_free(Timed *t, int n) {
     for (int i = 0; t && i < n; i++) {
+        for (int k = 0; t[i].own && k < t[i].nl; k++) cost_ledger_close(t[i].own[k]);
+        free(t[i].own);
         runner_result_free(&t[i].res);
         free(t[i].lp);
         free(t[i].ms);
@@ -1065,6 +1068,7 @@ static void dump_set(const Timed *t, int n) {
         const Timed *x = &t[i];
         fprintf(f, "R\t%s\t%s\t%d\t%d\t%d\t%.6f\t%.4f\n", x->name, x->g->gen ? "generate" : "forward",
                 x->g->S, x->g->T, x->g->beam, x->median_ms, x->spread);
+        if (x->g->gen && x->srch) fprintf(f, "Q\t%s\t%.6f\n", x->name, x->srch[x->best]);
         for (int k = 0; k < x->nl; k++)
             for (size_t e = 0; e < cost_ledger_count(x->lp[k]); e++) {
                 const LedgerEntry *le = cost_ledger_get(x->lp[k], e);
@@ -1080,6 +1084,136 @@ static void dump_set(const Timed *t, int n) {
             }
     }
     fclose(f);
+}
+
+/* Splits line (modified in place) at tabs into at most max fields; returns the count. */
+static int split_tabs(char *line, char **f, int max) {
+    int n = 0;
+    char *c = line;
+    while (n < max) {
+        f[n++] = c;
+        char *t = strchr(c, '\t');
+        if (t == NULL) break;
+        *t = '\0';
+        c = t + 1;
+    }
+    size_t l = strlen(f[n - 1]);
+    while (l > 0 && (f[n - 1][l - 1] == '\n' || f[n - 1][l - 1] == '\r')) f[n - 1][--l] = '\0';
+    return n;
+}
+
+/* LTSIM_HW_REPLAY=FILE (a file LTSIM_HW_DUMP wrote): instead of timing, every config of t
+ * takes its run from FILE (the first R line with its name, mode and lengths, its O lines as
+ * its ledgers with their measured times, its Q line as its search time), so that the model
+ * and the fit can be studied on a calibration's measurements without timing again. */
+static SimStatus replay_set(Timed *t, int n, const char *path, SimError *err) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return sim_errorf(err, SIM_EIO, "%s: %s", path, strerror(errno));
+    char line[4096];
+    int cur = -1, lineno = 0;
+    SimStatus rc = SIM_OK;
+    while (rc == SIM_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *fl[17];
+        int nf = split_tabs(line, fl, 17);
+        if (fl[0][0] == 'R' && nf >= 8) {
+            cur = -1;
+            for (int i = 0; i < n; i++) {
+                const GridPoint *g = t[i].g;
+                if (t[i].done || strcmp(t[i].name, fl[1]) != 0 ||
+                    strcmp(fl[2], g->gen ? "generate" : "forward") != 0 || atoi(fl[3]) != g->S ||
+                    atoi(fl[4]) != g->T || atoi(fl[5]) != g->beam)
+                    continue;
+                cur = i;
+                t[i].done = 1;
+                t[i].rounds = 1;
+                t[i].best = 0;
+                t[i].median_ms = strtod(fl[6], NULL);
+                t[i].spread = strtod(fl[7], NULL);
+                t[i].srch = calloc(1, sizeof *t[i].srch);
+                if (t[i].srch == NULL) rc = sim_errorf(err, SIM_ENOMEM, "out of memory replaying");
+                break;
+            }
+        } else if (fl[0][0] == 'Q' && nf >= 3 && cur >= 0 && strcmp(fl[1], t[cur].name) == 0) {
+            t[cur].srch[0] = strtod(fl[2], NULL);
+        } else if (fl[0][0] == 'O' && nf >= 16 && cur >= 0 && strcmp(fl[1], t[cur].name) == 0) {
+            Timed *x = &t[cur];
+            int k = atoi(fl[2]);
+            if (k < 0 || k > 100000) {
+                rc = sim_errorf(err, SIM_EINVAL, "%s:%d: bad ledger index '%s'", path, lineno, fl[2]);
+                break;
+            }
+            if (k >= x->nl) {
+                CostLedger **o = realloc(x->own, (size_t)(k + 1) * sizeof *o);
+                if (o == NULL) {
+                    rc = sim_errorf(err, SIM_ENOMEM, "out of memory replaying");
+                    break;
+                }
+                x->own = o;
+                for (int j = x->nl; j <= k; j++) {
+                    x->own[j] = cost_ledger_open(err);
+                    if (x->own[j] == NULL) {
+                        x->nl = j;
+                        rc = err->code;
+                        break;
+                    }
+                }
+                if (rc != SIM_OK) break;
+                x->nl = k + 1;
+            }
+            OpCost c = {0};
+            c.macs = strtoull(fl[8], NULL, 10);
+            c.other_flops = strtoull(fl[9], NULL, 10);
+            c.weight_bytes = strtoull(fl[10], NULL, 10);
+            c.act_bytes_read = strtoull(fl[11], NULL, 10);
+            c.bytes_written = strtoull(fl[12], NULL, 10);
+            uint64_t calls = strtoull(fl[13], NULL, 10);
+            uint64_t ns = (uint64_t)llround(strtod(fl[14], NULL) * 1e6);
+            int op = atoi(fl[4]);
+            rc = cost_ledger_add(x->own[k], fl[15], op, CLASS_NORM_OTHER, &c, ns, err);
+            OpCost z = {0};
+            for (uint64_t q = 1; rc == SIM_OK && q < calls; q++)
+                rc = cost_ledger_add(x->own[k], fl[15], op, CLASS_NORM_OTHER, &z, 0, err);
+            int64_t dims[3] = {strtoll(fl[5], NULL, 10), strtoll(fl[6], NULL, 10),
+                               strtoll(fl[7], NULL, 10)};
+            if (rc == SIM_OK) cost_ledger_set_dims(x->own[k], fl[15], op, dims);
+        }
+    }
+    fclose(f);
+    for (int i = 0; rc == SIM_OK && i < n; i++) {
+        if (!t[i].done || t[i].nl < 1)
+            return sim_errorf(err, SIM_EINVAL, "%s: no run of %s (%s, S=%d, T=%d, beam %d)", path,
+                              t[i].name, t[i].g->gen ? "generate" : "forward", t[i].g->S,
+                              t[i].g->T, t[i].g->beam);
+        t[i].lp = malloc((size_t)t[i].nl * sizeof *t[i].lp);
+        if (t[i].lp == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory replaying");
+        for (int k = 0; k < t[i].nl; k++) t[i].lp[k] = t[i].own[k];
+    }
+    return rc;
+}
+
+/* The replay's machine measurements: the M line (llc_kib dram_gbs sgemm_gflops tile). */
+static SimStatus replay_measure(const char *path, HwHostMeasure *m, SimError *err) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return sim_errorf(err, SIM_EIO, "%s: %s", path, strerror(errno));
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *fl[6];
+        if (line[0] != 'M' || split_tabs(line, fl, 6) < 5) continue;
+        m->llc_kib = strtod(fl[1], NULL);
+        m->dram_gbs = strtod(fl[2], NULL);
+        m->sgemm_gflops = strtod(fl[3], NULL);
+        m->gemm_tile = atoi(fl[4]);
+        found = 1;
+    }
+    fclose(f);
+    if (!found || !(m->llc_kib > 0) || !(m->dram_gbs > 0) || !(m->sgemm_gflops > 0) ||
+        m->gemm_tile < 1)
+        return sim_errorf(err, SIM_EINVAL, "%s: no valid M line (llc_kib dram_gbs sgemm_gflops "
+                                           "tile)",
+                          path);
+    return SIM_OK;
 }
 
 /* With LTSIM_HW_DUMP, appends the prediction of every operator of a validated run: P name
@@ -1117,6 +1251,13 @@ static void dump_prediction(const HwProfile *p, const Timed *x, const HwPredictO
  * come from the quietest round (forward: the runner's mean over its passes; generate steps:
  * its last pass). */
 static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *err) {
+    const char *replay = getenv("LTSIM_HW_REPLAY");
+    if (replay != NULL && *replay != '\0') {
+        SimStatus rc = replay_set(t, n, replay, err);
+        note(o, "replayed %d runs from %s (LTSIM_HW_REPLAY)", n, replay);
+        if (rc == SIM_OK) dump_set(t, n);
+        return rc;
+    }
     int quick = o && o->quick;
     int threads = o && o->threads > 0 ? o->threads : 1;
     int maxr = quick ? 3 : 6;
@@ -1409,9 +1550,17 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     ops_set_threads(threads);
     double t0 = now_ms();
 
-    note(o, "measuring read bandwidth by working-set size (64 KiB .. 256 MiB)");
-    SimStatus rc = hw_measure_memory(meas, quick, err);
-    if (rc != SIM_OK) return rc;
+    const char *replay = getenv("LTSIM_HW_REPLAY");
+    replay = replay && *replay ? replay : NULL;
+    SimStatus rc;
+    if (replay) {
+        rc = replay_measure(replay, meas, err);
+        if (rc != SIM_OK) return rc;
+    } else {
+        note(o, "measuring read bandwidth by working-set size (64 KiB .. 256 MiB)");
+        rc = hw_measure_memory(meas, quick, err);
+        if (rc != SIM_OK) return rc;
+    }
     p->llc_kib = meas->llc_kib;
     p->dram_gbs = meas->dram_gbs;
     note(o, "usable last-level cache %.0f KiB, DRAM read bandwidth %.1f GB/s", p->llc_kib,
@@ -1422,14 +1571,23 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     hw_profile_set_source(p, "dram_gbs", HW_SRC_MEASURED,
                           "read-bandwidth sweep: one thread reading 128-256 MiB");
 
-    rc = measure_sgemm(512, 512, 512, &meas->sgemm_gflops, err);
+    if (!replay) rc = measure_sgemm(512, 512, 512, &meas->sgemm_gflops, err);
     if (rc != SIM_OK) return rc;
     if (!(meas->sgemm_gflops > 0)) return sim_errorf(err, SIM_EIO, "sgemm timing failed");
     p->peak_gflops_fp32 = meas->sgemm_gflops;
     p->peak_gops_int8 = 4.0 * p->peak_gflops_fp32; /* updated after the fit */
     note(o, "sgemm 512x512x512 through op_exec: %.1f GFLOPS", meas->sgemm_gflops);
-    rc = measure_gemm_tile(meas->gemm_rows_ns, &meas->gemm_tile, err);
+    if (!replay) rc = measure_gemm_tile(meas->gemm_rows_ns, &meas->gemm_tile, err);
     if (rc != SIM_OK) return rc;
+    {   /* LTSIM_HW_DUMP: the machine measurements (M llc_kib dram_gbs sgemm_gflops tile) */
+        const char *dp = getenv("LTSIM_HW_DUMP");
+        FILE *df = dp && *dp ? fopen(dp, "a") : NULL;
+        if (df) {
+            fprintf(df, "M\t%.3f\t%.4f\t%.3f\t%d\n", meas->llc_kib, meas->dram_gbs,
+                    meas->sgemm_gflops, meas->gemm_tile);
+            fclose(df);
+        }
+    }
     p->model.gemm_tile_rows = meas->gemm_tile;
     hw_profile_set_source(p, "model.gemm_tile_rows", HW_SRC_MEASURED,
                           "M x 512 x 512 products for M = 2..16 through op_exec: the tile whose "
@@ -1565,9 +1723,10 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
             q.model.llc_share = share[sh];
             rc = hw_fit(&q, smp, nsmp, &fo, &qr, err);
             if (rc != SIM_OK) goto out;
-            /* judged on the 90 % of the samples the model explains best, as the fit is */
-            if (qr.trimmed_rms_rel_err < best_err) {
-                best_err = qr.trimmed_rms_rel_err;
+            /* judged on every sample: the steps near the LLC's edge are the ones that tell
+             * the residency apart */
+            if (qr.rms_rel_err_after < best_err) {
+                best_err = qr.rms_rel_err_after;
                 best_ret = retention[r];
                 best_share = share[sh];
                 *p = q;
@@ -1594,8 +1753,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
                           best_ret);
     hw_profile_set_source(p, "model.llc_share", HW_SRC_FITTED,
                           "grid search over 1, 0.9, 0.8, 0.7, 0.6, 0.5 (with llc_retention) "
-                          "around the fit: %g gave the lowest error over the best 90%% of the "
-                          "samples",
+                          "around the fit: %g gave the lowest error",
                           best_share);
     if (p->dram_gbs > meas->dram_gbs * 1.0001)
         hw_profile_set_source(p, "dram_gbs", HW_SRC_FITTED,

@@ -1418,6 +1418,33 @@ static void test_hw_cli(void **state) {
 
 /* ---- host (slow: LTSIM_SLOW=1) ---- */
 
+/* LTSIM_HW_REPLAY: a dump without the machine measurements, or without a run of the grid,
+ * is an error naming the file (nothing is timed). */
+static void test_hw_replay_errors(void **state) {
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/replay.txt", tu_tmpdir());
+    HwCalibOptions o = {0};
+    o.threads = 1;
+    o.quick = 1;
+    HwProfile p;
+    HwFitReport rep;
+    HwHostMeasure meas;
+    SimError err;
+    write_text(path, "R\tnothing\tforward\t1\t1\t1\t1.0\t0.0\n");
+    setenv("LTSIM_HW_REPLAY", path, 1);
+    sim_error_init(&err);
+    assert_int_not_equal(hw_calibrate_host(&p, &o, &rep, &meas, &err), SIM_OK);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "M line"));
+    write_text(path, "M\t16384\t20.5\t100.0\t4\n");
+    sim_error_init(&err);
+    assert_int_not_equal(hw_calibrate_host(&p, &o, &rep, &meas, &err), SIM_OK);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "no run of"));
+    unsetenv("LTSIM_HW_REPLAY");
+}
+
 static void test_hw_host_calibrate_validate(void **state) {
     (void)state;
     if (getenv("LTSIM_SLOW") == NULL || strcmp(getenv("LTSIM_SLOW"), "1") != 0) {
@@ -1476,6 +1503,7 @@ int main(void) {
         cmocka_unit_test(test_hw_bad_csv),
         cmocka_unit_test(test_hw_validation_stats),
         cmocka_unit_test(test_hw_cli),
+        cmocka_unit_test(test_hw_replay_errors),
         cmocka_unit_test(test_hw_host_calibrate_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
