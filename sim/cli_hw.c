@@ -148,8 +148,8 @@ void cli_hw_prediction_text(FILE *f, const HwPrediction *pr) {
 /* ---- hw list / show ---- */
 
 static void print_hw_help(FILE *f) {
-    fprintf(f, "usage: ltsim hw list\n"
-               "       ltsim hw show NAME\n\n"
+    fprintf(f, "usage: ltsim hw list [--json]\n"
+               "       ltsim hw show NAME [--json]\n\n"
                "Hardware profiles (hwprofiles/NAME.yml): 'list' prints every profile's cores, "
                "clock, peak\nfp32 throughput, DRAM bandwidth and last-level cache; 'show' prints "
                "every number of one\nprofile with its unit, status (verified, recalled, derived, "
@@ -157,11 +157,37 @@ static void print_hw_help(FILE *f) {
                "NAME is a profile name (searched in $LTSIM_HOME/hwprofiles, next to the binary, "
                "./hwprofiles)\nor a path to a YAML file.\n\n"
                "options:\n"
+               "  --json       one JSON document on stdout\n"
                "  -h, --help   this help\n\n"
                "exit codes: 0 ok, 2 bad input (an unknown or invalid profile), 1 runtime failure\n");
 }
 
-static int cmd_hw_list(void) {
+/* Prints a JSON document (taking ownership); 1 when it cannot be built or printed. */
+static int print_json_doc(const char *cmd, cJSON *o, int ok) {
+    char *s = o && ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (s == NULL) {
+        fprintf(stderr, "%s %s: out of memory building the JSON document\n", prog, cmd);
+        return 1;
+    }
+    printf("%s\n", s);
+    cJSON_free(s);
+    return flush_stdout(cmd);
+}
+
+/* The headline numbers of a profile (hw list). */
+static int profile_summary_json(cJSON *o, const HwProfile *p) {
+    return cJSON_AddStringToObject(o, "name", p->name) != NULL &&
+           cJSON_AddStringToObject(o, "description", p->description) != NULL &&
+           cJSON_AddStringToObject(o, "path", p->path) != NULL &&
+           cJSON_AddNumberToObject(o, "cores", p->cores) != NULL &&
+           cJSON_AddNumberToObject(o, "clock_ghz", p->clock_ghz) != NULL &&
+           cJSON_AddNumberToObject(o, "peak_gflops_fp32", p->peak_gflops_fp32) != NULL &&
+           cJSON_AddNumberToObject(o, "dram_gbs", p->dram_gbs) != NULL &&
+           cJSON_AddNumberToObject(o, "llc_kib", p->llc_kib) != NULL;
+}
+
+static int cmd_hw_list(int json) {
     SimError err;
     sim_error_init(&err);
     HwProfileList l;
@@ -174,8 +200,12 @@ static int cmd_hw_list(void) {
         return 2;
     }
     int code = 0;
-    printf("%-24s %5s %6s %12s %10s %10s  %s\n", "profile", "cores", "GHz", "peak GFLOPS",
-           "DRAM GB/s", "LLC KiB", "description");
+    cJSON *doc = json ? cJSON_CreateObject() : NULL;
+    cJSON *arr = doc ? cJSON_AddArrayToObject(doc, "profiles") : NULL;
+    int ok = !json || arr != NULL;
+    if (!json)
+        printf("%-24s %5s %6s %12s %10s %10s  %s\n", "profile", "cores", "GHz", "peak GFLOPS",
+               "DRAM GB/s", "LLC KiB", "description");
     for (int i = 0; i < l.n; i++) {
         HwProfile p;
         sim_error_init(&err);
@@ -184,19 +214,61 @@ static int cmd_hw_list(void) {
             code = 2;
             continue;
         }
+        if (json) {
+            cJSON *x = cJSON_CreateObject();
+            ok = ok && x != NULL && cJSON_AddItemToArray(arr, x) && profile_summary_json(x, &p);
+            continue;
+        }
         printf("%-24s %5.0f %6.2f %12.1f %10.1f %10.0f  %s\n", p.name, p.cores, p.clock_ghz,
                p.peak_gflops_fp32, p.dram_gbs, p.llc_kib, p.description);
     }
     hw_profile_list_free(&l);
-    int f = flush_stdout("hw");
+    int f = json ? print_json_doc("hw", doc, ok) : flush_stdout("hw");
     return code ? code : f;
 }
 
-static int cmd_hw_show(const char *name) {
+/* hw show --json: every number with its unit, status and source, and the provenance. */
+static int cmd_hw_show_json(const HwProfile *p) {
+    cJSON *o = cJSON_CreateObject();
+    int ok = o != NULL && profile_summary_json(o, p);
+    cJSON *keys = ok ? cJSON_AddArrayToObject(o, "keys") : NULL;
+    ok = ok && keys != NULL;
+    for (int i = 0; ok && i < hw_profile_nkeys(); i++) {
+        double v;
+        const char *unit;
+        const char *key = hw_profile_key(i, p, &v, &unit);
+        const HwSource *s = hw_profile_source(p, key);
+        cJSON *x = cJSON_CreateObject();
+        ok = x != NULL && cJSON_AddItemToArray(keys, x) &&
+             cJSON_AddStringToObject(x, "key", key) != NULL &&
+             cJSON_AddNumberToObject(x, "value", v) != NULL &&
+             cJSON_AddStringToObject(x, "unit", unit) != NULL &&
+             cJSON_AddStringToObject(x, "status", s ? hw_source_status_name(s->status) : "?") !=
+                 NULL &&
+             cJSON_AddStringToObject(x, "source", s ? s->source : "") != NULL;
+    }
+    if (ok && p->has_provenance) {
+        const HwProvenance *v = &p->prov;
+        cJSON *x = cJSON_AddObjectToObject(o, "provenance");
+        ok = x != NULL && cJSON_AddStringToObject(x, "cpu", v->cpu) != NULL &&
+             cJSON_AddStringToObject(x, "blas", v->blas) != NULL &&
+             cJSON_AddStringToObject(x, "openblas_coretype", v->coretype) != NULL &&
+             cJSON_AddStringToObject(x, "openblas_l2_size", v->l2_size) != NULL &&
+             cJSON_AddNumberToObject(x, "threads", v->threads) != NULL &&
+             cJSON_AddStringToObject(x, "date", v->date) != NULL &&
+             cJSON_AddStringToObject(x, "method", v->method) != NULL &&
+             cJSON_AddNumberToObject(x, "fit_rows", v->fit_rows) != NULL &&
+             cJSON_AddNumberToObject(x, "fit_rms_rel_err", v->fit_rms_rel_err) != NULL;
+    }
+    return print_json_doc("hw", o, ok);
+}
+
+static int cmd_hw_show(const char *name, int json) {
     SimError err;
     sim_error_init(&err);
     HwProfile p;
     if (hw_profile_open(name, &p, &err) != SIM_OK) return fail_with("hw", &err);
+    if (json) return cmd_hw_show_json(&p);
     printf("%s: %s\nfile: %s\n\n", p.name, p.description, p.path);
     for (int i = 0; i < hw_profile_nkeys(); i++) {
         double v;
@@ -234,15 +306,24 @@ static int cmd_hw(int argc, char **argv) {
             print_hw_help(stdout);
             return 0;
         }
+    /* --json anywhere after the subcommand; every other argument is the profile name */
+    int json = 0;
+    const char *pos[2] = {NULL, NULL};
+    int npos = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (argv[i][0] == '-') return usage_error("hw", "unknown option '%s'", argv[i]);
+        else if (npos < 2) pos[npos++] = argv[i];
+        else return usage_error("hw", "unexpected argument '%s'", argv[i]);
+    }
     if (strcmp(sub, "list") == 0) {
-        if (argc > 2) return usage_error("hw", "unexpected argument '%s'", argv[2]);
-        return cmd_hw_list();
+        if (npos > 0) return usage_error("hw", "unexpected argument '%s'", pos[0]);
+        return cmd_hw_list(json);
     }
     if (strcmp(sub, "show") == 0) {
-        if (argc < 3) return usage_error("hw", "show: missing NAME");
-        if (argc > 3) return usage_error("hw", "unexpected argument '%s'", argv[3]);
-        if (argv[2][0] == '-') return usage_error("hw", "unknown option '%s'", argv[2]);
-        return cmd_hw_show(argv[2]);
+        if (npos < 1) return usage_error("hw", "show: missing NAME");
+        if (npos > 1) return usage_error("hw", "unexpected argument '%s'", pos[1]);
+        return cmd_hw_show(pos[0], json);
     }
     return usage_error("hw", "unknown subcommand '%s' (expected list or show)", sub);
 }

@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+
 #include "cli_hw.h"
 #include "config.h"
 #include "hw.h"
@@ -1333,6 +1335,74 @@ static int run_cli(const char *cmd, int argc, const char **args) {
     return rc;
 }
 
+/* Runs a command with stdout in a file; returns its exit code and the output (malloc'd). */
+static int capture_cli(const char *cmd, int argc, const char **args, char **out) {
+    char *argv[16];
+    for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
+    char path[256];
+    snprintf(path, sizeof path, "%s/cli-out.txt", tu_tmpdir());
+    fflush(stdout);
+    int saved = dup(1);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    dup2(fd, 1);
+    close(fd);
+    int rc = cli_hw_main(cmd, argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *out = calloc((size_t)n + 1, 1);
+    assert_non_null(*out);
+    assert_int_equal(fread(*out, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return rc;
+}
+
+/* hw show --json and hw list --json: one JSON document with every number's unit, status
+ * and source. */
+static void test_hw_cli_json(void **state) {
+    (void)state;
+    char *out = NULL;
+    const char *show[] = {"hw", "show", "apple-a13", "--json"};
+    assert_int_equal(capture_cli("hw", 4, show, &out), 0);
+    cJSON *o = cJSON_Parse(out);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "name")), "apple-a13");
+    cJSON *keys = cJSON_GetObjectItem(o, "keys");
+    assert_int_equal(cJSON_GetArraySize(keys), hw_profile_nkeys());
+    int seen = 0;
+    cJSON *k;
+    cJSON_ArrayForEach(k, keys) {
+        const char *src = cJSON_GetStringValue(cJSON_GetObjectItem(k, "source"));
+        assert_true(src != NULL && strlen(src) > 0);
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(k, "key")), "peak_gflops_fp32") == 0) {
+            seen = 1;
+            assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(k, "value")) > 0);
+            assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(k, "unit")), "GFLOPS");
+        }
+    }
+    assert_true(seen);
+    cJSON_Delete(o);
+    free(out);
+    const char *list[] = {"hw", "list", "--json"};
+    int rc = capture_cli("hw", 3, list, &out);
+    o = cJSON_Parse(out);
+    assert_non_null(o); /* a stale host.yml makes the exit code 2, the document stays valid */
+    assert_true(rc == 0 || rc == 2);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(o, "profiles")) >= 10);
+    cJSON_Delete(o);
+    free(out);
+    const char *bad[] = {"hw", "show", "apple-a13", "--jsn"};
+    assert_int_equal(capture_cli("hw", 4, bad, &out), 2);
+    assert_int_equal(strlen(out), 0);
+    free(out);
+}
+
 static void test_hw_cli(void **state) {
     (void)state;
     /* a stale hwprofiles/host.yml of an older build makes 'hw list' report it (exit 2) */
@@ -1503,6 +1573,7 @@ int main(void) {
         cmocka_unit_test(test_hw_bad_csv),
         cmocka_unit_test(test_hw_validation_stats),
         cmocka_unit_test(test_hw_cli),
+        cmocka_unit_test(test_hw_cli_json),
         cmocka_unit_test(test_hw_replay_errors),
         cmocka_unit_test(test_hw_host_calibrate_validate),
     };
