@@ -1515,13 +1515,6 @@ static void host_template(HwProfile *p, int threads) {
 #define HOST_OP_WEIGHT 0.0
 #endif
 
-/* Weight of a run's whole measured time against each of its per-class samples (weight 1):
- * validation judges whole runs, and the per-class times pin down what whole runs cannot
- * separate. Refitting four calibrations' measurements (LTSIM_HW_REPLAY) with weights 1 to
- * 20 put 190 of their 220 validation runs within +-10 % at 1, 193 at 2, 195 at 5, 192 at 10;
- * on a fifth calibration, not used to choose it, 49 of 55 at 5 against 50 at 1. */
-#define HOST_RUN_WEIGHT 5.0
-
 /* Fills v with the measured times of the n timed configs t and their predictions on p. */
 static SimStatus predict_rows(const HwProfile *p, const Timed *t, int n, HwValidation *v,
                               SimError *err) {
@@ -1647,14 +1640,14 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         rc = sim_errorf(err, SIM_ENOMEM, "out of memory calibrating");
         goto out;
     }
-    /* samples: every run (HOST_RUN_WEIGHT), its per-class times and its search (weight 1) */
+    /* samples: every run (weight 1) and every operator of it (weighted by its share) */
     for (int g = 0; g < ngrid; g++) {
         HwSample *s = &smp[nsmp++];
         s->ledgers = tm[g].lp;
         s->nledgers = tm[g].nl;
         s->entry = -1;
         s->measured_ms = tm[g].median_ms;
-        s->weight = HOST_RUN_WEIGHT;
+        s->weight = 1.0;
         /* per class: the summed measured times of its operators (no search); matrix-vector
          * products (one-token steps, another BLAS path) apart from the blocked GEMMs, and the
          * exponential-type elementwise operators (softmax, GLU, ...) apart from the cheap ones */
