@@ -1254,9 +1254,10 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *er
     const char *replay = getenv("LTSIM_HW_REPLAY");
     if (replay != NULL && *replay != '\0') {
         SimStatus rc = replay_set(t, n, replay, err);
+        if (rc != SIM_OK) return rc;
         note(o, "replayed %d runs from %s (LTSIM_HW_REPLAY)", n, replay);
-        if (rc == SIM_OK) dump_set(t, n);
-        return rc;
+        dump_set(t, n);
+        return SIM_OK;
     }
     int quick = o && o->quick;
     int threads = o && o->threads > 0 ? o->threads : 1;
