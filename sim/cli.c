@@ -3,6 +3,7 @@
  * to the user: results on stdout, errors (one line each) and warnings on stderr.
  */
 #include "cli.h"
+#include "cli_util.h"
 #include "cli_compress.h"
 #include "cli_db.h"
 #include "cli_hw.h"
@@ -57,19 +58,6 @@ typedef struct {
 } CliOptions;
 
 static const char *prog = "ltsim";
-
-static int usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int usage_error(const char *cmd, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%s %s: %s (see '%s %s --help')\n", prog, cmd, msg, prog, cmd);
-    return 2;
-}
 
 /* Strict integer parsing: the whole string, within [lo, hi]. */
 static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
@@ -306,7 +294,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         case OPT_SRC_LEN:
         case OPT_TGT_LEN:
             if (parse_i64(optarg, 1, 1000000, &v) != 0)
-                return usage_error(cmd, "%s: expected a length from 1 to 1000000, got '%s'",
+                return cli_usage_error(cmd, "%s: expected a length from 1 to 1000000, got '%s'",
                                    c == OPT_SRC_LEN ? "--src-len" : "--tgt-len", optarg);
             if (c == OPT_SRC_LEN) {
                 o->src_len = v;
@@ -318,60 +306,60 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             break;
         case OPT_BATCH:
             if (parse_i64(optarg, 1, 1000000, &v) != 0)
-                return usage_error(cmd, "%s: expected a positive integer, got '%s'", "--batch",
+                return cli_usage_error(cmd, "%s: expected a positive integer, got '%s'", "--batch",
                                    optarg);
             if (v != 1)
-                return usage_error(cmd, "--batch %s: this build runs batch 1 only", optarg);
+                return cli_usage_error(cmd, "--batch %s: this build runs batch 1 only", optarg);
             o->batch = v;
             break;
         case OPT_MODE:
             if (strcmp(optarg, "forward") != 0 && strcmp(optarg, "generate") != 0)
-                return usage_error(cmd, "--mode: expected forward or generate, got '%s'", optarg);
+                return cli_usage_error(cmd, "--mode: expected forward or generate, got '%s'", optarg);
             o->mode = optarg;
             break;
         case OPT_BEAM:
             if (parse_i64(optarg, 1, 64, &v) != 0)
-                return usage_error(cmd, "--beam: expected an integer from 1 to 64, got '%s'",
+                return cli_usage_error(cmd, "--beam: expected an integer from 1 to 64, got '%s'",
                                    optarg);
             o->beam = (int)v;
             break;
         case OPT_MAX_STEPS:
             if (parse_i64(optarg, 1, 100000, &v) != 0)
-                return usage_error(cmd, "--max-steps: expected an integer from 1 to 100000, got '%s'",
+                return cli_usage_error(cmd, "--max-steps: expected an integer from 1 to 100000, got '%s'",
                                    optarg);
             o->max_steps = v;
             break;
         case OPT_NO_EARLY_STOP: o->no_early_stop = 1; break;
         case OPT_WEIGHTS:
-            if (!run) return usage_error(cmd, "--weights: only 'run' loads weights");
+            if (!run) return cli_usage_error(cmd, "--weights: only 'run' loads weights");
             o->weights = optarg;
             break;
         case OPT_VOCAB:
             if (parse_i64(optarg, 1, 1 << 26, &v) != 0)
-                return usage_error(cmd, "%s: expected an integer from 1 to 67108864, got '%s'",
+                return cli_usage_error(cmd, "%s: expected an integer from 1 to 67108864, got '%s'",
                                    "--vocab-size", optarg);
             o->vocab_size = v;
             break;
         case OPT_SEED:
             if (parse_i64(optarg, 0, INT64_MAX, &v) != 0)
-                return usage_error(cmd, "%s: expected a non-negative integer, got '%s'", "--seed",
+                return cli_usage_error(cmd, "%s: expected a non-negative integer, got '%s'", "--seed",
                                    optarg);
             o->seed = (uint64_t)v;
             break;
         case OPT_THREADS:
             if (parse_i64(optarg, 1, 256, &v) != 0)
-                return usage_error(cmd, "%s: expected an integer from 1 to 256, got '%s'",
+                return cli_usage_error(cmd, "%s: expected an integer from 1 to 256, got '%s'",
                                    "--threads", optarg);
             o->threads = (int)v;
             break;
         case OPT_ATTN:
             if (cost_attn_macs_parse(optarg, &o->conv.attn_macs) != 0)
-                return usage_error(cmd, "%s: expected causal or full, got '%s'", "--attn-macs",
+                return cli_usage_error(cmd, "%s: expected causal or full, got '%s'", "--attn-macs",
                                    optarg);
             break;
         case OPT_CONV:
             if (cost_conv_macs_parse(optarg, &o->conv.conv_macs) != 0)
-                return usage_error(cmd, "%s: expected taps, valid, band or none, got '%s'",
+                return cli_usage_error(cmd, "%s: expected taps, valid, band or none, got '%s'",
                                    "--conv-macs", optarg);
             o->conv_set = 1;
             break;
@@ -380,19 +368,19 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         case OPT_TGT: o->tgt = optarg; break;
         case OPT_SAVE:
             if (!run)
-                return usage_error(cmd, "--save-outputs: only 'run' has outputs to save");
+                return cli_usage_error(cmd, "--save-outputs: only 'run' has outputs to save");
             o->save_outputs = optarg;
             break;
         case OPT_SAVE_WEIGHTS:
-            if (!run) return usage_error(cmd, "--save-weights: only 'run' has weights to save");
+            if (!run) return cli_usage_error(cmd, "--save-weights: only 'run' has weights to save");
             o->save_weights = optarg;
             break;
         case OPT_EXTRA: o->allow_extra = 1; break;
         case OPT_HW: /* NAME, a comma-separated list, or all; repeatable */
             for (char *rest = optarg, *tok; (tok = strsep(&rest, ",")) != NULL;) {
-                if (*tok == '\0') return usage_error(cmd, "--hw: an empty profile name in the list");
+                if (*tok == '\0') return cli_usage_error(cmd, "--hw: an empty profile name in the list");
                 if (o->nhw == (int)(sizeof o->hw / sizeof o->hw[0]))
-                    return usage_error(cmd, "--hw: at most %d profiles", o->nhw);
+                    return cli_usage_error(cmd, "--hw: at most %d profiles", o->nhw);
                 o->hw[o->nhw++] = tok;
             }
             break;
@@ -401,7 +389,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         case OPT_QUANT:
             if (strcmp(optarg, "int8") == 0) o->compress.bits = 8;
             else if (strcmp(optarg, "none") == 0 || strcmp(optarg, "fp32") == 0) o->compress.bits = 0;
-            else return usage_error(cmd, "--quant: expected int8 or none, got '%s'", optarg);
+            else return cli_usage_error(cmd, "--quant: expected int8 or none, got '%s'", optarg);
             o->size_report = 1;
             break;
         case OPT_PRUNE: {
@@ -409,7 +397,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             errno = 0;
             double p = strtod(optarg, &end);
             if (errno || end == optarg || *end || !(p >= 0.0 && p < 1.0))
-                return usage_error(cmd, "--prune: expected a fraction in [0, 1), got '%s'", optarg);
+                return cli_usage_error(cmd, "--prune: expected a fraction in [0, 1), got '%s'", optarg);
             o->compress.prune = p;
             o->size_report = 1;
             break;
@@ -417,7 +405,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         case OPT_PRUNE_SCOPE:
             if (strcmp(optarg, "global") == 0) o->compress.prune_per_layer = 0;
             else if (strcmp(optarg, "layer") == 0) o->compress.prune_per_layer = 1;
-            else return usage_error(cmd, "--prune-scope: expected global or layer, got '%s'", optarg);
+            else return cli_usage_error(cmd, "--prune-scope: expected global or layer, got '%s'", optarg);
             break;
         case OPT_SIZE_BASELINE:
             o->size_baseline = optarg;
@@ -430,31 +418,26 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         case OPT_WARMUP:
         case OPT_REPEATS:
             if (!run)
-                return usage_error(cmd, "%s: only 'run' is timed", name);
+                return cli_usage_error(cmd, "%s: only 'run' is timed", name);
             if (parse_i64(optarg, c == OPT_WARMUP ? 0 : 1, 100000, &v) != 0)
-                return usage_error(cmd, "%s: expected a count, got '%s'",
+                return cli_usage_error(cmd, "%s: expected a count, got '%s'",
                                    c == OPT_WARMUP ? "--warmup" : "--repeats", optarg);
             if (c == OPT_WARMUP) o->warmup = (int)v;
             else o->repeats = (int)v;
             break;
-        case ':': return usage_error(cmd, "%s needs a value", name);
-        default: return usage_error(cmd, "unknown option '%s'", name);
+        case ':': return cli_usage_error(cmd, "%s needs a value", name);
+        default: return cli_usage_error(cmd, "unknown option '%s'", name);
         }
     }
     int gen = o->mode != NULL && strcmp(o->mode, "generate") == 0;
     if (!gen && (o->beam || o->max_steps || o->no_early_stop))
-        return usage_error(cmd, "--beam, --max-steps and --no-early-stop need --mode generate");
+        return cli_usage_error(cmd, "--beam, --max-steps and --no-early-stop need --mode generate");
     if (gen && !o->conv_set) o->conv.conv_macs = CONV_MACS_VALID; /* what decoding executes */
-    if (optind >= argc) return usage_error(cmd, "missing MODEL");
+    if (optind >= argc) return cli_usage_error(cmd, "missing MODEL");
     if (optind + 1 < argc)
-        return usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
     o->model = argv[optind];
     return 0;
-}
-
-static int fail_with(const char *cmd, const SimError *err) {
-    fprintf(stderr, "%s %s: %s\n", prog, cmd, err->msg[0] ? err->msg : sim_status_str(err->code));
-    return sim_exit_code(err->code);
 }
 
 static SimStatus save_outputs(const char *path, const RunResult *res, SimError *err) {
@@ -559,12 +542,12 @@ static int store_run(const char *cmd, const ReportInput *in, const HwProfile *pr
     x.npredictions = (size_t)in->npreds;
     if (db != NULL) snprintf(dbpath, n, "%s", db);
     else if (store_default_path(dbpath, n, err) != SIM_OK) {
-        code = fail_with(cmd, err);
+        code = cli_fail_with(cmd, err);
         goto out;
     }
     stored_id = 0;
     /* the default database (db == NULL) has its db/ directory created when missing */
-    if (store_save_report(db, in, &x, &stored_id, err) != SIM_OK) code = fail_with(cmd, err);
+    if (store_save_report(db, in, &x, &stored_id, err) != SIM_OK) code = cli_fail_with(cmd, err);
 out:
     for (int i = 0; i < in->npreds && texts; i++) {
         free(texts[i]);
@@ -587,7 +570,7 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     o.repeats = 20;
     int rc = parse_run_options(cmd, argc, argv, &o);
     if (rc != 0) return rc < 0 ? 0 : rc;
-    if (o.model == NULL) return usage_error(cmd, "missing MODEL");
+    if (o.model == NULL) return cli_usage_error(cmd, "missing MODEL");
 
     int64_t *src = NULL, *tgt = NULL;
     int64_t nsrc = 0, ntgt = 0;
@@ -604,12 +587,12 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     int npreds = 0;
 
     if (o.src && (nsrc = parse_ids(o.src, &src, bad, sizeof bad)) <= 0) {
-        code = usage_error(cmd, "--src: expected token ids like \"5 17 9\", got '%s'",
+        code = cli_usage_error(cmd, "--src: expected token ids like \"5 17 9\", got '%s'",
                            nsrc < 0 ? bad : o.src);
         goto out;
     }
     if (o.tgt && (ntgt = parse_ids(o.tgt, &tgt, bad, sizeof bad)) <= 0) {
-        code = usage_error(cmd, "--tgt: expected token ids like \"2 5 17\", got '%s'",
+        code = cli_usage_error(cmd, "--tgt: expected token ids like \"2 5 17\", got '%s'",
                            ntgt < 0 ? bad : o.tgt);
         goto out;
     }
@@ -624,7 +607,7 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     }
     ConfigOverrides ov = {o.vocab_size};
     if (config_load(path, &ov, &cfg, &err) != SIM_OK) {
-        code = fail_with(cmd, &err);
+        code = cli_fail_with(cmd, &err);
         goto out;
     }
     /* a config may carry its task's lengths (src-len / tgt-len); the options win */
@@ -653,12 +636,12 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     spec.save_weights = o.save_weights;
     spec.compress = o.compress;
     if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) {
-        code = fail_with(cmd, &err);
+        code = cli_fail_with(cmd, &err);
         goto out;
     }
     if (res.model->warning[0] && o.json) fprintf(stderr, "warning: %s\n", res.model->warning);
     if (o.save_outputs && save_outputs(o.save_outputs, &res, &err) != SIM_OK) {
-        code = fail_with(cmd, &err);
+        code = cli_fail_with(cmd, &err);
         goto out;
     }
     /* predictions on the requested hardware profiles */
@@ -668,7 +651,7 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     for (int i = 0; i < o.nhw; i++) {
         if (strcmp(o.hw[i], "all") == 0) {
             if (all.names == NULL && hw_profile_list(&all, &err) != SIM_OK) {
-                code = fail_with(cmd, &err);
+                code = cli_fail_with(cmd, &err);
                 goto out;
             }
             for (int k = 0; k < all.n && nnames < 256; k++) names[nnames++] = all.names[k];
@@ -688,7 +671,7 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
     for (int i = 0; i < nnames; i++) {
         if (hw_profile_open(names[i], &profiles[i], &err) != SIM_OK ||
             runner_predict(&res, &profiles[i], &preds[i], &err) != SIM_OK) {
-            code = fail_with(cmd, &err);
+            code = cli_fail_with(cmd, &err);
             goto out;
         }
         npreds = i + 1;
@@ -708,12 +691,12 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
             bmo.count_only = 1;
             bmo.max_positions = 1;
             if (resolve_model(o.size_baseline, bpath, sizeof bpath) != 0) {
-                code = usage_error(cmd, "--size-baseline: no such model '%s'", o.size_baseline);
+                code = cli_usage_error(cmd, "--size-baseline: no such model '%s'", o.size_baseline);
                 goto out;
             }
             if (config_load(bpath, &ov, &bcfg, &err) != SIM_OK ||
                 model_open(&bcfg, &bmo, &bm, &err) != SIM_OK) {
-                code = fail_with(cmd, &err);
+                code = cli_fail_with(cmd, &err);
                 goto out;
             }
             compress_size(bm, &none, &size.baseline);

@@ -3,6 +3,7 @@
  * (see cli_hw.h).
  */
 #include "cli_hw.h"
+#include "cli_util.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -18,33 +19,8 @@
 
 static const char *prog = "ltsim";
 
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int usage_error(const char *cmd, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%s %s: %s (see '%s %s --help')\n", prog, cmd, msg, prog, cmd);
-    return 2;
-}
-
-static int fail_with(const char *cmd, const SimError *err) {
-    fprintf(stderr, "%s %s: %s\n", prog, cmd, err->msg[0] ? err->msg : sim_status_str(err->code));
-    return sim_exit_code(err->code);
-}
-
 static void note_stderr(void *ctx, const char *msg) {
     fprintf(stderr, "%s: %s\n", (const char *)ctx, msg);
-}
-
-static int flush_stdout(const char *cmd) {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "%s %s: writing the output failed: %s\n", prog, cmd, strerror(errno));
-        return 1;
-    }
-    return 0;
 }
 
 /* ---- --hw helpers ---- */
@@ -162,19 +138,6 @@ static void print_hw_help(FILE *f) {
                "exit codes: 0 ok, 2 bad input (an unknown or invalid profile), 1 runtime failure\n");
 }
 
-/* Prints a JSON document (taking ownership); 1 when it cannot be built or printed. */
-static int print_json_doc(const char *cmd, cJSON *o, int ok) {
-    char *s = o && ok ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    if (s == NULL) {
-        fprintf(stderr, "%s %s: out of memory building the JSON document\n", prog, cmd);
-        return 1;
-    }
-    printf("%s\n", s);
-    cJSON_free(s);
-    return flush_stdout(cmd);
-}
-
 /* The headline numbers of a profile (hw list). */
 static int profile_summary_json(cJSON *o, const HwProfile *p) {
     return cJSON_AddStringToObject(o, "name", p->name) != NULL &&
@@ -191,7 +154,7 @@ static int cmd_hw_list(int json) {
     SimError err;
     sim_error_init(&err);
     HwProfileList l;
-    if (hw_profile_list(&l, &err) != SIM_OK) return fail_with("hw", &err);
+    if (hw_profile_list(&l, &err) != SIM_OK) return cli_fail_with("hw", &err);
     if (l.n == 0) {
         fprintf(stderr, "%s hw: no profiles found (looked in $LTSIM_HOME/hwprofiles, next to the "
                         "binary and in ./hwprofiles)\n",
@@ -223,7 +186,7 @@ static int cmd_hw_list(int json) {
                p.peak_gflops_fp32, p.dram_gbs, p.llc_kib, p.description);
     }
     hw_profile_list_free(&l);
-    int f = json ? print_json_doc("hw", doc, ok) : flush_stdout("hw");
+    int f = json ? cli_print_json("hw", doc, ok, 0) : cli_flush_stdout("hw");
     return code ? code : f;
 }
 
@@ -260,14 +223,14 @@ static int cmd_hw_show_json(const HwProfile *p) {
              cJSON_AddNumberToObject(x, "fit_rows", v->fit_rows) != NULL &&
              cJSON_AddNumberToObject(x, "fit_rms_rel_err", v->fit_rms_rel_err) != NULL;
     }
-    return print_json_doc("hw", o, ok);
+    return cli_print_json("hw", o, ok, 0);
 }
 
 static int cmd_hw_show(const char *name, int json) {
     SimError err;
     sim_error_init(&err);
     HwProfile p;
-    if (hw_profile_open(name, &p, &err) != SIM_OK) return fail_with("hw", &err);
+    if (hw_profile_open(name, &p, &err) != SIM_OK) return cli_fail_with("hw", &err);
     if (json) return cmd_hw_show_json(&p);
     printf("%s: %s\nfile: %s\n\n", p.name, p.description, p.path);
     for (int i = 0; i < hw_profile_nkeys(); i++) {
@@ -291,11 +254,11 @@ static int cmd_hw_show(const char *name, int json) {
             printf("  fit            %.0f samples, rms relative error %.2f%%\n", v->fit_rows,
                    100 * v->fit_rms_rel_err);
     }
-    return flush_stdout("hw");
+    return cli_flush_stdout("hw");
 }
 
 static int cmd_hw(int argc, char **argv) {
-    if (argc < 2) return usage_error("hw", "expected 'list' or 'show NAME'");
+    if (argc < 2) return cli_usage_error("hw", "expected 'list' or 'show NAME'");
     const char *sub = argv[1];
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
         print_hw_help(stdout);
@@ -312,20 +275,20 @@ static int cmd_hw(int argc, char **argv) {
     int npos = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (argv[i][0] == '-') return usage_error("hw", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-') return cli_usage_error("hw", "unknown option '%s'", argv[i]);
         else if (npos < 2) pos[npos++] = argv[i];
-        else return usage_error("hw", "unexpected argument '%s'", argv[i]);
+        else return cli_usage_error("hw", "unexpected argument '%s'", argv[i]);
     }
     if (strcmp(sub, "list") == 0) {
-        if (npos > 0) return usage_error("hw", "unexpected argument '%s'", pos[0]);
+        if (npos > 0) return cli_usage_error("hw", "unexpected argument '%s'", pos[0]);
         return cmd_hw_list(json);
     }
     if (strcmp(sub, "show") == 0) {
-        if (npos < 1) return usage_error("hw", "show: missing NAME");
-        if (npos > 1) return usage_error("hw", "unexpected argument '%s'", pos[1]);
+        if (npos < 1) return cli_usage_error("hw", "show: missing NAME");
+        if (npos > 1) return cli_usage_error("hw", "unexpected argument '%s'", pos[1]);
         return cmd_hw_show(pos[0], json);
     }
-    return usage_error("hw", "unknown subcommand '%s' (expected list or show)", sub);
+    return cli_usage_error("hw", "unknown subcommand '%s' (expected list or show)", sub);
 }
 
 /* ---- calibrate / validate options ---- */
@@ -431,16 +394,16 @@ static int parse_hw_options(const char *cmd, int argc, char **argv, HwCliOptions
         case O_PROFILE: o->profile = optarg; break;
         case O_MEAS: o->measurements = optarg; break;
         case O_OUT:
-            if (!cal) return usage_error(cmd, "--out: only 'calibrate' writes a profile");
+            if (!cal) return cli_usage_error(cmd, "--out: only 'calibrate' writes a profile");
             o->out = optarg;
             break;
         case O_JSON:
-            if (cal) return usage_error(cmd, "--json: only 'validate' prints JSON");
+            if (cal) return cli_usage_error(cmd, "--json: only 'validate' prints JSON");
             o->json = 1;
             break;
         case O_QUICK: o->quick = 1; break;
         case O_VALIDATE:
-            if (!cal) return usage_error(cmd, "--validate: an option of 'calibrate'");
+            if (!cal) return cli_usage_error(cmd, "--validate: an option of 'calibrate'");
             o->validate = 1;
             break;
         case O_COLD: o->cold = 1; break;
@@ -449,16 +412,16 @@ static int parse_hw_options(const char *cmd, int argc, char **argv, HwCliOptions
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (errno || end == optarg || *end || v < 1 || v > 256)
-                return usage_error(cmd, "--threads: expected an integer from 1 to 256, got '%s'",
+                return cli_usage_error(cmd, "--threads: expected an integer from 1 to 256, got '%s'",
                                    optarg);
             o->threads = (int)v;
             break;
         }
-        case ':': return usage_error(cmd, "%s needs a value", name);
-        default: return usage_error(cmd, "unknown option '%s'", name);
+        case ':': return cli_usage_error(cmd, "%s needs a value", name);
+        default: return cli_usage_error(cmd, "unknown option '%s'", name);
         }
     }
-    if (optind < argc) return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     return 0;
 }
 
@@ -495,7 +458,7 @@ static int cmd_calibrate(int argc, char **argv) {
     int rc = parse_hw_options(cmd, argc, argv, &o);
     if (rc != 0) return rc < 0 ? 0 : rc;
     if ((o.profile == NULL) != (o.measurements == NULL))
-        return usage_error(cmd, o.profile ? "--profile needs --measurements FILE.csv (a profile "
+        return cli_usage_error(cmd, o.profile ? "--profile needs --measurements FILE.csv (a profile "
                                             "other than this host is fitted from measurements)"
                                           : "--measurements needs --profile NAME");
     SimError err;
@@ -509,13 +472,13 @@ static int cmd_calibrate(int argc, char **argv) {
     HwFitReport rep;
     char path[1100];
     if (o.profile == NULL) {
-        if (o.cold) return usage_error(cmd, "--cold applies to --measurements only");
+        if (o.cold) return cli_usage_error(cmd, "--cold applies to --measurements only");
         HwProfile p;
         HwHostMeasure meas;
         HwValidation val;
         memset(&val, 0, sizeof val);
         co.validate_into = o.validate ? &val : NULL;
-        if (hw_calibrate_host(&p, &co, &rep, &meas, &err) != SIM_OK) return fail_with(cmd, &err);
+        if (hw_calibrate_host(&p, &co, &rep, &meas, &err) != SIM_OK) return cli_fail_with(cmd, &err);
         if (o.out) {
             snprintf(path, sizeof path, "%s", o.out);
         } else {
@@ -536,7 +499,7 @@ static int cmd_calibrate(int argc, char **argv) {
         print_fit(&rep);
         if (hw_profile_write(&p, path, &err) != SIM_OK) {
             hw_validation_free(&val);
-            return fail_with(cmd, &err);
+            return cli_fail_with(cmd, &err);
         }
         printf("wrote %s\n", path);
         if (o.validate) {
@@ -545,12 +508,12 @@ static int cmd_calibrate(int argc, char **argv) {
             print_validation_text(&val);
             hw_validation_free(&val);
         }
-        return flush_stdout(cmd);
+        return cli_flush_stdout(cmd);
     }
-    if (o.validate) return usage_error(cmd, "--validate applies to this host's calibration only");
+    if (o.validate) return cli_usage_error(cmd, "--validate applies to this host's calibration only");
     HwProfile p;
-    if (hw_profile_open(o.profile, &p, &err) != SIM_OK) return fail_with(cmd, &err);
-    if (hw_calibrate_csv(&p, o.measurements, &co, &rep, &err) != SIM_OK) return fail_with(cmd, &err);
+    if (hw_profile_open(o.profile, &p, &err) != SIM_OK) return cli_fail_with(cmd, &err);
+    if (hw_calibrate_csv(&p, o.measurements, &co, &rep, &err) != SIM_OK) return cli_fail_with(cmd, &err);
     char newname[HW_NAME_MAX + 16];
     snprintf(newname, sizeof newname, "%s-calibrated", p.name);
     if (strlen(newname) < HW_NAME_MAX) snprintf(p.name, sizeof p.name, "%s", newname);
@@ -566,9 +529,9 @@ static int cmd_calibrate(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/%s.yml", dir, p.name);
     }
     print_fit(&rep);
-    if (hw_profile_write(&p, path, &err) != SIM_OK) return fail_with(cmd, &err);
+    if (hw_profile_write(&p, path, &err) != SIM_OK) return cli_fail_with(cmd, &err);
     printf("wrote %s (profile '%s')\n", path, p.name);
-    return flush_stdout(cmd);
+    return cli_flush_stdout(cmd);
 }
 
 static void print_validation_text(const HwValidation *v) {
@@ -649,14 +612,14 @@ static int cmd_validate(int argc, char **argv) {
     HwCliOptions o = {0};
     int rc = parse_hw_options(cmd, argc, argv, &o);
     if (rc != 0) return rc < 0 ? 0 : rc;
-    if (o.profile == NULL) return usage_error(cmd, "missing --profile NAME");
+    if (o.profile == NULL) return cli_usage_error(cmd, "missing --profile NAME");
     SimError err;
     sim_error_init(&err);
     HwProfile p;
-    if (hw_profile_open(o.profile, &p, &err) != SIM_OK) return fail_with(cmd, &err);
+    if (hw_profile_open(o.profile, &p, &err) != SIM_OK) return cli_fail_with(cmd, &err);
     int host = strcmp(p.name, "host") == 0;
     if (o.measurements == NULL && !host)
-        return usage_error(cmd, "--profile %s: a profile other than host needs --measurements "
+        return cli_usage_error(cmd, "--profile %s: a profile other than host needs --measurements "
                                 "FILE.csv (only this machine can be measured here)",
                            o.profile);
     HwCalibOptions co = {0};
@@ -667,7 +630,7 @@ static int cmd_validate(int argc, char **argv) {
     co.note_ctx = (void *)"ltsim validate";
     HwValidation v;
     if (o.measurements) {
-        if (hw_validate_csv(&p, o.measurements, &co, &v, &err) != SIM_OK) return fail_with(cmd, &err);
+        if (hw_validate_csv(&p, o.measurements, &co, &v, &err) != SIM_OK) return cli_fail_with(cmd, &err);
     } else {
         const char *ct = getenv("OPENBLAS_CORETYPE");
         if (p.has_provenance && p.prov.coretype[0] &&
@@ -675,7 +638,7 @@ static int cmd_validate(int argc, char **argv) {
             fprintf(stderr, "ltsim validate: warning: host.yml was calibrated with "
                             "OPENBLAS_CORETYPE=%s, now %s\n",
                     p.prov.coretype, ct && *ct ? ct : "(unset)");
-        if (hw_validate_host(&p, &co, &v, &err) != SIM_OK) return fail_with(cmd, &err);
+        if (hw_validate_host(&p, &co, &v, &err) != SIM_OK) return cli_fail_with(cmd, &err);
     }
     if (o.json) {
         if (print_validation_json(&v, p.name) != 0) {
@@ -688,7 +651,7 @@ static int cmd_validate(int argc, char **argv) {
         print_validation_text(&v);
     }
     hw_validation_free(&v);
-    return flush_stdout(cmd);
+    return cli_flush_stdout(cmd);
 }
 
 int cli_hw_main(const char *cmd, int argc, char **argv) {

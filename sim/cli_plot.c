@@ -4,6 +4,7 @@
  * binary, unless --out says otherwise.
  */
 #include "cli_plot.h"
+#include "cli_util.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -24,32 +25,8 @@
 
 static const char *prog = "ltsim";
 
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...) {
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%s %s: %s (see '%s %s --help')\n", prog, cmd, msg, prog, cmd);
-    return 2;
-}
-
-static int fail_with(const char *cmd, const SimError *err) {
-    fprintf(stderr, "%s %s: %s\n", prog, cmd, err->msg[0] ? err->msg : sim_status_str(err->code));
-    return sim_exit_code(err->code);
-}
-
 static void note_stderr(void *ctx, const char *msg) {
     fprintf(stderr, "%s %s: %s\n", prog, (const char *)ctx, msg);
-}
-
-static int flush_stdout(const char *cmd) {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "%s %s: writing the output failed: %s\n", prog, cmd, strerror(errno));
-        return 1;
-    }
-    return 0;
 }
 
 /* The option getopt_long just returned, for messages: "--name" when it matched a long
@@ -114,18 +91,6 @@ static void fmt_count(double v, char *buf, size_t n) {
 /* A JSON number, or null when v is not finite (unknown). */
 static cJSON *json_num(double v) {
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
-static int print_json(const char *cmd, cJSON *doc) {
-    char *text = doc ? cJSON_Print(doc) : NULL;
-    cJSON_Delete(doc);
-    if (text == NULL) {
-        fprintf(stderr, "%s %s: out of memory building the JSON document\n", prog, cmd);
-        return 1;
-    }
-    printf("%s\n", text);
-    cJSON_free(text);
-    return flush_stdout(cmd);
 }
 
 static cJSON *chart_json(const ChartFile *c, const char *dir) {
@@ -243,9 +208,9 @@ static int parse_plot(const char *cmd, int argc, char **argv, PlotOpts *o, int w
         case P_DB: o->db = optarg; break;
         case P_OUT: o->out = optarg; break;
         case P_TASK:
-            if (!want_kind) return usage_error(cmd, "--task: only 'plot accuracy' takes a task");
+            if (!want_kind) return cli_usage_error(cmd, "--task: only 'plot accuracy' takes a task");
             if (acc_task_find(optarg) == NULL)
-                return usage_error(cmd, "--task: unknown task '%s' (wmt-en-de, wmt-en-fr, "
+                return cli_usage_error(cmd, "--task: unknown task '%s' (wmt-en-de, wmt-en-fr, "
                                         "iwslt-de-en, cnndm, wikitext-103)",
                                    optarg);
             o->task = optarg;
@@ -257,21 +222,21 @@ static int parse_plot(const char *cmd, int argc, char **argv, PlotOpts *o, int w
         case P_UNC: o->use_unconfirmed = 1; break;
         case P_NOCAL: o->no_calibrate = 1; break;
         case P_DATA: o->data_only = 1; break;
-        case ':': return usage_error(cmd, "%s needs a value", name);
-        default: return usage_error(cmd, "unknown option '%s'", name);
+        case ':': return cli_usage_error(cmd, "%s needs a value", name);
+        default: return cli_usage_error(cmd, "unknown option '%s'", name);
         }
     }
     if (want_kind) {
-        if (optind >= argc) return usage_error(cmd, "missing KIND (accuracy, latency, energy, "
+        if (optind >= argc) return cli_usage_error(cmd, "missing KIND (accuracy, latency, energy, "
                                                     "breakdown, seqlen, carbon, calibration, all)");
         o->kind = argv[optind++];
         ChartKind k;
         if (strcmp(o->kind, "all") != 0 && chart_kind_parse(o->kind, &k) != 0)
-            return usage_error(cmd, "unknown KIND '%s' (accuracy, latency, energy, breakdown, "
+            return cli_usage_error(cmd, "unknown KIND '%s' (accuracy, latency, energy, breakdown, "
                                     "seqlen, carbon, calibration, all)",
                                o->kind);
     }
-    if (optind < argc) return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (o->families) {
         char list[512];
         snprintf(list, sizeof list, "%s", o->families);
@@ -282,7 +247,7 @@ static int parse_plot(const char *cmd, int argc, char **argv, PlotOpts *o, int w
             size_t i = 0;
             while (i < sizeof known / sizeof known[0] && strcmp(known[i], t) != 0) i++;
             if (i == sizeof known / sizeof known[0])
-                return usage_error(cmd, "--family: unknown family '%s' (lite, lite-light, "
+                return cli_usage_error(cmd, "--family: unknown family '%s' (lite, lite-light, "
                                         "transformer, evolved, lite-lm, transformer-lm, other)",
                                    t);
         }
@@ -295,15 +260,15 @@ static int cmd_plot(const char *cmd, int argc, char **argv) {
     memset(&o, 0, sizeof o);
     int rc = parse_plot(cmd, argc, argv, &o, 1);
     if (rc) return rc < 0 ? 0 : rc;
-    if (o.kind == NULL) return usage_error(cmd, "missing KIND");
+    if (o.kind == NULL) return cli_usage_error(cmd, "missing KIND");
     SimError err;
     sim_error_init(&err);
     char gp[1024], out[1024];
     if (!o.data_only && plot_gnuplot_find(gp, sizeof gp, &err) != SIM_OK)
-        return fail_with(cmd, &err);
+        return cli_fail_with(cmd, &err);
     if (o.out) snprintf(out, sizeof out, "%s", o.out);
     else default_out(out, sizeof out);
-    if (plot_mkdirs(out, &err) != SIM_OK) return fail_with(cmd, &err);
+    if (plot_mkdirs(out, &err) != SIM_OK) return cli_fail_with(cmd, &err);
     ChartKind kinds[CHART_KIND_COUNT];
     int nk = 0;
     int need_db = 0;
@@ -314,7 +279,7 @@ static int cmd_plot(const char *cmd, int argc, char **argv) {
     }
     for (int i = 0; i < nk; i++) need_db |= kinds[i] != CHART_SEQLEN && kinds[i] != CHART_CARBON;
     Store *st = NULL;
-    if (need_db && (st = store_open(o.db, &err)) == NULL) return fail_with(cmd, &err);
+    if (need_db && (st = store_open(o.db, &err)) == NULL) return cli_fail_with(cmd, &err);
     ChartOptions co;
     memset(&co, 0, sizeof co);
     co.out_dir = out;
@@ -333,7 +298,7 @@ static int cmd_plot(const char *cmd, int argc, char **argv) {
         int n = 0;
         if (chart_make(st, kinds[i], &co, files + nf, SUMMARY_MAX_CHARTS - nf, &n, &err) !=
             SIM_OK) {
-            code = fail_with(cmd, &err);
+            code = cli_fail_with(cmd, &err);
             goto out;
         }
         nf += n;
@@ -347,14 +312,14 @@ static int cmd_plot(const char *cmd, int argc, char **argv) {
     if (o.json) {
         cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "charts");
         for (int i = 0; i < nf && arr; i++) cJSON_AddItemToArray(arr, chart_json(&files[i], out));
-        code = print_json(cmd, doc);
+        code = cli_print_json(cmd, doc, 1, 1);
     } else {
         for (int i = 0; i < nf; i++)
             printf("%s/%s.%s: %s (%zu points; %s.dat and %s.gp beside it%s)\n", out,
                    files[i].name, files[i].rendered ? "png" : "dat", files[i].title,
                    files[i].npoints, files[i].name, files[i].name,
                    files[i].rendered ? ", and the SVG" : "");
-        code = flush_stdout(cmd);
+        code = cli_flush_stdout(cmd);
     }
 out:
     store_close(st);
@@ -372,13 +337,13 @@ static int cmd_report(const char *cmd, int argc, char **argv) {
     sim_error_init(&err);
     char gp[1024], out[1024], dbpath[1024];
     if (!o.data_only && plot_gnuplot_find(gp, sizeof gp, &err) != SIM_OK)
-        return fail_with(cmd, &err);
+        return cli_fail_with(cmd, &err);
     if (o.out) snprintf(out, sizeof out, "%s", o.out);
     else default_out(out, sizeof out);
     if (o.db) snprintf(dbpath, sizeof dbpath, "%s", o.db);
-    else if (store_default_path(dbpath, sizeof dbpath, &err) != SIM_OK) return fail_with(cmd, &err);
+    else if (store_default_path(dbpath, sizeof dbpath, &err) != SIM_OK) return cli_fail_with(cmd, &err);
     Store *st = store_open(o.db, &err);
-    if (st == NULL) return fail_with(cmd, &err);
+    if (st == NULL) return cli_fail_with(cmd, &err);
     SummaryOptions so;
     memset(&so, 0, sizeof so);
     so.chart.out_dir = out;
@@ -399,7 +364,7 @@ static int cmd_report(const char *cmd, int argc, char **argv) {
         return 1;
     }
     if (summary_write(st, &so, res, &err) != SIM_OK) {
-        code = fail_with(cmd, &err);
+        code = cli_fail_with(cmd, &err);
         goto out;
     }
     if (o.json) {
@@ -409,12 +374,12 @@ static int cmd_report(const char *cmd, int argc, char **argv) {
         cJSON *arr = cJSON_AddArrayToObject(doc, "charts");
         for (int i = 0; i < res->ncharts && arr; i++)
             cJSON_AddItemToArray(arr, chart_json(&res->charts[i], out));
-        code = print_json(cmd, doc);
+        code = cli_print_json(cmd, doc, 1, 1);
     } else {
         printf("%s: %d charts, the sweep tables, accuracy, conventions, calibration quality,\n"
                "design cost and provenance (the same as Markdown: %s)\n",
                res->html, res->ncharts, res->markdown);
-        code = flush_stdout(cmd);
+        code = cli_flush_stdout(cmd);
     }
 out:
     free(res);
@@ -598,7 +563,7 @@ static int carbon_list(int json) {
                 cJSON_AddItemToArray(arr, r);
             }
         }
-        return print_json("carbon", doc);
+        return cli_print_json("carbon", doc, 1, 1);
     }
     printf("presets\n");
     for (int i = 0; i < np; i++) {
@@ -616,7 +581,7 @@ static int carbon_list(int json) {
                 na, "W");
     print_table("grid intensity by region", reg, nr, "kg/kWh");
     print_table("everyday equivalents (Strubell et al. 2019)", eq, ne, "lbs");
-    return flush_stdout("carbon");
+    return cli_flush_stdout("carbon");
 }
 
 enum {
@@ -689,11 +654,11 @@ static int parse_carbon(int argc, char **argv, CarbonOpts *o) {
             if (colon) *colon = '\0';
             if (parse_num(buf, &o->in.price_low) != 0 ||
                 (colon && parse_num(colon + 1, &o->in.price_high) != 0))
-                return usage_error(cmd, "--price: expected LOW or LOW:HIGH in USD per unit-hour, "
+                return cli_usage_error(cmd, "--price: expected LOW or LOW:HIGH in USD per unit-hour, "
                                         "got '%s'",
                                    optarg);
             if (o->in.price_low < 0 || (colon && o->in.price_high < o->in.price_low))
-                return usage_error(cmd, "--price: expected 0 <= LOW <= HIGH, got '%s'", optarg);
+                return cli_usage_error(cmd, "--price: expected 0 <= LOW <= HIGH, got '%s'", optarg);
             break;
         }
         case C_WATTS: num = &o->in.watts; break;
@@ -709,37 +674,37 @@ static int parse_carbon(int argc, char **argv, CarbonOpts *o) {
         case C_HW: o->hw = optarg; break;
         case C_MODE:
             if (strcmp(optarg, "forward") != 0 && strcmp(optarg, "generate") != 0)
-                return usage_error(cmd, "--mode: expected forward or generate, got '%s'", optarg);
+                return cli_usage_error(cmd, "--mode: expected forward or generate, got '%s'", optarg);
             o->mode = optarg;
             break;
         case C_SRC:
         case C_TGT:
             if (parse_num(optarg, &v) != 0 || v < 1 || v > 100000 || v != floor(v))
-                return usage_error(cmd, "%s: expected a length from 1 to 100000, got '%s'", name,
+                return cli_usage_error(cmd, "%s: expected a length from 1 to 100000, got '%s'", name,
                                    optarg);
             if (c == C_SRC) o->src_len = (int64_t)v;
             else o->tgt_len = (int64_t)v;
             break;
-        case ':': return usage_error(cmd, "%s needs a value", name);
-        default: return usage_error(cmd, "unknown option '%s'", name);
+        case ':': return cli_usage_error(cmd, "%s needs a value", name);
+        default: return cli_usage_error(cmd, "unknown option '%s'", name);
         }
         if (num != NULL) {
             if (parse_num(optarg, num) != 0)
-                return usage_error(cmd, "%s: expected a number, got '%s'", name, optarg);
+                return cli_usage_error(cmd, "%s: expected a number, got '%s'", name, optarg);
             if (*num < 0)
-                return usage_error(cmd, "%s: expected a non-negative number, got '%s'", name,
+                return cli_usage_error(cmd, "%s: expected a non-negative number, got '%s'", name,
                                    optarg);
             if (num != &o->spd && num != &o->days && num != &o->in.pue) o->has_inputs = 1;
         }
     }
-    if (optind < argc) return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (o->preset && o->compare)
-        return usage_error(cmd, "--preset and --compare: give one of them");
+        return cli_usage_error(cmd, "--preset and --compare: give one of them");
     if (o->inference && o->hw == NULL)
-        return usage_error(cmd, "--inference needs --hw NAME (the profile that predicts its "
+        return cli_usage_error(cmd, "--inference needs --hw NAME (the profile that predicts its "
                                 "energy)");
     if (!o->inference && (o->hw || !isnan(o->spd) || !isnan(o->days) || o->mode))
-        return usage_error(cmd, "--hw, --sentences-per-day, --days and --mode need --inference "
+        return cli_usage_error(cmd, "--hw, --sentences-per-day, --days and --mode need --inference "
                                 "MODEL");
     return 0;
 }
@@ -748,10 +713,10 @@ static int parse_carbon(int argc, char **argv, CarbonOpts *o) {
 static int build_item(const char *cmd, const CarbonOpts *o, const char *preset, CarbonItem *it,
                       SimError *err) {
     if (preset == NULL || strcmp(preset, "custom") == 0) {
-        if (carbon_compute(&o->in, it, err) != SIM_OK) return fail_with(cmd, err);
+        if (carbon_compute(&o->in, it, err) != SIM_OK) return cli_fail_with(cmd, err);
         return 0;
     }
-    if (carbon_preset(preset, it, err) != SIM_OK) return fail_with(cmd, err);
+    if (carbon_preset(preset, it, err) != SIM_OK) return cli_fail_with(cmd, err);
     int changed = 0;
     if (!isnan(o->in.hours)) it->hours = o->in.hours, changed = 1;
     if (!isnan(o->in.gpu_hours)) it->hours = o->in.gpu_hours / it->count, changed = 1;
@@ -759,18 +724,18 @@ static int build_item(const char *cmd, const CarbonOpts *o, const char *preset, 
         it->hours = o->in.gpu_years * CARBON_HOURS_PER_YEAR / it->count, changed = 1;
     if (!isnan(o->in.pue)) {
         if (o->in.pue < 1)
-            return usage_error(cmd, "--pue: expected a number >= 1, got %g", o->in.pue);
+            return cli_usage_error(cmd, "--pue: expected a number >= 1, got %g", o->in.pue);
         it->pue = o->in.pue;
         changed = 1;
     }
     if (o->in.grid) {
         if (carbon_grid_parse(o->in.grid, &it->grid_kg_per_kwh, it->grid, sizeof it->grid,
                               err) != SIM_OK)
-            return fail_with(cmd, err);
+            return cli_fail_with(cmd, err);
         changed = 1;
     }
     if (o->in.hardware || !isnan(o->in.watts) || !isnan(o->in.count) || !isnan(o->in.host_watts))
-        return usage_error(cmd, "--hardware, --watts, --host-watts and --count describe a setup "
+        return cli_usage_error(cmd, "--hardware, --watts, --host-watts and --count describe a setup "
                                 "of your own: use them without --preset");
     if (changed) { /* the cost scales with the hours at the preset's prices */
         CarbonItem base;
@@ -797,13 +762,13 @@ static int carbon_compare(const CarbonOpts *o) {
     CarbonItem items[16];
     int n = 0;
     for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
-        if (n == 16) return usage_error(cmd, "--compare: at most 16 items");
+        if (n == 16) return cli_usage_error(cmd, "--compare: at most 16 items");
         int rc = build_item(cmd, o, t, &items[n], &err);
         if (rc) return rc;
         n++;
     }
     if (n < 2)
-        return usage_error(cmd, "--compare: expected at least two items, got '%s'", o->compare);
+        return cli_usage_error(cmd, "--compare: expected at least two items, got '%s'", o->compare);
     cJSON *items_j = cJSON_CreateArray(), *ratios_j = cJSON_CreateArray();
     for (int i = 0; i < n; i++) cJSON_AddItemToArray(items_j, item_json(&items[i]));
     for (int i = 0; i < n; i++)
@@ -826,7 +791,7 @@ static int carbon_compare(const CarbonOpts *o) {
         if (st == NULL || it_text == NULL || ra_text == NULL ||
             store_carbon_save(st, o->compare, it_text, ra_text, &id, &err) != SIM_OK) {
             if (err.code == SIM_OK) sim_errorf(&err, SIM_ENOMEM, "out of memory");
-            code = fail_with(cmd, &err);
+            code = cli_fail_with(cmd, &err);
         } else {
             snprintf(dbpath, sizeof dbpath, "%s", store_path(st));
         }
@@ -858,7 +823,7 @@ static int carbon_compare(const CarbonOpts *o) {
         cJSON_AddItemToObject(doc, "ratios", ratios_j);
         if (id > 0) cJSON_AddNumberToObject(doc, "id", (double)id);
         if (chart[0]) cJSON_AddStringToObject(doc, "chart", chart);
-        int rc = print_json(cmd, doc);
+        int rc = cli_print_json(cmd, doc, 1, 1);
         if (code == 0) code = rc;
     } else {
         printf("%-28s %-10s %16s %22s %14s %s\n", "item", "method", "energy (kWh)", "CO2e (lbs)",
@@ -897,7 +862,7 @@ static int carbon_compare(const CarbonOpts *o) {
             }
         if (id > 0) printf("stored as comparison %lld in %s\n", (long long)id, dbpath);
         if (chart[0]) printf("chart: %s (and .svg, .dat, .gp)\n", chart);
-        int rc = flush_stdout(cmd);
+        int rc = cli_flush_stdout(cmd);
         if (code == 0) code = rc;
         cJSON_Delete(items_j);
         cJSON_Delete(ratios_j);
@@ -949,7 +914,7 @@ static int cmd_carbon(int argc, char **argv) {
                              o.tgt_len ? o.tgt_len : 30, o.spd, o.days,
                              o.in.grid ? o.in.grid : (have_item ? it.grid : NULL), &inf,
                              &err) != SIM_OK)
-            return fail_with(cmd, &err);
+            return cli_fail_with(cmd, &err);
     }
     if (o.json) {
         cJSON *doc;
@@ -994,7 +959,7 @@ static int cmd_carbon(int argc, char **argv) {
                 cJSON_AddItemToObject(t, "co2e_lbs", json_num(it.co2e_lbs + inf.co2e_lbs));
             }
         }
-        return print_json(cmd, doc);
+        return cli_print_json(cmd, doc, 1, 1);
     }
     if (have_item) print_item(&it, description);
     if (o.inference) {
@@ -1017,7 +982,7 @@ static int cmd_carbon(int argc, char **argv) {
                    b);
         }
     }
-    return flush_stdout(cmd);
+    return cli_flush_stdout(cmd);
 }
 
 /* ---- ltsim accuracy ---- */
@@ -1105,14 +1070,14 @@ static int cmd_accuracy(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         if (argc < 2) {
             accuracy_help();
-            return usage_error(cmd, "missing subcommand (import, list, fit)");
+            return cli_usage_error(cmd, "missing subcommand (import, list, fit)");
         }
         accuracy_help();
         return 0;
     }
     const char *sub = argv[1];
     if (strcmp(sub, "import") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "fit") != 0)
-        return usage_error(cmd, "unknown subcommand '%s' (import, list, fit)", sub);
+        return cli_usage_error(cmd, "unknown subcommand '%s' (import, list, fit)", sub);
     enum { A_DB = 1000, A_JSON, A_TASK, A_UNC };
     static const struct option lo[] = {
         {"db", required_argument, 0, A_DB},     {"json", no_argument, 0, A_JSON},
@@ -1134,39 +1099,39 @@ static int cmd_accuracy(int argc, char **argv) {
         case A_JSON: json = 1; break;
         case A_TASK:
             if (acc_task_find(optarg) == NULL)
-                return usage_error(cmd, "--task: unknown task '%s' (wmt-en-de, wmt-en-fr, "
+                return cli_usage_error(cmd, "--task: unknown task '%s' (wmt-en-de, wmt-en-fr, "
                                         "iwslt-de-en, cnndm, wikitext-103)",
                                    optarg);
             task = optarg;
             break;
         case A_UNC: unc = 1; break;
-        case ':': return usage_error(cmd, "%s needs a value", name);
-        default: return usage_error(cmd, "unknown option '%s'", name);
+        case ':': return cli_usage_error(cmd, "%s needs a value", name);
+        default: return cli_usage_error(cmd, "unknown option '%s'", name);
         }
     }
     const char *file = NULL;
     int rest = optind + 1; /* index into argv */
     if (strcmp(sub, "import") == 0) {
-        if (rest >= argc) return usage_error(cmd, "import: missing FILE.csv");
+        if (rest >= argc) return cli_usage_error(cmd, "import: missing FILE.csv");
         file = argv[rest++];
     }
-    if (rest < argc) return usage_error(cmd, "unexpected argument '%s'", argv[rest]);
+    if (rest < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[rest]);
     SimError err;
     sim_error_init(&err);
     AccRow *rows = NULL;
     int nrows = 0;
-    if (file && acc_csv_read(file, &rows, &nrows, &err) != SIM_OK) return fail_with(cmd, &err);
+    if (file && acc_csv_read(file, &rows, &nrows, &err) != SIM_OK) return cli_fail_with(cmd, &err);
     Store *st = store_open(db, &err);
     int code = 0;
     if (st == NULL) {
         free(rows);
-        return fail_with(cmd, &err);
+        return cli_fail_with(cmd, &err);
     }
     cJSON *doc = json ? cJSON_CreateObject() : NULL;
     if (file) {
         int64_t added = 0, replaced = 0;
         if (acc_import(st, file, rows, nrows, &added, &replaced, &err) != SIM_OK) {
-            code = fail_with(cmd, &err);
+            code = cli_fail_with(cmd, &err);
             goto out;
         }
         if (json) {
@@ -1202,7 +1167,7 @@ static int cmd_accuracy(int argc, char **argv) {
     if (file || strcmp(sub, "fit") == 0) {
         int nest = 0;
         if (acc_estimates_update(st, unc, note_stderr, (void *)cmd, &nest, &err) != SIM_OK) {
-            code = fail_with(cmd, &err);
+            code = cli_fail_with(cmd, &err);
             goto out;
         }
         if (json && strcmp(sub, "fit") == 0) {
@@ -1214,7 +1179,7 @@ static int cmd_accuracy(int argc, char **argv) {
                 AccObs *obs = NULL;
                 int no = 0;
                 if (acc_observations(st, &tk[t], &obs, &no, &err) != SIM_OK) {
-                    code = fail_with(cmd, &err);
+                    code = cli_fail_with(cmd, &err);
                     goto out;
                 }
                 for (int f = 0; f < 3 && tk[t].families[f]; f++) {
@@ -1246,7 +1211,7 @@ static int cmd_accuracy(int argc, char **argv) {
             AccObs *obs = NULL;
             int no = 0;
             if (acc_observations(st, &tk[t], &obs, &no, &err) != SIM_OK) {
-                code = fail_with(cmd, &err);
+                code = cli_fail_with(cmd, &err);
                 goto out;
             }
             if (!json) printf("%s (%s):\n", tk[t].title, tk[t].unit);
@@ -1277,13 +1242,13 @@ static int cmd_accuracy(int argc, char **argv) {
     }
     if (json) {
         cJSON_AddItemToObject(doc, "estimates", estimates_json(st, task));
-        code = print_json(cmd, doc);
+        code = cli_print_json(cmd, doc, 1, 1);
         doc = NULL;
     } else if (strcmp(sub, "import") != 0) {
         print_estimates_text(st, task);
-        code = flush_stdout(cmd);
+        code = cli_flush_stdout(cmd);
     } else {
-        code = flush_stdout(cmd);
+        code = cli_flush_stdout(cmd);
     }
 out:
     cJSON_Delete(doc);
