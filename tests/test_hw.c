@@ -222,6 +222,13 @@ static void test_hw_profile_roundtrip(void **state) {
     assert_int_not_equal(access(tmp, F_OK), 0);
 }
 
+/* The first string of the NULL-terminated list ap that msg lacks, or NULL. */
+static const char *first_missing(const char *msg, va_list ap) {
+    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
+        if (strstr(msg, s) == NULL) return s;
+    return NULL;
+}
+
 /* Writes text as NAME in the temp dir, loads it, expects SIM_EINVAL and the strings. */
 static void expect_bad_profile(const char *name, const char *text, ...) {
     char path[256];
@@ -231,15 +238,12 @@ static void expect_bad_profile(const char *name, const char *text, ...) {
     SimError err;
     sim_error_init(&err);
     assert_int_equal(hw_profile_load(path, &p, &err), SIM_EINVAL);
-    assert_non_null(strstr(err.msg, path));
     va_list ap;
     va_start(ap, text);
-    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
-        if (strstr(err.msg, s) == NULL) {
-            va_end(ap);
-            fail_msg("message \"%s\" lacks \"%s\"", err.msg, s);
-        }
+    const char *missing = first_missing(err.msg, ap);
     va_end(ap);
+    if (missing) fail_msg("message \"%s\" lacks \"%s\"", err.msg, missing);
+    assert_non_null(strstr(err.msg, path));
     assert_null(strchr(err.msg, '\n'));
 }
 
@@ -1218,15 +1222,12 @@ static void expect_bad_csv(const char *name, const char *text, ...) {
     sim_error_init(&err);
     assert_int_equal(hw_csv_read(path, &rows, &n, &err), SIM_EINVAL);
     assert_null(rows);
-    assert_non_null(strstr(err.msg, path));
     va_list ap;
     va_start(ap, text);
-    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
-        if (strstr(err.msg, s) == NULL) {
-            va_end(ap);
-            fail_msg("message \"%s\" lacks \"%s\"", err.msg, s);
-        }
+    const char *missing = first_missing(err.msg, ap);
     va_end(ap);
+    if (missing) fail_msg("message \"%s\" lacks \"%s\"", err.msg, missing);
+    assert_non_null(strstr(err.msg, path));
     assert_null(strchr(err.msg, '\n'));
 }
 
