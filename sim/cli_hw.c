@@ -452,6 +452,23 @@ static int ensure_dir(const char *dir) {
 
 static void print_validation_text(const HwValidation *v);
 
+/* Where a generated profile goes: --out, else hwprofiles/NAME.yml (the folder created). 0 ok,
+ * 1 (with a line on stderr) when the folder cannot be created. */
+static int out_path(const char *cmd, const char *out, const char *name, char *path, size_t n) {
+    if (out) {
+        snprintf(path, n, "%s", out);
+        return 0;
+    }
+    char dir[600];
+    hw_profile_dir(dir, sizeof dir);
+    if (ensure_dir(dir) != 0) {
+        fprintf(stderr, "%s %s: cannot create %s: %s\n", prog, cmd, dir, strerror(errno));
+        return 1;
+    }
+    snprintf(path, n, "%s/%s.yml", dir, name);
+    return 0;
+}
+
 static int cmd_calibrate(int argc, char **argv) {
     const char *cmd = "calibrate";
     HwCliOptions o = {0};
@@ -479,17 +496,7 @@ static int cmd_calibrate(int argc, char **argv) {
         memset(&val, 0, sizeof val);
         co.validate_into = o.validate ? &val : NULL;
         if (hw_calibrate_host(&p, &co, &rep, &meas, &err) != SIM_OK) return cli_fail_with(cmd, &err);
-        if (o.out) {
-            snprintf(path, sizeof path, "%s", o.out);
-        } else {
-            char dir[600];
-            hw_profile_dir(dir, sizeof dir);
-            if (ensure_dir(dir) != 0) {
-                fprintf(stderr, "%s %s: cannot create %s: %s\n", prog, cmd, dir, strerror(errno));
-                return 1;
-            }
-            snprintf(path, sizeof path, "%s/host.yml", dir);
-        }
+        if (out_path(cmd, o.out, "host", path, sizeof path) != 0) return 1;
         printf("read bandwidth by working set:\n");
         for (int i = 0; i < meas.nsweep; i++)
             printf("  %10.0f KiB %8.1f GB/s\n", meas.sweep_kib[i], meas.sweep_gbs[i]);
@@ -517,17 +524,7 @@ static int cmd_calibrate(int argc, char **argv) {
     char newname[HW_NAME_MAX + 16];
     snprintf(newname, sizeof newname, "%s-calibrated", p.name);
     if (strlen(newname) < HW_NAME_MAX) snprintf(p.name, sizeof p.name, "%s", newname);
-    if (o.out) {
-        snprintf(path, sizeof path, "%s", o.out);
-    } else {
-        char dir[600];
-        hw_profile_dir(dir, sizeof dir);
-        if (ensure_dir(dir) != 0) {
-            fprintf(stderr, "%s %s: cannot create %s: %s\n", prog, cmd, dir, strerror(errno));
-            return 1;
-        }
-        snprintf(path, sizeof path, "%s/%s.yml", dir, p.name);
-    }
+    if (out_path(cmd, o.out, p.name, path, sizeof path) != 0) return 1;
     print_fit(&rep);
     if (hw_profile_write(&p, path, &err) != SIM_OK) return cli_fail_with(cmd, &err);
     printf("wrote %s (profile '%s')\n", path, p.name);
