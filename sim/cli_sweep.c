@@ -628,7 +628,7 @@ int cli_sweep_main(int argc, char **argv) {
     if (o.jobs <= 1) {
         code = worker(&cx, pts, mine, nmine, 0, 1);
     } else {
-        pid_t pids[64];
+        pid_t pids[64] = {0}; /* a failed fork leaves the rest unstarted */
         fflush(stdout);
         fflush(stderr);
         for (int w = 0; w < o.jobs; w++) {

@@ -327,6 +327,8 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
             double mx = row[0], sum = 0.0;
             for (int64_t v = 1; v < V; v++) mx = row[v] > mx ? row[v] : mx;
             for (int64_t v = 0; v < V; v++) sum += exp((double)row[v] - mx);
+            /* sum >= 1: the largest logit adds exp(0) */
+            /* cppcheck-suppress invalidFunctionArg */
             double lse = mx + log(sum);
             for (int64_t v = 0; v < V; v++) lp[b * V + v] = (double)row[v] - lse;
             /* fairseq's SequenceGenerator defaults: never the padding token, and no EOS

@@ -132,9 +132,14 @@ static const NumKey num_keys[] = {
 #undef NK
 #define NUM_KEYS ((int)(sizeof num_keys / sizeof num_keys[0]))
 
-static double *num_ptr(HwProfile *p, int i) { return (double *)((char *)p + num_keys[i].off); }
+/* Key i's double in the profile (at its offset; copied, so no pointer is cast). */
+static void num_set(HwProfile *p, int i, double v) {
+    memcpy((char *)p + num_keys[i].off, &v, sizeof v);
+}
 static double num_get(const HwProfile *p, int i) {
-    return *(const double *)((const char *)p + num_keys[i].off);
+    double v;
+    memcpy(&v, (const char *)p + num_keys[i].off, sizeof v);
+    return v;
 }
 
 static int num_lookup(const char *key) {
@@ -335,7 +340,7 @@ static int set_number(Loader *L, const char *key, const yaml_node_t *v) {
         return lerr(L, node_line(v), key, "expected a number, got '%.60s'", s);
     char msg[160];
     if (num_rule(i, x, msg, sizeof msg) != 0) return lerr(L, node_line(v), key, "%s", msg);
-    *num_ptr(L->p, i) = x;
+    num_set(L->p, i, x);
     L->line[i] = node_line(v);
     return 0;
 }
@@ -1465,7 +1470,7 @@ static void bounded_solve(double A[NP][NP], const double b[NP], const double lo[
         if (!fixed[k]) z[k] = z[k] < lo[k] ? lo[k] : z[k] > hi[k] ? hi[k] : z[k];
     }
     for (int iter = 0; iter < 200; iter++) {
-        int idx[NP], nf = 0;
+        int idx[NP] = {0}, nf = 0;
         for (int k = 0; k < NP; k++)
             if (bound[k] == 0) idx[nf++] = k;
         double Af[NP][NP], bf[NP], yf[NP];

@@ -59,6 +59,8 @@ void kern_log_softmax_rows(float *x, int64_t M, int64_t N, int64_t ldx) {
         for (int64_t j = 0; j < N; j++) mx = row[j] > mx ? row[j] : mx;
         double sum = 0.0;
         for (int64_t j = 0; j < N; j++) sum += exp((double)(row[j] - mx));
+        /* sum >= 1 (the largest element adds exp(0)), or NaN, which propagates */
+        /* cppcheck-suppress invalidFunctionArg */
         float lse = mx + (float)log(sum);
         for (int64_t j = 0; j < N; j++) row[j] -= lse;
     }

@@ -257,57 +257,57 @@ static void test_hw_bad_profiles(void **state) {
     snprintf(at, sizeof at, ":%d: dram_gbs:", line);
 
     char *t = replace(base, "dram_gbs: 12.8\n", "");
-    expect_bad_profile("missing.yml", t, "dram_gbs: missing", NULL);
+    expect_bad_profile("missing.yml", t, "dram_gbs: missing", (const char *)NULL);
     free(t);
     t = replace(base, "dram_gbs: 12.8", "dram_gbs: 0");
-    expect_bad_profile("zero.yml", t, at, "positive", NULL);
+    expect_bad_profile("zero.yml", t, at, "positive", (const char *)NULL);
     free(t);
     t = replace(base, "dram_gbs: 12.8", "dram_gbs: -3");
-    expect_bad_profile("negative.yml", t, at, "positive", NULL);
+    expect_bad_profile("negative.yml", t, at, "positive", (const char *)NULL);
     free(t);
     t = replace(base, "dram_gbs: 12.8", "dram_gbs: fast");
-    expect_bad_profile("nan.yml", t, at, "expected a number", "fast", NULL);
+    expect_bad_profile("nan.yml", t, at, "expected a number", "fast", (const char *)NULL);
     free(t);
     t = replace(base, "dram_gbs: 12.8", "dram_gbs: 12.8\ndram_bandwidth: 3");
     snprintf(at, sizeof at, ":%d: dram_bandwidth: unknown key", line + 1);
-    expect_bad_profile("unknown.yml", t, at, NULL);
+    expect_bad_profile("unknown.yml", t, at, (const char *)NULL);
     free(t);
     t = replace(base, "  idle_w: 1.6", "  idle_w: 1.6\n  standby_w: 0.1");
-    expect_bad_profile("unknown_nested.yml", t, "power.standby_w: unknown key", NULL);
+    expect_bad_profile("unknown_nested.yml", t, "power.standby_w: unknown key", (const char *)NULL);
     free(t);
     t = replace(base, "  gemm_efficiency: 0.7", "  gemm_efficiency: 1.5");
-    expect_bad_profile("above.yml", t, "model.gemm_efficiency: must be at most 1", NULL);
+    expect_bad_profile("above.yml", t, "model.gemm_efficiency: must be at most 1", (const char *)NULL);
     free(t);
     t = replace(base, "dram_gbs: 12.8", "dram_gbs: [12.8");
-    expect_bad_profile("syntax.yml", t, "YAML syntax error", NULL);
+    expect_bad_profile("syntax.yml", t, "YAML syntax error", (const char *)NULL);
     free(t);
     t = replace(base, "key: dram_gbs,", "key: l1d_kib,");
-    expect_bad_profile("nosource.yml", t, "sources", NULL);
+    expect_bad_profile("nosource.yml", t, "sources", (const char *)NULL);
     free(t);
     t = replace(base, "{key: dram_gbs, status: derived,", "{key: dram_gbs, status: guessed,");
-    expect_bad_profile("status.yml", t, "sources", "guessed", NULL);
+    expect_bad_profile("status.yml", t, "sources", "guessed", (const char *)NULL);
     free(t);
     t = replace(base, "  - {key: dram_gbs,", "  - {key: dram_speed,");
-    expect_bad_profile("sourcekey.yml", t, "sources", "dram_speed", NULL);
+    expect_bad_profile("sourcekey.yml", t, "sources", "dram_speed", (const char *)NULL);
     free(t);
     t = replace(base, "  gemm_tile_rows: 1", "  gemm_tile_rows: 3");
-    expect_bad_profile("tile.yml", t, "model.gemm_tile_rows: must be a power of two", NULL);
+    expect_bad_profile("tile.yml", t, "model.gemm_tile_rows: must be a power of two", (const char *)NULL);
     free(t);
     t = replace(base, "  llc_share: 1", "  llc_share: 1.2");
-    expect_bad_profile("share.yml", t, "model.llc_share: must be at most 1", NULL);
+    expect_bad_profile("share.yml", t, "model.llc_share: must be at most 1", (const char *)NULL);
     free(t);
     t = replace(base, "cores: 4", "cores: 4.5");
-    expect_bad_profile("cores.yml", t, "cores: must be a whole number", NULL);
+    expect_bad_profile("cores.yml", t, "cores: must be a whole number", (const char *)NULL);
     free(t);
-    expect_bad_profile("empty.yml", "", "empty", NULL);
-    expect_bad_profile("list.yml", "- a\n- b\n", "mapping", NULL);
+    expect_bad_profile("empty.yml", "", "empty", (const char *)NULL);
+    expect_bad_profile("list.yml", "- a\n- b\n", "mapping", (const char *)NULL);
     free(base);
 
     HwProfile p;
     SimError err;
     sim_error_init(&err);
     assert_int_equal(hw_profile_load("hwprofiles/no-such.yml", &p, &err), SIM_EINVAL);
-    assert_msg_has(&err, "hwprofiles/no-such.yml", NULL);
+    assert_msg_has(&err, "hwprofiles/no-such.yml", (const char *)NULL);
 }
 
 static void test_hw_find(void **state) {
@@ -322,7 +322,7 @@ static void test_hw_find(void **state) {
     assert_int_equal(hw_profile_find("cortex-a55", path, sizeof path, &err), SIM_OK);
     assert_non_null(strstr(path, "hwprofiles/cortex-a55.yml"));
     assert_int_equal(hw_profile_find("no-such-device", path, sizeof path, &err), SIM_EINVAL);
-    assert_msg_has(&err, "no-such-device", "hw list", NULL);
+    assert_msg_has(&err, "no-such-device", "hw list", (const char *)NULL);
     /* $LTSIM_HOME first */
     char dir[512], file[600];
     snprintf(dir, sizeof dir, "%s/home", tu_tmpdir());
@@ -437,7 +437,7 @@ static void test_hw_monotone(void **state) {
         transformer_yaml(yaml, sizeof yaml, 256, 2, 8192);
         ModelConfig cfg;
         cfg_from(yaml, &cfg);
-        double last[NSHIPPED];
+        double last[NSHIPPED] = {0};
         for (int T = 2; T <= 100; T += 7) {
             RunResult res;
             int nl;
@@ -1236,27 +1236,27 @@ static void test_hw_bad_csv(void **state) {
     const char *h = "config,mode,src_len,tgt_len,beam,latency_ms\n";
     char buf[1024];
     expect_bad_csv("missing_col.csv", "config,mode,src_len,tgt_len,beam\nlite-wmt-200,forward,30,30,1\n",
-                   ".csv:1:", "header: missing column 'latency_ms'", NULL);
+                   ".csv:1:", "header: missing column 'latency_ms'", (const char *)NULL);
     snprintf(buf, sizeof buf, "%slite-wmt-200,forward,30,30,1,fast\n", h);
-    expect_bad_csv("nonnumeric.csv", buf, ".csv:2:30: latency_ms:", "'fast'", NULL);
+    expect_bad_csv("nonnumeric.csv", buf, ".csv:2:30: latency_ms:", "'fast'", (const char *)NULL);
     snprintf(buf, sizeof buf, "%slite-wmt-200,forward,30,30,1,-4\n", h);
-    expect_bad_csv("negative.csv", buf, ".csv:2:30: latency_ms:", NULL);
+    expect_bad_csv("negative.csv", buf, ".csv:2:30: latency_ms:", (const char *)NULL);
     snprintf(buf, sizeof buf, "%s# a comment\nno-such-model,forward,30,30,1,12.5\n", h);
-    expect_bad_csv("unknown_config.csv", buf, ".csv:3:1: config:", "no-such-model", NULL);
+    expect_bad_csv("unknown_config.csv", buf, ".csv:3:1: config:", "no-such-model", (const char *)NULL);
     snprintf(buf, sizeof buf, "%slite-wmt-200,backward,30,30,1,12.5\n", h);
-    expect_bad_csv("mode.csv", buf, ".csv:2:14: mode:", "backward", NULL);
+    expect_bad_csv("mode.csv", buf, ".csv:2:14: mode:", "backward", (const char *)NULL);
     snprintf(buf, sizeof buf, "%slite-wmt-200,forward,30,30,4,12.5\n", h);
-    expect_bad_csv("beam.csv", buf, ".csv:2:", "beam:", NULL);
+    expect_bad_csv("beam.csv", buf, ".csv:2:", "beam:", (const char *)NULL);
     snprintf(buf, sizeof buf, "%slite-wmt-200,forward,x,30,1,12.5\n", h);
-    expect_bad_csv("src.csv", buf, ".csv:2:22: src_len:", NULL);
+    expect_bad_csv("src.csv", buf, ".csv:2:22: src_len:", (const char *)NULL);
     snprintf(buf, sizeof buf, "%slite-wmt-200,forward,30,30,1\n", h);
-    expect_bad_csv("short_row.csv", buf, ".csv:2:", "fields", NULL);
+    expect_bad_csv("short_row.csv", buf, ".csv:2:", "fields", (const char *)NULL);
     expect_bad_csv("unknown_col.csv", "config,mode,src_len,tgt_len,beam,latency_ms,device\n",
-                   ".csv:1:", "unknown column 'device'", NULL);
-    expect_bad_csv("header_only.csv", h, "no measurements", NULL);
+                   ".csv:1:", "unknown column 'device'", (const char *)NULL);
+    expect_bad_csv("header_only.csv", h, "no measurements", (const char *)NULL);
     snprintf(buf, sizeof buf, "%s\"lite-wmt-200,forward,30,30,1,12.5\n", h);
-    expect_bad_csv("quote.csv", buf, ".csv:2:1:", "quote", NULL);
-    expect_bad_csv("empty.csv", "", "header", NULL);
+    expect_bad_csv("quote.csv", buf, ".csv:2:1:", "quote", (const char *)NULL);
+    expect_bad_csv("empty.csv", "", "header", (const char *)NULL);
 
     /* a good file: quoted fields, any column order, generate rows */
     snprintf(buf, sizeof buf,
@@ -1291,7 +1291,7 @@ static void test_hw_bad_csv(void **state) {
     HwFitReport rep;
     sim_error_init(&err);
     assert_int_equal(hw_calibrate_csv(&p, path, NULL, &rep, &err), SIM_EINVAL);
-    assert_msg_has(&err, "broken.csv:2:1: config:", "broken.yml", NULL);
+    assert_msg_has(&err, "broken.csv:2:1: config:", "broken.yml", (const char *)NULL);
 }
 
 static void test_hw_validation_stats(void **state) {
@@ -1484,7 +1484,7 @@ static void test_hw_cli(void **state) {
     const char *bad[] = {"raspberry-pi-4", "nope"};
     sim_error_init(&err);
     assert_int_equal(cli_hw_load_profiles(bad, 2, &profs, &np, &err), SIM_EINVAL);
-    assert_msg_has(&err, "nope", NULL);
+    assert_msg_has(&err, "nope", (const char *)NULL);
 }
 
 /* ---- host (slow: LTSIM_SLOW=1) ---- */
