@@ -99,7 +99,7 @@ int cli_compress_main(int argc, char **argv) {
         case 'h': help(); return 0;
         case O_RATIOS: snprintf(ratios_txt, sizeof ratios_txt, "%s", optarg); break;
         case O_SCOPE:
-            if (strcmp(optarg, "global") && strcmp(optarg, "layer"))
+            if (strcmp(optarg, "global") != 0 && strcmp(optarg, "layer") != 0)
                 return usage("--prune-scope: expected global or layer, got", optarg);
             per_layer = strcmp(optarg, "layer") == 0;
             break;

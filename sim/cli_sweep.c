@@ -164,7 +164,7 @@ static int parse_opts(int argc, char **argv, SweepOpts *o, char *famlist, char *
             o->hw[o->nhw++] = optarg;
             break;
         case O_MODE:
-            if (strcmp(optarg, "forward") && strcmp(optarg, "generate"))
+            if (strcmp(optarg, "forward") != 0 && strcmp(optarg, "generate") != 0)
                 return usage("--mode: expected forward or generate, got '%s'", optarg);
             o->generate = strcmp(optarg, "generate") == 0;
             break;

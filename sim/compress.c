@@ -112,7 +112,7 @@ SimStatus compress_apply(Model *m, const CompressOptions *o, SimError *err) {
         ParamEntry *e = &m->params[i];
         if (!compressible(e)) continue;
         Linear *l = (Linear *)(void *)e->dst; /* compressible weights are a Linear's first member */
-        uint64_t n = (uint64_t)(e->rows * e->cols), nnz = n;
+        uint64_t n = (uint64_t)(e->rows * e->cols), nnz;
         if (executed) {
             nnz = 0;
             for (uint64_t j = 0; j < n; j++) nnz += e->dst->data[j] != 0.0f;
@@ -169,7 +169,7 @@ void compress_size(const Model *m, const CompressOptions *o, CompressSize *out) 
             continue;
         }
         const Linear *l = (const Linear *)(const void *)e->dst;
-        uint64_t nnz = n;
+        uint64_t nnz;
         if (e->dst->data != NULL) {
             nnz = 0;
             for (uint64_t j = 0; j < n; j++) nnz += e->dst->data[j] != 0.0f;

@@ -1770,8 +1770,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         case 19: lo_x = 1e-4; hi_x = 1e5; break;
         case 8:
         case 15: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
-        case 5: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break;
-        default: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break;
+        default: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break; /* 1/efficiencies */
         }
         P.lo[k] = lo_x / P.x0[k];
         P.hi[k] = hi_x / P.x0[k];

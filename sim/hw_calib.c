@@ -410,13 +410,13 @@ SimStatus hw_row_ledgers(const ModelConfig *cfg, const char *mode, int64_t src_l
 const CostLedger **hw_run_ledgers(const RunResult *res, int *n) {
     *n = 0;
     if (res->once != NULL && res->steps != NULL) {
-        const CostLedger **l = calloc((size_t)res->nsteps + 1, sizeof *l);
+        const CostLedger **l = calloc((size_t)res->nsteps + 1, sizeof(const CostLedger *));
         if (l == NULL) return NULL;
         l[(*n)++] = res->once;
         for (int64_t t = 0; t < res->nsteps; t++) l[(*n)++] = res->steps[t];
         return l;
     }
-    const CostLedger **l = calloc(1, sizeof *l);
+    const CostLedger **l = calloc(1, sizeof(const CostLedger *));
     if (l == NULL) return NULL;
     l[(*n)++] = res->ledger;
     return l;
@@ -597,7 +597,7 @@ SimStatus hw_validate_csv(const HwProfile *p, const char *csv, const HwCalibOpti
     CsvSet s;
     SimStatus rc = csv_set_load(csv, &s, err);
     if (rc != SIM_OK) return rc;
-    v->rows = calloc((size_t)s.n, sizeof *v->rows);
+    v->rows = calloc((size_t)(s.n > 0 ? s.n : 1), sizeof *v->rows);
     if (v->rows == NULL) {
         csv_set_free(&s);
         return sim_errorf(err, SIM_ENOMEM, "out of memory validating");
@@ -763,7 +763,7 @@ static SimStatus measure_gemm_tile(double ns[17], int *tile, SimError *err) {
     Tensor x = run_tensor(&r, MMAX, K), y = run_tensor(&r, MMAX, N), w[NW];
     for (int i = 0; i < NW; i++) w[i] = run_tensor(&r, N, K);
     if (err->code == SIM_OK) {
-        for (int64_t i = 0; i < MMAX * K; i++) x.data[i] = 0.001f * (float)(i % 13);
+        for (int64_t i = 0; i < (int64_t)MMAX * K; i++) x.data[i] = 0.001f * (float)(i % 13);
         for (int j = 0; j < NW; j++)
             for (int64_t i = 0; i < (int64_t)N * K; i++) w[j].data[i] = 0.002f * (float)((i + j) % 7);
         for (int m = 2; m <= MMAX && err->code == SIM_OK; m++) {
@@ -852,8 +852,8 @@ typedef struct {
     short layers;
     short S, T; /* generate: T steps */
     int vocab;
-    char gen;   /* generate mode */
-    char beam;
+    unsigned char gen; /* generate mode */
+    unsigned char beam;
 } GridPoint;
 
 /* Calibration grid: configs that the validation set does not hold (each differs from every
@@ -1144,7 +1144,7 @@ static SimStatus replay_set(Timed *t, int n, const char *path, SimError *err) {
                 break;
             }
             if (k >= x->nl) {
-                CostLedger **o = realloc(x->own, (size_t)(k + 1) * sizeof *o);
+                CostLedger **o = realloc(x->own, (size_t)(k + 1) * sizeof(CostLedger *));
                 if (o == NULL) {
                     rc = sim_errorf(err, SIM_ENOMEM, "out of memory replaying");
                     break;
@@ -1185,7 +1185,7 @@ static SimStatus replay_set(Timed *t, int n, const char *path, SimError *err) {
             return sim_errorf(err, SIM_EINVAL, "%s: no run of %s (%s, S=%d, T=%d, beam %d)", path,
                               t[i].name, t[i].g->gen ? "generate" : "forward", t[i].g->S,
                               t[i].g->T, t[i].g->beam);
-        t[i].lp = malloc((size_t)t[i].nl * sizeof *t[i].lp);
+        t[i].lp = malloc((size_t)t[i].nl * sizeof(const CostLedger *));
         if (t[i].lp == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory replaying");
         for (int k = 0; k < t[i].nl; k++) t[i].lp[k] = t[i].own[k];
     }
@@ -1273,7 +1273,7 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *er
         t[i].reps = (int)ceil(budget / first);
         if (t[i].reps < 3) t[i].reps = 3;
         if (t[i].reps > 25) t[i].reps = 25;
-        t[i].ms = calloc((size_t)(maxr * t[i].reps), sizeof *t[i].ms);
+        t[i].ms = calloc((size_t)maxr * (size_t)t[i].reps, sizeof *t[i].ms);
         t[i].rmed = calloc((size_t)maxr, sizeof *t[i].rmed);
         t[i].srch = calloc((size_t)maxr, sizeof *t[i].srch);
         if (t[i].ms == NULL || t[i].rmed == NULL || t[i].srch == NULL)

@@ -150,7 +150,7 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
     if (res->ledger == NULL) goto fail;
     if (gen) {
         res->once = cost_ledger_open(err);
-        res->steps = calloc((size_t)res->max_steps, sizeof *res->steps);
+        res->steps = calloc((size_t)res->max_steps, sizeof(CostLedger *));
         res->step_info = calloc((size_t)res->max_steps, sizeof *res->step_info);
         if (res->once == NULL || res->steps == NULL || res->step_info == NULL) {
             rc = sim_errorf(err, SIM_ENOMEM, "out of memory for %lld step ledgers",
@@ -281,7 +281,7 @@ SimStatus runner_predict(const RunResult *res, const HwProfile *p, HwPrediction 
         return hw_predict(p, one, 1, NULL, out, err);
     }
     int n = (int)res->nsteps + 1;
-    const CostLedger **v = malloc((size_t)n * sizeof *v);
+    const CostLedger **v = malloc((size_t)n * sizeof(const CostLedger *));
     if (v == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory predicting %s", p->name);
     v[0] = res->once;
     for (int64_t t = 0; t < res->nsteps; t++) v[t + 1] = res->steps[t];

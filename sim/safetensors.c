@@ -272,14 +272,14 @@ static SimStatus st_check_set(SafeTensors *st, SimError *err) {
     SimStatus rc = SIM_OK;
     const StTensorInfo **v = NULL;
     if (st->count < 2) goto out;
-    v = malloc((size_t)st->count * sizeof *v);
+    v = malloc((size_t)st->count * sizeof(const StTensorInfo *));
     if (v == NULL) {
         rc = sim_errorf(err, SIM_ENOMEM, "%s: out of memory indexing %d tensors", st->path,
                         st->count);
         goto out;
     }
     for (int i = 0; i < st->count; i++) v[i] = &st->tensors[i];
-    qsort(v, (size_t)st->count, sizeof *v, st_cmp_name);
+    qsort(v, (size_t)st->count, sizeof(const StTensorInfo *), st_cmp_name);
     for (int i = 1; i < st->count; i++) {
         if (strcmp(v[i - 1]->name, v[i]->name) == 0) {
             rc = st_tensor_fail(err, st->path, v[i]->name, "duplicate tensor name");
@@ -291,7 +291,7 @@ static SimStatus st_check_set(SafeTensors *st, SimError *err) {
     int m = 0;
     for (int i = 0; i < st->count; i++)
         if (st->tensors[i].end > st->tensors[i].begin) v[m++] = &st->tensors[i];
-    qsort(v, (size_t)m, sizeof *v, st_cmp_range);
+    qsort(v, (size_t)m, sizeof(const StTensorInfo *), st_cmp_range);
     for (int i = 1; i < m; i++) {
         if (v[i]->begin < v[i - 1]->end) {
             char other[ST_MSG_NAME_MAX + 1];

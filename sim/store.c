@@ -746,7 +746,7 @@ Store *store_open_at(const char *path, int max_version, SimError *err) {
         if (!s->busy_hit || waited_ms >= s->busy_ms) goto fail;
         rollback(s);
         sim_error_init(err);
-        struct timespec ts = {0, 20 * 1000 * 1000};
+        struct timespec ts = {0, 20000000L};
         nanosleep(&ts, NULL);
     }
 fail:
