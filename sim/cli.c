@@ -313,6 +313,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             o->batch = v;
             break;
         case OPT_MODE:
+            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): getopt sets optarg */
             if (strcmp(optarg, "forward") != 0 && strcmp(optarg, "generate") != 0)
                 return cli_usage_error(cmd, "--mode: expected forward or generate, got '%s'", optarg);
             o->mode = optarg;
@@ -387,6 +388,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         case OPT_DB: o->db = optarg; break;
         case OPT_NO_DB: o->no_db = 1; break;
         case OPT_QUANT:
+            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): getopt sets optarg */
             if (strcmp(optarg, "int8") == 0) o->compress.bits = 8;
             else if (strcmp(optarg, "none") == 0 || strcmp(optarg, "fp32") == 0) o->compress.bits = 0;
             else return cli_usage_error(cmd, "--quant: expected int8 or none, got '%s'", optarg);
@@ -395,6 +397,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
         case OPT_PRUNE: {
             char *end = NULL;
             errno = 0;
+            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): getopt sets optarg */
             double p = strtod(optarg, &end);
             if (errno || end == optarg || *end || !(p >= 0.0 && p < 1.0))
                 return cli_usage_error(cmd, "--prune: expected a fraction in [0, 1), got '%s'", optarg);
@@ -403,6 +406,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, CliOptions 
             break;
         }
         case OPT_PRUNE_SCOPE:
+            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): getopt sets optarg */
             if (strcmp(optarg, "global") == 0) o->compress.prune_per_layer = 0;
             else if (strcmp(optarg, "layer") == 0) o->compress.prune_per_layer = 1;
             else return cli_usage_error(cmd, "--prune-scope: expected global or layer, got '%s'", optarg);

@@ -192,6 +192,7 @@ static int top_candidates(const double *lp, const double *score, int64_t rows, i
         }
         for (int j = 0; j < k; j++) out[n++] = tmp[j];
     }
+    /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): set unless count_only */
     qsort(out, (size_t)n, sizeof *out, cand_cmp);
     return n < want ? n : want;
 }
@@ -330,6 +331,7 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
             /* sum >= 1: the largest logit adds exp(0) */
             /* cppcheck-suppress invalidFunctionArg */
             double lse = mx + log(sum);
+            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): set unless count_only */
             for (int64_t v = 0; v < V; v++) lp[b * V + v] = (double)row[v] - lse;
             /* fairseq's SequenceGenerator defaults: never the padding token, and no EOS
              * before one real token (min_len 1). Without early stop the search runs over the
@@ -346,6 +348,7 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
         int64_t nb = 0;
         for (int k = 0; k < nc && nb < B; k++) {
             const Cand *c = &cand[k];
+            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): set unless count_only */
             if (o->early_stop && c->tok == eos) {
                 if (k < B && nfin < B) { /* fairseq: an EOS among the top beam finishes */
                     Final *f = &fin[nfin++];
@@ -362,6 +365,7 @@ SimStatus gen_run(const Model *m, Run *r, const int64_t *src, int64_t S, const G
                 }
                 continue;
             }
+            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): set unless count_only */
             parent[nb] = (int)c->b;
             nscore[nb] = c->score;
             memcpy(nhist + nb * (T + 1), hist + c->b * (T + 1), (size_t)t * sizeof(int64_t));

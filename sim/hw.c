@@ -1453,6 +1453,7 @@ static int solve(int n, double A[NP][NP], double b[NP], double y[NP]) {
         }
     }
     for (int i = n - 1; i >= 0; i--) {
+        /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): M is filled */
         double s = M[i][n];
         for (int j = i + 1; j < n; j++) s -= M[i][j] * y[j];
         y[i] = s / M[i][i];

