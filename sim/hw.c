@@ -1600,20 +1600,20 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* |relative residual| of every row at x, sorted ascending into e (P->n). */
-static void sorted_abs_residuals(const FitProblem *P, const double x[NP], double *e) {
+/* |relative residual| of every row at x into e (P->n), row order. */
+static void abs_residuals(const FitProblem *P, const double x[NP], double *e) {
     for (int i = 0; i < P->n; i++) {
         const FitRow *r = &P->rows[i];
         e[i] = fabs(row_eval(r, x, NULL, NULL) - r->meas) / r->meas;
     }
-    qsort(e, (size_t)P->n, sizeof *e, cmp_double);
 }
 
 /* RMS relative error over the 90 % of the rows with the smallest errors (unweighted). */
 static double trimmed_rms(const FitProblem *P, const double x[NP]) {
     double *e = malloc((size_t)P->n * sizeof *e);
     if (e == NULL) return NAN;
-    sorted_abs_residuals(P, x, e);
+    abs_residuals(P, x, e);
+    qsort(e, (size_t)P->n, sizeof *e, cmp_double);
     int m = (int)ceil(0.9 * P->n);
     double s = 0.0;
     for (int i = 0; i < m; i++) s += e[i] * e[i];
@@ -1627,22 +1627,21 @@ static double trimmed_rms(const FitProblem *P, const double x[NP]) {
  * the model cannot explain (a step at the LLC's edge on a cache shared with other tenants)
  * do not pull every parameter. Starts from x; returns iterations. */
 static int robust_iterate(FitProblem *P, const int fixed[NP], double x[NP]) {
-    double *e = malloc((size_t)P->n * sizeof *e);
-    if (e == NULL) return 0;
+    double *a = malloc(2 * (size_t)P->n * sizeof *a);
+    if (a == NULL) return 0;
+    double *e = a + P->n; /* a sorted copy of a, for the median */
     int its = 0;
     for (int pass = 0; pass < 4; pass++) {
-        for (int i = 0; i < P->n; i++) P->rows[i].w = P->rows[i].w0;
-        sorted_abs_residuals(P, x, e);
+        abs_residuals(P, x, a);
+        memcpy(e, a, (size_t)P->n * sizeof *e);
+        qsort(e, (size_t)P->n, sizeof *e, cmp_double);
         double med = P->n % 2 ? e[P->n / 2] : 0.5 * (e[P->n / 2 - 1] + e[P->n / 2]);
         double c = 1.345 * fmax(1.4826 * med, 0.01);
-        for (int i = 0; i < P->n; i++) {
-            FitRow *r = &P->rows[i];
-            double a = fabs(row_eval(r, x, NULL, NULL) - r->meas) / r->meas;
-            if (a > c) r->w = r->w0 * sqrt(c / a);
-        }
+        for (int i = 0; i < P->n; i++)
+            P->rows[i].w = P->rows[i].w0 * (a[i] > c ? sqrt(c / a[i]) : 1.0);
         its += fit_iterate(P, fixed, x);
     }
-    free(e);
+    free(a);
     return its;
 }
 
