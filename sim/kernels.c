@@ -27,6 +27,20 @@ void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, c
                     beta, y, 1);
         return;
     }
+    if (M <= KERN_GEMV_ROWS) {
+        /* a few tokens (a beam's decoder step): one matrix-vector product per row, over
+         * blocks of weight rows that stay in the core's cache between the rows. sgemm would
+         * pack every weight first, which costs more than the products at this M. */
+        int64_t nb = KERN_GEMV_BLOCK_BYTES / (K * (int64_t)sizeof(float));
+        if (nb < 1) nb = 1;
+        for (int64_t n0 = 0; n0 < N; n0 += nb) {
+            int64_t nt = N - n0 < nb ? N - n0 : nb;
+            for (int64_t i = 0; i < M; i++)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)nt, (blasint)K, 1.0f, w + n0 * K,
+                            (blasint)K, x + i * ldx, 1, beta, y + i * ldy + n0, 1);
+        }
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)M, (blasint)N, (blasint)K, 1.0f,
                 x, (blasint)ldx, w, (blasint)K, beta, y, (blasint)ldy);
 }

@@ -119,8 +119,11 @@ static void assert_close(float a, float b) {
 
 static void test_ops_linear(void **state) {
     Fx *f = *state;
-    const int64_t shapes[][3] = {{1, 1, 1}, {3, 17, 5}, {30, 31, 29}, {7, 1, 64}};
-    for (size_t s = 0; s < 4; s++) {
+    /* M = 2..4 runs per row over blocks of weight rows: 300 rows of K = 1024 and 70 rows of
+     * K = 2500 span several blocks of KERN_GEMV_BLOCK_BYTES */
+    const int64_t shapes[][3] = {{1, 1, 1},      {3, 17, 5},   {30, 31, 29}, {7, 1, 64},
+                                 {2, 300, 1024}, {4, 70, 2500}, {5, 40, 8}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
         Tensor x = rand_tensor(f, M, K, K + 3); /* a strided view, as a branch slice */
         Tensor w = rand_tensor(f, N, K, K), b = rand_tensor(f, 1, N, N);
