@@ -68,9 +68,12 @@ int hw_op_transcendental(int op) {
     }
 }
 
+int hw_gemv(const LedgerEntry *e) {
+    return hw_op_class(e->op) == HW_GEMM && e->dims[0] <= OPS_GEMV_ROWS;
+}
+
 int hw_short_rows(const LedgerEntry *e) {
-    if (hw_op_class(e->op) != HW_GEMM || e->dims[0] > 1 || e->dims[1] < 1 || e->dims[2] < 1)
-        return 0;
+    if (!hw_gemv(e) || e->dims[1] < 1 || e->dims[2] < 1) return 0;
     double calls = e->calls > 0 ? (double)e->calls : 1.0;
     double row = e->cost.weight_bytes > 0
                      ? (double)e->cost.weight_bytes / (calls * (double)e->dims[1])
@@ -128,6 +131,7 @@ static const NumKey num_keys[] = {
     NK("model.llc_share", model.llc_share, 1, 0, "of LLC"),
     NK("model.dram_short_efficiency", model.dram_short_efficiency, 1, 0, "of dram_gbs"),
     NK("model.dram_short_row_ns", model.dram_short_row_ns, 1e6, 0, "ns/row"),
+    NK("model.gemv_reuse_gbs", model.gemv_reuse_gbs, 1e6, 0, "GB/s"),
 };
 #undef NK
 #define NUM_KEYS ((int)(sizeof num_keys / sizeof num_keys[0]))
@@ -178,6 +182,7 @@ static const char *const param_keys[HW_PARAM_COUNT] = {
     [HW_P_GEMM_M_HALF_DRAM] = "model.gemm_m_half_dram",
     [HW_P_DRAM_SHORT_EFF] = "model.dram_short_efficiency",
     [HW_P_DRAM_SHORT_ROW] = "model.dram_short_row_ns",
+    [HW_P_GEMV_REUSE] = "model.gemv_reuse_gbs",
 };
 _Static_assert(sizeof param_keys / sizeof param_keys[0] == HW_PARAM_COUNT, "param_keys");
 
@@ -205,6 +210,7 @@ double hw_param_get(const HwModelParams *m, HwParam k) {
     case HW_P_GEMM_M_HALF_DRAM: return m->gemm_m_half_dram;
     case HW_P_DRAM_SHORT_EFF: return m->dram_short_efficiency;
     case HW_P_DRAM_SHORT_ROW: return m->dram_short_row_ns;
+    case HW_P_GEMV_REUSE: return m->gemv_reuse_gbs;
     default: return 0.0;
     }
 }
@@ -231,6 +237,7 @@ void hw_param_set(HwModelParams *m, HwParam k, double v) {
     case HW_P_GEMM_M_HALF_DRAM: m->gemm_m_half_dram = v; break;
     case HW_P_DRAM_SHORT_EFF: m->dram_short_efficiency = v; break;
     case HW_P_DRAM_SHORT_ROW: m->dram_short_row_ns = v; break;
+    case HW_P_GEMV_REUSE: m->gemv_reuse_gbs = v; break;
     default: break;
     }
 }
@@ -921,8 +928,8 @@ typedef struct {
     double rem;         /* GEMM remainder passes: popcount(M mod gemm_tile_rows) */
     double res;         /* resident share of the weights */
     double drows;       /* matrix-vector products: weight rows read from DRAM, over the calls */
-    int stream;         /* a matrix-vector product (GEMM with M = 1): memory-bound by nature
-                           (half a FLOP per weight byte), its time is the memory term */
+    int stream;         /* matrix-vector products (hw_gemv): memory-bound by nature, their
+                           time is the memory term */
     int shortrow;       /* a stream whose weight rows are shorter than HW_STREAM_PAGE bytes:
                            its DRAM weights and rows use the dram_short_* terms */
     double dram;        /* bytes from DRAM */
@@ -930,6 +937,8 @@ typedef struct {
     double sram;        /* bytes through the cache */
     double cache;       /* of those, the bytes not from DRAM (at cache_gbs) */
     double wcache;      /* matrix-vector products: resident weight bytes (at llc_gbs) */
+    double reuse;       /* matrix-vector products of M > 1 rows: the (M - 1) * weight bytes the
+                           other rows re-read from the core's cache (at gemv_reuse_gbs) */
     double calls;
 } Terms;
 
@@ -957,9 +966,9 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->k = e->dims[2] >= 1 ? (double)e->dims[2] : 1.0;
     t->rem = 0.0;
     t->res = resident;
-    t->stream = t->cls == HW_GEMM && e->dims[0] <= 1;
+    t->stream = hw_gemv(e);
     t->shortrow = t->stream && hw_short_rows(e);
-    if (t->cls == HW_GEMM && t->m > 1.0) {
+    if (t->cls == HW_GEMM && !t->stream) {
         unsigned tile = p->model.gemm_tile_rows >= 1.0 ? (unsigned)p->model.gemm_tile_rows : 1u;
         t->rem = (double)__builtin_popcount((unsigned)((uint64_t)t->m % tile));
     }
@@ -993,19 +1002,24 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->sram = (double)c->weight_bytes + act;
     t->cache = t->sram - t->dram;
     t->wcache = 0.0;
-    if (t->cls == HW_GEMM && e->dims[0] <= 1) {
+    t->reuse = 0.0;
+    t->calls = e->calls > 0 ? (double)e->calls : 1.0;
+    if (t->stream) {
         t->wcache = (double)c->weight_bytes * resident;
         t->cache -= t->wcache;
+        if (t->m > 1.0) {
+            t->reuse = (t->m - 1.0) * (double)c->weight_bytes;
+            t->sram += t->reuse; /* through the cache again, not counted in t->cache */
+        }
     }
-    t->calls = e->calls > 0 ? (double)e->calls : 1.0;
 }
 
 static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
     double peak = p->peak_gflops_fp32 * 1e6; /* FLOP per ms */
     switch (t->cls) {
-    case HW_GEMM: /* a matrix-vector product (M = 1) streams its weights once, unpacked */
+    case HW_GEMM: /* matrix-vector products stream their weights once, unpacked */
         return t->flops2 *
-               (t->m > 1.0 ? 1.0 +
+               (!t->stream ? 1.0 +
                                  (m->gemm_m_half * t->res + m->gemm_m_half_dram * (1.0 - t->res) +
                                   m->gemm_remainder_rows * t->rem) /
                                      t->m +
@@ -1023,7 +1037,8 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
 
 static double terms_memory_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
     double bw = p->dram_gbs * 1e6, cache = t->cache / (m->cache_gbs * 1e6) +
-                                          t->wcache / (m->llc_gbs * 1e6);
+                                          t->wcache / (m->llc_gbs * 1e6) +
+                                          t->reuse / (m->gemv_reuse_gbs * 1e6);
     if (t->shortrow)
         return (t->dram - t->wdram) / (bw * m->dram_efficiency) +
                t->wdram / (bw * m->dram_short_efficiency) + cache +
@@ -1213,9 +1228,11 @@ void hw_prediction_free(HwPrediction *pr) {
  *   x16 = dispatch_us (whole-run samples only: the others are kernel times),
  *   x17 = gemm_m_half_dram/gemm_efficiency (x1 takes the resident share of the weights),
  *   x18 = 1/dram_short_efficiency, x19 = dram_short_row_ns (matrix-vector products with rows
- *   shorter than a page: their DRAM weights and rows, instead of x5 and x14).
+ *   shorter than a page: their DRAM weights and rows, instead of x5 and x14),
+ *   x20 = 1/gemv_reuse_gbs (matrix-vector products of M > 1 rows: the re-read bytes).
  * An operator's compute time is c.x (c nonzero only in its class's columns), its memory time
- * m.x5 + cache.x8 + rows.x14 + wcache.x15, its overhead calls * 1e-3 * (x6 or x9) + heads * calls * 1e-3 * x10; a
+ * m.x5 + cache.x8 + rows.x14 + wcache.x15 + reuse.x20, its overhead calls * 1e-3 * (x6 or x9)
+ * + heads * calls * 1e-3 * x10; a
  * run adds logits * 1e-6 * x11. Variables are scaled by the prior (z = x / x_prior). */
 
 #define NP HW_PARAM_COUNT
@@ -1232,6 +1249,7 @@ typedef struct {
     double rows_s; /* coefficient of x19 (short-row streams' DRAM rows) */
     double crow;   /* coefficient of x14 in the compute term (blocked products' packing) */
     double wcache; /* coefficient of x15 */
+    double reuse;  /* coefficient of x20 */
     int stream;    /* always memory-bound (Terms.stream) */
     double ovh;    /* coefficient of x6 (BLAS-backed) or x9 (loops) */
     double head;   /* coefficient of x10 */
@@ -1276,6 +1294,7 @@ static void params_to_x(const HwModelParams *m, double x[NP]) {
     x[17] = m->gemm_m_half_dram / m->gemm_efficiency;
     x[18] = 1.0 / m->dram_short_efficiency;
     x[19] = m->dram_short_row_ns;
+    x[20] = 1.0 / m->gemv_reuse_gbs;
 }
 
 static void x_to_params(const double x[NP], HwModelParams *m) {
@@ -1299,6 +1318,7 @@ static void x_to_params(const double x[NP], HwModelParams *m) {
     m->gemm_m_half_dram = x[17] / x[0];
     m->dram_short_efficiency = 1.0 / x[18];
     m->dram_short_row_ns = x[19];
+    m->gemv_reuse_gbs = 1.0 / x[20];
 }
 
 /* Builds the operator rows of one sample (the same Terms as hw_predict). */
@@ -1319,7 +1339,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             entry_terms(p, cost_ledger_get(s->ledgers[k], i), res, &t);
             if (s->entry < 0 && s->by_class && t.cls != s->cls) continue;
             if (s->entry < 0 && s->by_class && t.cls == HW_GEMM && s->gemm_rows &&
-                (s->gemm_rows != 2) != (t.m <= 1.0))
+                (s->gemm_rows != 2) != (t.stream != 0))
                 continue;
             if (s->entry < 0 && s->by_class && t.cls == HW_GEMM && s->gemm_rows >= 3 &&
                 (s->gemm_rows == 3) != (t.shortrow != 0))
@@ -1338,7 +1358,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
                 }
             } else {
                 o->c0 = t.flops2 / peak;
-                if (t.cls == HW_GEMM && t.m > 1.0) {
+                if (t.cls == HW_GEMM && !t.stream) {
                     double row = t.flops2 / (peak * t.m);
                     o->c1 = row * t.res;
                     o->cd = row * (1.0 - t.res);
@@ -1374,6 +1394,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             }
             o->crow = t.stream ? 0.0 : t.drows * 1e-6;
             o->wcache = t.wcache / 1e6;
+            o->reuse = t.reuse / 1e6;
             o->stream = t.stream;
             o->ovh = t.calls * 1e-3;
             if (s->entry < 0 && !s->by_class && !s->search_only) r->disp += t.calls * 1e-3;
@@ -1397,7 +1418,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
         double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7] + o->cr * x[13] +
                       o->cd * x[17] + o->crow * x[14];
         double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15] +
-                     o->mems * x[18] + o->rows_s * x[19];
+                     o->mems * x[18] + o->rows_s * x[19] + o->reuse * x[20];
         int membound = o->stream || mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
         t += (membound ? mem : comp) + o->ovh * x[ocol] + o->head * x[10];
@@ -1409,6 +1430,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
                 J[15] += o->wcache;
                 J[18] += o->mems;
                 J[19] += o->rows_s;
+                J[20] += o->reuse;
             } else {
                 J[col] += o->c0;
                 J[1] += o->c1;
@@ -1769,7 +1791,8 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         case 16:
         case 19: lo_x = 1e-4; hi_x = 1e5; break;
         case 8:
-        case 15: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
+        case 15:
+        case 20: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
         default: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break; /* 1/efficiencies */
         }
         P.lo[k] = lo_x / P.x0[k];
@@ -1789,7 +1812,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
          * operators all sit in the other regime gets no gradient: besides the prior, the
          * fit starts from a point where the memory terms are 10x slower (every memory column
          * active) and one where the compute terms are, and keeps the best end point. */
-        static const int mem_cols[] = {5, 8, 14, 15, 18, 19};
+        static const int mem_cols[] = {5, 8, 14, 15, 18, 19, 20};
         static const int comp_cols[] = {0, 1, 2, 3, 4, 7, 12, 13, 17};
         double best_obj = INFINITY, bestx[NP];
         for (int start = 0; start < 3; start++) {

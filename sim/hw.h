@@ -20,18 +20,23 @@
  * bytes: several rows share a page, the prefetcher sees interleaved streams) reads its DRAM
  * weights at dram_gbs * dram_short_efficiency and pays dram_short_row_ns per row instead,
  * where a matrix-vector product's resident weights stream at llc_gbs instead of cache_gbs.
+ * A product of 2..OPS_GEMV_ROWS rows runs as one matrix-vector product per row over blocks of
+ * weight rows: its memory term is a one-row product's plus (M - 1) * weight bytes /
+ * gemv_reuse_gbs (the other rows re-read each block from the core's cache).
  *   time    = max(compute, memory) + overhead
- *           = memory + overhead                     matrix-vector products (M = 1: half a
- *                                                   FLOP per weight byte, always streaming)
+ *           = memory + overhead                     matrix-vector products (M <= OPS_GEMV_ROWS:
+ *                                                   at most 2 FLOPs per weight byte, always
+ *                                                   streaming)
  *   overhead = calls * dispatch_us                  every operator (dispatch, bookkeeping)
  *            + calls * overhead_us                  BLAS-backed products (GEMM, attention)
  *            = calls * loop_overhead_us             plain loops (elementwise, convolutions)
  *            + calls * heads * head_overhead_us     attention: one small product per head
  * GEMM efficiency depends on the shape (M x K) * (K x N) (Hockney's half-performance lengths;
  * the extra terms are the cost of packing the weights, N*K, and of the output, M*N):
- *   efficiency = gemm_efficiency / (1 + (m_half + rem) / M + gemm_k_half / K)  M > 1
- *              = gemm_efficiency                          for M = 1 (a matrix-vector product
- *                                                           streams its weights unpacked),
+ *   efficiency = gemm_efficiency / (1 + (m_half + rem) / M + gemm_k_half / K)  M > OPS_GEMV_ROWS
+ *              = gemm_efficiency                          for M <= OPS_GEMV_ROWS (matrix-vector
+ *                                                           products stream their weights
+ *                                                           unpacked),
  * where m_half = gemm_m_half for the resident share of the weights and gemm_m_half_dram for
  * the rest (the packing cost per weight depends on where the weights come from), and
  * rem = gemm_remainder_rows * popcount(M mod gemm_tile_rows): a blocked kernel does
@@ -137,6 +142,10 @@ typedef struct {
                                       HW_STREAM_PAGE bytes: achieved fraction of dram_gbs for
                                       their weights from DRAM, (0, 1] */
     double dram_short_row_ns;      /* their cost per weight row read from DRAM, ns, > 0 */
+    double gemv_reuse_gbs;         /* products of 2..OPS_GEMV_ROWS rows (one matrix-vector
+                                      product per row over blocks of weight rows): rate at
+                                      which rows 2..M re-read a block from the core's cache,
+                                      GB/s, > 0 */
 } HwModelParams;
 
 /* Rows shorter than this (bytes, a page) stream as short rows (dram_short_*). */
@@ -232,8 +241,11 @@ HwClass hw_op_class(int op);                          /* class of an OpKind */
 /* 1 if an OpKind is an exponential-type elementwise operator (softmax, log-softmax, GLU,
  * Swish, GELU), costed with transcendental_efficiency instead of elementwise_efficiency. */
 int hw_op_transcendental(int op);
-/* 1 if a ledger entry is a matrix-vector product (M = 1) whose weight rows are shorter than
- * HW_STREAM_PAGE bytes (the calibration samples split the products the same way). */
+/* 1 if a ledger entry is a product the engine runs as matrix-vector products (a GEMM of at
+ * most OPS_GEMV_ROWS rows: a stream, memory-bound by nature). */
+int hw_gemv(const LedgerEntry *e);
+/* 1 if a ledger entry is such a product whose weight rows are shorter than HW_STREAM_PAGE
+ * bytes (the calibration samples split the products the same way). */
 int hw_short_rows(const LedgerEntry *e);
 
 /* The numeric keys of a profile, in file order: their count, and key i's name, value (NULL
@@ -259,7 +271,7 @@ typedef struct {
     double weight_dram_bytes;
     double sram_bytes;  /* every byte read or written */
     double energy_mj;   /* dynamic + static share */
-    int memory_bound;   /* memory_ms > compute_ms */
+    int memory_bound;   /* memory_ms > compute_ms, or a matrix-vector product (a stream) */
 } HwOpPrediction;
 
 typedef struct {
@@ -326,6 +338,7 @@ typedef enum {
                               dram_efficiency) */
     HW_P_DRAM_SHORT_ROW,   /* dram_short_row_ns (fit_all only; else kept at its ratio to
                               dram_row_ns) */
+    HW_P_GEMV_REUSE,       /* gemv_reuse_gbs (fit_all only) */
     HW_PARAM_COUNT
 } HwParam;
 
@@ -342,8 +355,8 @@ typedef struct {
     int by_class;       /* with entry < 0: only the entries of class cls, without the search */
     HwClass cls;
     int gemm_rows;      /* with by_class and cls HW_GEMM: 0 every product, 1 only matrix-vector
-                           products (M = 1), 2 only the others (M > 1), 3 only matrix-vector
-                           products with K <= 384, 4 only those with K > 384 */
+                           products (hw_gemv), 2 only the others, 3 only matrix-vector products
+                           with rows shorter than a page (hw_short_rows), 4 only the longer */
     int elem_kind;      /* with by_class and cls HW_ELEMENTWISE: 0 every operator, 1 only the
                            exponential-type ones (hw_op_transcendental), 2 only the others */
     int search_only;    /* with entry < 0 and a generate run: only the search (search_ns
@@ -366,8 +379,8 @@ typedef struct {
                             dram_gbs to keep dram_efficiency <= 1 */
     int fit_all;         /* also fit gemm_k_half, cache_gbs, loop_overhead_us, head_overhead_us,
                             search_ns, transcendental_efficiency, gemm_remainder_rows,
-                            dram_row_ns, llc_gbs, dispatch_us, gemm_m_half_dram and the
-                            short-row DRAM terms (host:
+                            dram_row_ns, llc_gbs, dispatch_us, gemm_m_half_dram, the
+                            short-row DRAM terms and gemv_reuse_gbs (host:
                             per-class, search and
                             whole-run samples pin them down); 0: they keep the profile's values
                             (a few whole-run latencies of a device cannot separate them from

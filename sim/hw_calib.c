@@ -748,13 +748,14 @@ static SimStatus measure_sgemm(int64_t M, int64_t N, int64_t K, double *gflops, 
     return err->code;
 }
 
-/* Times M x 512 x 512 products for M = 2..16 through op_exec (ns per weight element, best
+/* Times M x 512 x 512 products for M = 5..20 (the blocked GEMMs: fewer rows run as
+ * matrix-vector products, OPS_GEMV_ROWS) through op_exec (ns per weight element, best
  * of 5 rounds of 8 calls; the weights rotate over 8 copies, 8 MiB, so that they come from
  * the last-level cache as in a model) and picks the kernel's tile rows: for each tile
  * u in 1, 2, 4, 8, 16 a least-squares fit t(M) = a + b M + c popcount(M mod u), the tile
  * with the smallest residual (u = 1 unless a remainder pattern cuts the residual by half). */
-static SimStatus measure_gemm_tile(double ns[17], int *tile, SimError *err) {
-    enum { K = 512, N = 512, NW = 8, MMAX = 16 };
+static SimStatus measure_gemm_tile(double ns[HW_GEMM_ROWS_MAX + 1], int *tile, SimError *err) {
+    enum { K = 512, N = 512, NW = 8, MMIN = OPS_GEMV_ROWS + 1, MMAX = HW_GEMM_ROWS_MAX };
     *tile = 1;
     for (int m = 0; m <= MMAX; m++) ns[m] = 0.0;
     size_t bytes = (size_t)(MMAX * K + NW * N * K + MMAX * N) * sizeof(float) + 16384;
@@ -766,7 +767,7 @@ static SimStatus measure_gemm_tile(double ns[17], int *tile, SimError *err) {
         for (int64_t i = 0; i < (int64_t)MMAX * K; i++) x.data[i] = 0.001f * (float)(i % 13);
         for (int j = 0; j < NW; j++)
             for (int64_t i = 0; i < (int64_t)N * K; i++) w[j].data[i] = 0.002f * (float)((i + j) % 7);
-        for (int m = 2; m <= MMAX && err->code == SIM_OK; m++) {
+        for (int m = MMIN; m <= MMAX && err->code == SIM_OK; m++) {
             OpArgs args;
             memset(&args, 0, sizeof args);
             args.x = x;
@@ -793,7 +794,7 @@ static SimStatus measure_gemm_tile(double ns[17], int *tile, SimError *err) {
         /* normal equations of t = a + b M + c r (c absent for u = 1) */
         double A[3][3] = {{0}}, bv[3] = {0};
         int np = u == 1 ? 2 : 3;
-        for (int m = 2; m <= MMAX; m++) {
+        for (int m = MMIN; m <= MMAX; m++) {
             double f[3] = {1.0, (double)m, (double)__builtin_popcount((unsigned)(m % u))};
             for (int i = 0; i < np; i++) {
                 bv[i] += f[i] * ns[m];
@@ -828,7 +829,7 @@ static SimStatus measure_gemm_tile(double ns[17], int *tile, SimError *err) {
         }
         {
             double rss = 0.0;
-            for (int m = 2; m <= MMAX; m++) {
+            for (int m = MMIN; m <= MMAX; m++) {
                 double e = c[0] + c[1] * m + (np == 3 ? c[2] * __builtin_popcount((unsigned)(m % u)) : 0.0) - ns[m];
                 rss += e * e;
             }
@@ -862,6 +863,8 @@ typedef struct {
  * slower on power-of-two leading dimensions (cache-set conflicts), so a grid without them
  * biases the fit. Its lengths cover every residue mod 4 about equally (products of M rows
  * run in passes of the kernel's tile rows plus remainder passes, gemm_remainder_rows). Its
+ * beams cover 2, 3 and 4 rows per decoder step (products of up to OPS_GEMV_ROWS rows run as
+ * matrix-vector products, re-reading each block of weights: gemv_reuse_gbs). Its
  * generate configs span decoder steps of a few MB of weights (resident in the LLC: llc_gbs)
  * to over 100 MB (streamed from DRAM: dram_efficiency, dram_row_ns), with short and long
  * weight rows, and none of 20-30 MB (the LLC of the shared server the grid was tuned on),
@@ -884,7 +887,7 @@ static const GridPoint calib_grid[] = {
     {'T', 256, 4, 15, 38, 32768, 1, 1},  {'T', 512, 3, 41, 25, 8192, 1, 2},
     {'T', 896, 2, 15, 17, 8192, 1, 1},   {'D', 224, 6, 41, 25, 8192, 1, 1},
     {'D', 512, 3, 15, 38, 32768, 1, 3},  {'D', 1024, 2, 23, 17, 8192, 1, 1},
-    {'L', 384, 4, 63, 25, 32768, 1, 1},   {'L', 640, 3, 23, 38, 8192, 1, 2},
+    {'L', 384, 4, 63, 25, 32768, 1, 1},   {'L', 640, 3, 23, 38, 8192, 1, 4},
     {'L', 288, 4, 9, 66, 32768, 1, 1},
     {'E', 160, 0, 22, 22, 8192, 0, 1},   {'E', 288, 0, 41, 41, 32768, 0, 1},
     {'E', 448, 0, 13, 13, 8192, 0, 1},   {'E', 640, 0, 64, 64, 8192, 0, 1},
@@ -1505,6 +1508,7 @@ static void host_template(HwProfile *p, int threads) {
     p->model.llc_share = 1;
     p->model.dram_short_efficiency = 1.0;
     p->model.dram_short_row_ns = 20;
+    p->model.gemv_reuse_gbs = 100;
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_ESTIMATED,
                           "rule R-RETAIN: 1, the weights that fit stay (no grid search yet)");
     for (int k = 0; k < HW_PARAM_COUNT; k++)
@@ -1597,9 +1601,11 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     }
     p->model.gemm_tile_rows = meas->gemm_tile;
     hw_profile_set_source(p, "model.gemm_tile_rows", HW_SRC_MEASURED,
-                          "M x 512 x 512 products for M = 2..16 through op_exec: the tile whose "
-                          "remainder passes (popcount of M mod tile) fit the times best");
-    note(o, "GEMM rows per kernel pass: %d (from M = 2..16 rows)", meas->gemm_tile);
+                          "M x 512 x 512 products for M = %d..%d through op_exec: the tile "
+                          "whose remainder passes (popcount of M mod tile) fit the times best",
+                          OPS_GEMV_ROWS + 1, HW_GEMM_ROWS_MAX);
+    note(o, "GEMM rows per kernel pass: %d (from M = %d..%d rows)", meas->gemm_tile,
+         OPS_GEMV_ROWS + 1, HW_GEMM_ROWS_MAX);
 
     int idx[CALIB_N], ngrid = 0;
     for (int i = 0; i < CALIB_N; i++)
@@ -1666,7 +1672,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
                 int c = hw_op_class(le->op);
                 /* matrix-vector products by their row length: rows shorter than a page
                  * (dram_short_*) apart from the long ones (dram_efficiency, dram_row_ns) */
-                if (c == HW_GEMM && le->dims[0] <= 1) c = hw_short_rows(le) ? C_GEMV : C_GEMV_LONG;
+                if (hw_gemv(le)) c = hw_short_rows(le) ? C_GEMV : C_GEMV_LONG;
                 if (c == HW_ELEMENTWISE && hw_op_transcendental(le->op)) c = C_TRANS;
                 cls_ms[c] += (double)le->time_ns * 1e-6;
             }

@@ -44,6 +44,8 @@ SimStatus hw_csv_read(const char *path, HwCsvRow **rows, int *n, SimError *err);
 
 /* What the host calibration measured besides the kernel timings. */
 #define HW_SWEEP_MAX 40
+/* The blocked GEMMs the calibration times to find the kernel's tile rows: M up to this. */
+#define HW_GEMM_ROWS_MAX 20
 typedef struct {
     int nsweep;
     double sweep_kib[HW_SWEEP_MAX];  /* working-set sizes of the read sweep */
@@ -51,8 +53,9 @@ typedef struct {
     double llc_kib;                  /* usable LLC: where the bandwidth falls to 2x DRAM's */
     double dram_gbs;                 /* read bandwidth of the largest working sets */
     double sgemm_gflops;             /* best sgemm rate through op_exec (512^3) */
-    double gemm_rows_ns[17];         /* [M], M = 2..16: ns per weight of an M x 512 x 512
-                                        product through op_exec (best of 5) */
+    double gemm_rows_ns[HW_GEMM_ROWS_MAX + 1]; /* [M], M = OPS_GEMV_ROWS + 1 .. HW_GEMM_ROWS_MAX:
+                                        ns per weight of an M x 512 x 512 product through
+                                        op_exec (best of 5) */
     int gemm_tile;                   /* the tile rows whose remainder passes fit them best */
     int runs;                        /* configs timed */
     int noisy;                       /* configs whose quietest rounds never agreed within 2 % */

@@ -27,12 +27,10 @@ void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, c
                     beta, y, 1);
         return;
     }
-    if (M <= KERN_GEMV_ROWS) {
+    if (M <= OPS_GEMV_ROWS) {
         /* a few tokens (a beam's decoder step): one matrix-vector product per row, over
-         * blocks of weight rows that stay in the core's cache between the rows. sgemm would
-         * pack every weight first, which costs more than the products at this M. */
-        int64_t nb = KERN_GEMV_BLOCK_BYTES / (K * (int64_t)sizeof(float));
-        if (nb < 1) nb = 1;
+         * blocks of weight rows that stay in the core's cache between the rows */
+        int64_t nb = ops_gemv_block_rows(K);
         for (int64_t n0 = 0; n0 < N; n0 += nb) {
             int64_t nt = N - n0 < nb ? N - n0 : nb;
             for (int64_t i = 0; i < M; i++)

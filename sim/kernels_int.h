@@ -11,19 +11,15 @@
 
 #include <stdint.h>
 
+#include "ops.h" /* OPS_GEMV_ROWS */
+
 /* Sets the BLAS thread count (>= 1). */
 void kern_set_threads(int n);
 /* "OpenBLAS 0.3.21 ..." config string of the linked BLAS. */
 const char *kern_blas_name(void);
 
-/* Products of at most this many rows run as one matrix-vector product per row, over blocks
- * of KERN_GEMV_BLOCK_BYTES of weight rows (each block is read from memory once and re-read
- * from the core's cache by the other rows). */
-#define KERN_GEMV_ROWS 4
-#define KERN_GEMV_BLOCK_BYTES ((int64_t)512 * 1024)
-
 /* y (M,N) = x (M,K) · w (N,K)^T [+ b (N)]: PyTorch's Linear with w stored [out, in]
- * (cblas_sgemv when M = 1, per row over blocks of weight rows when M <= KERN_GEMV_ROWS). */
+ * (cblas_sgemv when M = 1, per row over blocks of weight rows when M <= OPS_GEMV_ROWS). */
 void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
                  const float *b, float *y, int64_t ldy);
 

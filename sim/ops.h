@@ -121,6 +121,19 @@ void ops_fill_positions(Tensor table, int64_t zero_row);
 /* Rows of a quantized weight dequantised at a time (the scratch is COMPRESS_TILE x K). */
 #define OPS_QTILE 64
 
+/* Matrix products of 2..OPS_GEMV_ROWS rows run as one matrix-vector product per row over
+ * blocks of OPS_GEMV_BLOCK_BYTES of weight rows: each block is read from memory once and
+ * re-read from the core's cache by the other rows (sgemm would pack every weight first,
+ * which costs more than the products at this M). One row is a single matrix-vector product. */
+#define OPS_GEMV_ROWS 4
+#define OPS_GEMV_BLOCK_BYTES ((int64_t)512 * 1024)
+
+/* Weight rows per block of such a product with inner dimension K (fp32). */
+static inline int64_t ops_gemv_block_rows(int64_t K) {
+    int64_t nb = OPS_GEMV_BLOCK_BYTES / ((K > 0 ? K : 1) * (int64_t)sizeof(float));
+    return nb > 0 ? nb : 1;
+}
+
 /* Sets the BLAS thread count; the BLAS identification string. */
 void ops_set_threads(int n);
 const char *ops_blas_name(void);

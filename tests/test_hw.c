@@ -804,6 +804,7 @@ static void test_hw_fit_all_recovers(void **state) {
     t->dispatch_us = 1.0;
     t->dram_short_efficiency = 0.35;
     t->dram_short_row_ns = 25;
+    t->gemv_reuse_gbs = 150;
     truth.llc_kib = 8192; /* the small models' steps stay resident (llc_gbs), the others not */
     enum { NCFG = 28 };
     RunResult res[NCFG];
@@ -859,7 +860,7 @@ static void test_hw_fit_all_recovers(void **state) {
                         if (op->cls != s->cls) continue;
                         if (s->elem_kind && (s->elem_kind == 1) != hw_op_transcendental(op->op))
                             continue;
-                        if (s->gemm_rows && (s->gemm_rows != 2) != (e->dims[0] <= 1)) continue;
+                        if (s->gemm_rows && (s->gemm_rows != 2) != hw_gemv(e)) continue;
                         if (s->gemm_rows >= 3 && (s->gemm_rows == 3) != hw_short_rows(e))
                             continue;
                         ms += op->time_ms - (double)e->calls * t->dispatch_us * 1e-3;
@@ -880,6 +881,7 @@ static void test_hw_fit_all_recovers(void **state) {
     prior.model.llc_gbs = 50;
     prior.model.dispatch_us = 0.2;
     prior.model.dram_short_row_ns = 20;
+    prior.model.gemv_reuse_gbs = 100;
     fit = prior;
     HwFitOptions fo = {0};
     fo.warm = 1;
@@ -948,30 +950,32 @@ static double linear_ms(const HwProfile *p, int64_t M, int64_t N, int64_t K, int
 }
 
 /* A blocked GEMM kernel does M in passes of gemm_tile_rows and the remainder in passes of
- * halving size: with tile 4 a product of 7 rows (4 + 2 + 1) costs more than one of 8 (4 + 4)
- * and 5 and 6 rows one remainder pass each; with tile 1 (the device profiles) more rows never
- * cost less. */
+ * halving size: with tile 4 a product of 11 rows (8 + 2 + 1) costs more than one of 12 and
+ * 9 and 10 rows one remainder pass each (up to 4 rows are matrix-vector products); with
+ * tile 1 (the device profiles) more rows never cost less. */
 static void test_hw_gemm_remainder(void **state) {
     (void)state;
     HwProfile p;
     load_shipped("raspberry-pi-5", &p);
     assert_int_equal((int)p.model.gemm_tile_rows, 1);
-    for (int64_t M = 2; M < 40; M++)
-        assert_true(linear_ms(&p, M + 1, 512, 512, 1) >= linear_ms(&p, M, 512, 512, 1));
+    for (int64_t M = 1; M < 40; M++) /* across the matrix-vector products (M <= 4) too */
+        if (!(linear_ms(&p, M + 1, 512, 512, 1) >= linear_ms(&p, M, 512, 512, 1)))
+            fail_msg("M %d: %g ms < %g ms at M %d", (int)M + 1, linear_ms(&p, M + 1, 512, 512, 1),
+                     linear_ms(&p, M, 512, 512, 1), (int)M);
     p.model.gemm_tile_rows = 4;
     p.model.gemm_remainder_rows = 5;
-    double t4 = linear_ms(&p, 4, 512, 512, 1), t5 = linear_ms(&p, 5, 512, 512, 1),
-           t6 = linear_ms(&p, 6, 512, 512, 1), t7 = linear_ms(&p, 7, 512, 512, 1),
-           t8 = linear_ms(&p, 8, 512, 512, 1);
-    assert_true(t7 > t8);
-    assert_true(t5 > t4 && t6 > t5 && t7 > t6);
+    double t8 = linear_ms(&p, 8, 512, 512, 1), t9 = linear_ms(&p, 9, 512, 512, 1),
+           t10 = linear_ms(&p, 10, 512, 512, 1), t11 = linear_ms(&p, 11, 512, 512, 1),
+           t12 = linear_ms(&p, 12, 512, 512, 1);
+    assert_true(t11 > t12);
+    assert_true(t9 > t8 && t10 > t9 && t11 > t10);
     /* the remainder term is gemm_remainder_rows rows of packed-weight work per pass: with
      * row the cost of one more row (its K term included) and unit the cost of one row of
-     * packed work, t(7) - t(8) = 2 * 5 units - 1 row and t(5) - t(4) = 1 row + 5 units */
-    double row = (t8 - t4) / 4.0; /* no remainder on either side */
+     * packed work, t(11) - t(12) = 2 * 5 units - 1 row and t(9) - t(8) = 1 row + 5 units */
+    double row = (t12 - t8) / 4.0; /* no remainder on either side */
     double unit = row / (1.0 + p.model.gemm_k_half / 512.0);
-    assert_true(fabs((t7 - t8) - (2 * 5 * unit - row)) < 1e-9 + 1e-6 * t8);
-    assert_true(fabs((t5 - t4) - (row + 5 * unit)) < 1e-9 + 1e-6 * t8);
+    assert_true(fabs((t11 - t12) - (2 * 5 * unit - row)) < 1e-9 + 1e-6 * t12);
+    assert_true(fabs((t9 - t8) - (row + 5 * unit)) < 1e-9 + 1e-6 * t12);
     /* matrix-vector products (M = 1) have no passes */
     p.model.gemm_remainder_rows = 50;
     double g1 = linear_ms(&p, 1, 512, 512, 1);
@@ -1021,7 +1025,8 @@ static void test_hw_short_rows(void **state) {
         cost_ledger_close(l);
         p.model.dram_short_efficiency = p.model.dram_efficiency;
         p.model.dram_short_row_ns = p.model.dram_row_ns;
-        double base = linear_ms(&p, 1, N, K, 1), blocked = linear_ms(&p, 2, N, K, 1);
+        double base = linear_ms(&p, 1, N, K, 1),
+               blocked = linear_ms(&p, OPS_GEMV_ROWS + 1, N, K, 1);
         p.model.dram_short_efficiency = p.model.dram_efficiency / 2.0;
         p.model.dram_short_row_ns = p.model.dram_row_ns + 50.0;
         double slow = linear_ms(&p, 1, N, K, 1);
@@ -1031,7 +1036,7 @@ static void test_hw_short_rows(void **state) {
         } else {
             assert_true(fabs(slow - base) < 1e-12);
         }
-        assert_true(fabs(linear_ms(&p, 2, N, K, 1) - blocked) < 1e-12);
+        assert_true(fabs(linear_ms(&p, OPS_GEMV_ROWS + 1, N, K, 1) - blocked) < 1e-12);
     }
     /* resident weights: no DRAM terms */
     p.model.llc_share = 1.0;
@@ -1039,6 +1044,49 @@ static void test_hw_short_rows(void **state) {
     p.model.dram_short_row_ns = 1e5;
     p.model.dram_short_efficiency = 1e-3;
     assert_true(fabs(linear_ms(&p, 1, 256, 256, 1) - r0) < 1e-12);
+}
+
+/* Products of 2..OPS_GEMV_ROWS rows run as one matrix-vector product per row over blocks of
+ * weight rows: their time is a one-row product's plus (M - 1) weight bytes re-read at
+ * gemv_reuse_gbs and the extra activation bytes, always memory-bound;
+ * more rows never predict less time. */
+static void test_hw_gemv_rows(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("raspberry-pi-5", &p);
+    p.model.llc_share = 1e-3; /* everything streams from DRAM */
+    p.model.llc_retention = 0.05;
+    p.model.gemv_reuse_gbs = 50.0;
+    const int64_t N = 3000, K = 768; /* 9.2 MB */
+    assert_int_equal(ops_gemv_block_rows(K), 512 * 1024 / (4 * K));
+    double one = linear_ms(&p, 1, N, K, 1), prev = one;
+    for (int64_t M = 2; M <= OPS_GEMV_ROWS; M++) {
+        CostLedger *l = linear_ledger(M, N, K, 1);
+        assert_true(hw_gemv(cost_ledger_get(l, 0)));
+        const CostLedger *lp[1] = {l};
+        HwPrediction pr;
+        SimError err;
+        sim_error_init(&err);
+        assert_int_equal(hw_predict(&p, lp, 1, NULL, &pr, &err), SIM_OK);
+        assert_true(pr.ops[0].memory_bound && pr.memory_bound);
+        double ms = pr.latency_ms;
+        hw_prediction_free(&pr);
+        cost_ledger_close(l);
+        double want = one + (double)(M - 1) * 4.0 * N * K / (p.model.gemv_reuse_gbs * 1e6) +
+                      (double)(M - 1) * 4.0 * (N + K) / (p.model.cache_gbs * 1e6);
+        if (fabs(ms - want) > 1e-9 * want) fail_msg("M %d: %.9g ms, want %.9g", (int)M, ms, want);
+        assert_true(ms > prev);
+        prev = ms;
+    }
+    /* a faster re-read, a faster product; one row never re-reads */
+    double m4 = linear_ms(&p, OPS_GEMV_ROWS, N, K, 1);
+    p.model.gemv_reuse_gbs = 500.0;
+    assert_true(linear_ms(&p, OPS_GEMV_ROWS, N, K, 1) < m4);
+    assert_true(fabs(linear_ms(&p, 1, N, K, 1) - one) < 1e-12);
+    /* more rows are a blocked GEMM (compute term, packing) */
+    CostLedger *l = linear_ledger(OPS_GEMV_ROWS + 1, N, K, 1);
+    assert_false(hw_gemv(cost_ledger_get(l, 0)));
+    cost_ledger_close(l);
 }
 
 /* The robust fit (Huber weights): a few samples far off the model (here 4 of 40, measured
@@ -1562,6 +1610,7 @@ int main(void) {
         cmocka_unit_test(test_hw_find),
         cmocka_unit_test(test_hw_predict_consistent),
         cmocka_unit_test(test_hw_monotone),
+        cmocka_unit_test(test_hw_gemv_rows),
         cmocka_unit_test(test_hw_memory_bound_step),
         cmocka_unit_test(test_hw_calibrate_csv_recovers),
         cmocka_unit_test(test_hw_search_term),

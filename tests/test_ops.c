@@ -120,7 +120,7 @@ static void assert_close(float a, float b) {
 static void test_ops_linear(void **state) {
     Fx *f = *state;
     /* M = 2..4 runs per row over blocks of weight rows: 300 rows of K = 1024 and 70 rows of
-     * K = 2500 span several blocks of KERN_GEMV_BLOCK_BYTES */
+     * K = 2500 span several blocks of OPS_GEMV_BLOCK_BYTES */
     const int64_t shapes[][3] = {{1, 1, 1},      {3, 17, 5},   {30, 31, 29}, {7, 1, 64},
                                  {2, 300, 1024}, {4, 70, 2500}, {5, 40, 8}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
