@@ -349,7 +349,9 @@ static void print_validate_help(FILE *f) {
             "against the CSV's latencies\n(format as for 'ltsim calibrate'). Prints each config's "
             "predicted and measured time and the\nshare within +-10 %% and +-20 %%, the median "
             "and 90th-percentile absolute error, and the RMSE,\nover all rows and per mode "
-            "(forward, generate).\n\n"
+            "(forward, generate). Timed rows add their spread (interquartile\nrange of the timed "
+            "passes over the median) and the same statistics over the steady ones\n(spread <= "
+            "5 %%).\n\n"
             "options:\n"
             "  --profile NAME         profile to validate (required)\n"
             "  --measurements FILE    CSV of measured latencies (required unless NAME is host)\n"
@@ -357,7 +359,9 @@ static void print_validate_help(FILE *f) {
             "median_abs_err,\n"
             "                         p90_abs_err, rmse_ms, by_mode: {forward: {...}, generate: "
             "{...}},\n"
-            "                         rows: [{config, mode, predicted_ms, measured_ms}]}\n"
+            "                         steady: {max_spread, forward, generate} (timed rows),\n"
+            "                         rows: [{config, mode, predicted_ms, measured_ms, "
+            "spread}]}\n"
             "  --cold                 the CSV's latencies are single cold runs\n"
             "  --threads N            BLAS threads for host timings (default 1)\n"
             "  --quick                host: fewer repeats\n"
@@ -531,14 +535,23 @@ static int cmd_calibrate(int argc, char **argv) {
     return cli_flush_stdout(cmd);
 }
 
+static void print_summary_line(const char *label, const HwValidationSummary *s) {
+    printf("  %-8s n %d: within +-10%% %.1f%%, within +-20%% %.1f%%; absolute error median "
+           "%.2f%%, p90 %.2f%%; RMSE %.3f ms\n",
+           label, s->n, 100 * s->within_10, 100 * s->within_20, 100 * s->median_abs_err,
+           100 * s->p90_abs_err, s->rmse_ms);
+}
+
 static void print_validation_text(const HwValidation *v) {
-    printf("%-40s %-8s %5s %5s %12s %12s %8s\n", "config", "mode", "S", "T", "predicted ms",
-           "measured ms", "error");
+    printf("%-40s %-8s %5s %5s %12s %12s %8s%s\n", "config", "mode", "S", "T", "predicted ms",
+           "measured ms", "error", v->timed ? "   spread" : "");
     for (int i = 0; i < v->n; i++) {
         const HwValidateRow *r = &v->rows[i];
-        printf("%-40s %-8s %5lld %5lld %12.3f %12.3f %+7.1f%%\n", r->config, r->mode,
+        printf("%-40s %-8s %5lld %5lld %12.3f %12.3f %+7.1f%%", r->config, r->mode,
                (long long)r->src_len, (long long)r->tgt_len, r->predicted_ms, r->measured_ms,
                100 * (r->predicted_ms - r->measured_ms) / r->measured_ms);
+        if (v->timed) printf(" %7.1f%%", 100 * r->spread);
+        printf("\n");
     }
     printf("\nn %d: within +-10%% %.1f%%, within +-20%% %.1f%%; absolute error median %.2f%%, "
            "p90 %.2f%%; RMSE %.3f ms\n",
@@ -547,11 +560,26 @@ static void print_validation_text(const HwValidation *v) {
     const HwValidationSummary *ms[2] = {&v->forward, &v->generate};
     const char *mn[2] = {"forward", "generate"};
     for (int m = 0; m < 2; m++)
-        if (ms[m]->n > 0)
-            printf("  %-8s n %d: within +-10%% %.1f%%, within +-20%% %.1f%%; absolute error "
-                   "median %.2f%%, p90 %.2f%%; RMSE %.3f ms\n",
-                   mn[m], ms[m]->n, 100 * ms[m]->within_10, 100 * ms[m]->within_20,
-                   100 * ms[m]->median_abs_err, 100 * ms[m]->p90_abs_err, ms[m]->rmse_ms);
+        if (ms[m]->n > 0) print_summary_line(mn[m], ms[m]);
+    if (!v->timed) return;
+    /* spread: the interquartile range of the timed passes over their median */
+    printf("steady measurements (spread <= %.0f%%: the others varied too much while timed to "
+           "judge a prediction by):\n",
+           100 * HW_STEADY_SPREAD);
+    const HwValidationSummary *st[2] = {&v->steady_forward, &v->steady_generate};
+    for (int m = 0; m < 2; m++)
+        if (ms[m]->n > 0) print_summary_line(mn[m], st[m]);
+}
+
+static cJSON *summary_json(cJSON *parent, const char *name, const HwValidationSummary *s) {
+    cJSON *x = cJSON_AddObjectToObject(parent, name);
+    int ok = x != NULL && cJSON_AddNumberToObject(x, "n", s->n) != NULL &&
+             cJSON_AddNumberToObject(x, "within_10", s->within_10) != NULL &&
+             cJSON_AddNumberToObject(x, "within_20", s->within_20) != NULL &&
+             cJSON_AddNumberToObject(x, "median_abs_err", s->median_abs_err) != NULL &&
+             cJSON_AddNumberToObject(x, "p90_abs_err", s->p90_abs_err) != NULL &&
+             cJSON_AddNumberToObject(x, "rmse_ms", s->rmse_ms) != NULL;
+    return ok ? x : NULL;
 }
 
 static int print_validation_json(const HwValidation *v, const char *profile) {
@@ -569,15 +597,15 @@ static int print_validation_json(const HwValidation *v, const char *profile) {
     ok = bm != NULL;
     const HwValidationSummary *ms[2] = {&v->forward, &v->generate};
     const char *mn[2] = {"forward", "generate"};
-    for (int m = 0; ok && m < 2; m++) {
-        if (ms[m]->n == 0) continue;
-        cJSON *x = cJSON_AddObjectToObject(bm, mn[m]);
-        ok = x != NULL && cJSON_AddNumberToObject(x, "n", ms[m]->n) != NULL &&
-             cJSON_AddNumberToObject(x, "within_10", ms[m]->within_10) != NULL &&
-             cJSON_AddNumberToObject(x, "within_20", ms[m]->within_20) != NULL &&
-             cJSON_AddNumberToObject(x, "median_abs_err", ms[m]->median_abs_err) != NULL &&
-             cJSON_AddNumberToObject(x, "p90_abs_err", ms[m]->p90_abs_err) != NULL &&
-             cJSON_AddNumberToObject(x, "rmse_ms", ms[m]->rmse_ms) != NULL;
+    for (int m = 0; ok && m < 2; m++)
+        if (ms[m]->n > 0) ok = summary_json(bm, mn[m], ms[m]) != NULL;
+    /* timed rows: the same over the steady measurements (spread <= max_spread) */
+    if (ok && v->timed) {
+        cJSON *st = cJSON_AddObjectToObject(o, "steady");
+        const HwValidationSummary *ss[2] = {&v->steady_forward, &v->steady_generate};
+        ok = st != NULL && cJSON_AddNumberToObject(st, "max_spread", HW_STEADY_SPREAD) != NULL;
+        for (int m = 0; ok && m < 2; m++)
+            if (ms[m]->n > 0) ok = summary_json(st, mn[m], ss[m]) != NULL;
     }
     cJSON *rows = ok ? cJSON_AddArrayToObject(o, "rows") : NULL;
     for (int i = 0; rows != NULL && i < v->n; i++) {
@@ -593,7 +621,8 @@ static int print_validation_json(const HwValidation *v, const char *profile) {
             cJSON_AddNumberToObject(x, "src_len", (double)r->src_len) == NULL ||
             cJSON_AddNumberToObject(x, "tgt_len", (double)r->tgt_len) == NULL ||
             cJSON_AddNumberToObject(x, "predicted_ms", r->predicted_ms) == NULL ||
-            cJSON_AddNumberToObject(x, "measured_ms", r->measured_ms) == NULL)
+            cJSON_AddNumberToObject(x, "measured_ms", r->measured_ms) == NULL ||
+            (v->timed && cJSON_AddNumberToObject(x, "spread", r->spread) == NULL))
             rows = NULL;
     }
     char *s = rows ? cJSON_PrintUnformatted(o) : NULL;

@@ -542,8 +542,10 @@ SimStatus hw_calibrate_csv(HwProfile *p, const char *csv, const HwCalibOptions *
 
 /* ---- statistics ---- */
 
-/* The statistics of the rows of v whose mode is `mode` (every row when NULL). */
-static void summarise(const HwValidation *v, const char *mode, HwValidationSummary *out) {
+/* The statistics of the rows of v whose mode is `mode` (every row when NULL) and, with
+ * max_spread > 0, whose spread is at most max_spread. */
+static void summarise(const HwValidation *v, const char *mode, double max_spread,
+                      HwValidationSummary *out) {
     memset(out, 0, sizeof *out);
     double *e = malloc((size_t)(v->n > 0 ? v->n : 1) * sizeof *e);
     double sq = 0.0;
@@ -551,6 +553,7 @@ static void summarise(const HwValidation *v, const char *mode, HwValidationSumma
     for (int i = 0; i < v->n; i++) {
         const HwValidateRow *r = &v->rows[i];
         if (mode && strcmp(r->mode, mode) != 0) continue;
+        if (max_spread > 0 && !(r->spread <= max_spread)) continue;
         double d = r->predicted_ms - r->measured_ms;
         double a = r->measured_ms > 0 ? fabs(d) / r->measured_ms : INFINITY;
         if (e) e[n] = a;
@@ -575,14 +578,20 @@ static void summarise(const HwValidation *v, const char *mode, HwValidationSumma
 
 void hw_validation_stats(HwValidation *v) {
     HwValidationSummary all;
-    summarise(v, NULL, &all);
+    summarise(v, NULL, 0.0, &all);
     v->within_10 = all.within_10;
     v->within_20 = all.within_20;
     v->median_abs_err = all.median_abs_err;
     v->p90_abs_err = all.p90_abs_err;
     v->rmse_ms = all.rmse_ms;
-    summarise(v, "forward", &v->forward);
-    summarise(v, "generate", &v->generate);
+    summarise(v, "forward", 0.0, &v->forward);
+    summarise(v, "generate", 0.0, &v->generate);
+    v->timed = 0;
+    for (int i = 0; i < v->n; i++) v->timed |= v->rows[i].spread > 0;
+    if (v->timed) {
+        summarise(v, "forward", HW_STEADY_SPREAD, &v->steady_forward);
+        summarise(v, "generate", HW_STEADY_SPREAD, &v->steady_generate);
+    }
 }
 
 void hw_validation_free(HwValidation *v) {

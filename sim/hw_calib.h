@@ -86,7 +86,15 @@ typedef struct {
     double rmse_ms;
     HwValidateRow *rows;
     HwValidationSummary forward, generate; /* the same over the rows of each mode */
+    int timed;                   /* the rows were timed here (spread known) */
+    HwValidationSummary steady_forward, steady_generate; /* timed rows: the same over the rows
+                                    whose spread is at most HW_STEADY_SPREAD (their measurement
+                                    is steady enough to judge a prediction by) */
 } HwValidation;
+
+/* The spread (interquartile range over median of the timed passes) up to which a timed
+ * row's measurement counts as steady. */
+#define HW_STEADY_SPREAD 0.05
 
 typedef void (*HwNoteFn)(void *ctx, const char *msg);
 

@@ -1370,6 +1370,20 @@ static void test_hw_validation_stats(void **state) {
     assert_float_equal(v.median_abs_err, 0.10, 1e-12);
     assert_float_equal(v.p90_abs_err, 0.25 + 0.6 * 0.05, 1e-12);
     assert_float_equal(v.rmse_ms, sqrt((0.25 + 1 + 6.25 + 0 + 9) / 5), 1e-12);
+    assert_int_equal(v.timed, 0); /* CSV rows: no spread, no steady summaries */
+    assert_int_equal(v.steady_forward.n, 0);
+    /* timed rows: the steady summaries leave out the rows whose passes spread more than
+     * HW_STEADY_SPREAD (here the 25 % and the 30 % misses) */
+    double spread[5] = {0.01, 0.02, 0.09, 0.03, HW_STEADY_SPREAD + 1e-3};
+    for (int i = 0; i < 5; i++) rows[i].spread = spread[i];
+    hw_validation_stats(&v);
+    assert_int_equal(v.timed, 1);
+    assert_int_equal(v.forward.n, 3); /* the headline keeps every row */
+    assert_int_equal(v.steady_forward.n, 2);
+    assert_float_equal(v.steady_forward.within_10, 1.0, 1e-12);
+    assert_float_equal(v.steady_forward.median_abs_err, 0.075, 1e-12);
+    assert_int_equal(v.steady_generate.n, 1);
+    assert_float_equal(v.steady_generate.within_10, 1.0, 1e-12);
     assert_true(hw_validation_set_size() >= 30);
 }
 
