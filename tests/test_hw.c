@@ -1008,15 +1008,21 @@ static void test_hw_dram_rows(void **state) {
     assert_true(linear_ms(&p, 1, n2, k2, 1) > r1);
 }
 
+/* The Raspberry Pi 5 profile with a cache that keeps nothing: every product streams its
+ * weights from DRAM. */
+static void load_dram_only(HwProfile *p) {
+    load_shipped("raspberry-pi-5", p);
+    p->model.llc_share = 1e-3;
+    p->model.llc_retention = 0.05;
+}
+
 /* Matrix-vector products whose weight rows are shorter than a page read their DRAM weights
  * at dram_short_efficiency and pay dram_short_row_ns per row; rows of a page or more, and
- * resident weights, do not; blocked products (M > 1) keep dram_row_ns. */
+ * resident weights, do not; blocked products (M > OPS_GEMV_ROWS) keep dram_row_ns. */
 static void test_hw_short_rows(void **state) {
     (void)state;
     HwProfile p;
-    load_shipped("raspberry-pi-5", &p);
-    p.model.llc_share = 1e-3; /* everything streams from DRAM */
-    p.model.llc_retention = 0.05;
+    load_dram_only(&p);
     int64_t N = 4096;
     for (int pass = 0; pass < 2; pass++) {
         int64_t K = pass == 0 ? 512 : 1024; /* 2 KiB rows (short), 4 KiB rows (long) */
@@ -1053,9 +1059,7 @@ static void test_hw_short_rows(void **state) {
 static void test_hw_gemv_rows(void **state) {
     (void)state;
     HwProfile p;
-    load_shipped("raspberry-pi-5", &p);
-    p.model.llc_share = 1e-3; /* everything streams from DRAM */
-    p.model.llc_retention = 0.05;
+    load_dram_only(&p);
     p.model.gemv_reuse_gbs = 50.0;
     const int64_t N = 3000, K = 768; /* 9.2 MB */
     assert_int_equal(ops_gemv_block_rows(K), 512 * 1024 / (4 * K));
@@ -1095,12 +1099,10 @@ static void test_hw_gemv_rows(void **state) {
 static void test_hw_fit_robust(void **state) {
     (void)state;
     HwProfile truth;
-    load_shipped("raspberry-pi-5", &truth);
+    load_dram_only(&truth);
     truth.model.gemm_efficiency = 0.6;
     truth.model.dram_efficiency = 0.5;
     truth.model.dram_short_efficiency = 0.5; /* the profile's ratio: 1 */
-    truth.model.llc_share = 1e-3; /* every product streams its weights from DRAM */
-    truth.model.llc_retention = 0.05;
     enum { NS = 40 };
     CostLedger *l[NS];
     const CostLedger *lp[NS][1];
