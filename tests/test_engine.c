@@ -493,6 +493,27 @@ static void test_engine_class_breakdown(void **state) {
 
 /* ---- memory: every arena size below the plan fails cleanly with SIM_ENOMEM ---- */
 
+/* An arena of 2 MiB or more starts on a 2 MiB boundary (huge pages for streamed weights)
+ * but hands out exactly the bytes asked for, as a small one does. */
+static void test_engine_arena_huge(void **state) {
+    (void)state;
+    SimError err;
+    sim_error_init(&err);
+    const size_t sizes[2] = {(size_t)3 << 20, 4096};
+    for (int i = 0; i < 2; i++) {
+        Arena *a = arena_open(sizes[i], 0, &err);
+        assert_non_null(a);
+        unsigned char *p = arena_alloc(a, sizes[i], 1, &err);
+        assert_non_null(p);
+        if (sizes[i] >= ((size_t)2 << 20)) assert_int_equal((uintptr_t)p % ((uintptr_t)2 << 20), 0);
+        memset(p, 1, sizes[i]);
+        assert_null(arena_alloc(a, 1, 1, &err));
+        assert_int_equal(err.code, SIM_ENOMEM);
+        sim_error_init(&err);
+        arena_close(a);
+    }
+}
+
 static void test_engine_arena_exhaustion(void **state) {
     (void)state;
     ModelConfig cfg;
@@ -555,6 +576,7 @@ int main(void) {
         cmocka_unit_test(test_engine_paper_configs),
         cmocka_unit_test(test_engine_class_breakdown),
         cmocka_unit_test(test_engine_arena_exhaustion),
+        cmocka_unit_test(test_engine_arena_huge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
