@@ -1337,10 +1337,6 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             if (s->entry < 0 && s->search_only) break;
             Terms t;
             entry_terms(p, cost_ledger_get(s->ledgers[k], i), res, &t);
-            if (s->entry < 0 && s->dispatch_only) {
-                r->disp += t.calls * 1e-3;
-                continue;
-            }
             if (s->entry < 0 && s->by_class && t.cls != s->cls) continue;
             if (s->entry < 0 && s->by_class && t.cls == HW_GEMM && s->gemm_rows &&
                 (s->gemm_rows != 2) != (t.stream != 0))
@@ -1404,8 +1400,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             if (s->entry < 0 && !s->by_class && !s->search_only) r->disp += t.calls * 1e-3;
             o->head = t.heads * t.calls * 1e-3;
         }
-        if (s->entry < 0 && (!s->by_class || s->search_only) && !s->dispatch_only &&
-            s->nledgers >= 2 && k >= 1)
+        if (s->entry < 0 && (!s->by_class || s->search_only) && s->nledgers >= 2 && k >= 1)
             r->search += step_logits(s->ledgers[k]) * 1e-6;
     }
     r->meas = s->measured_ms;

@@ -361,9 +361,6 @@ typedef struct {
                            exponential-type ones (hw_op_transcendental), 2 only the others */
     int search_only;    /* with entry < 0 and a generate run: only the search (search_ns
                            times the logits of the decoder steps), no operator */
-    int dispatch_only;  /* with entry < 0: only the dispatch (dispatch_us times the calls of
-                           every operator): a run's time less its operators' kernel times and
-                           its search */
     /* per-class, per-operator and search samples are kernel times: they leave out
      * dispatch_us, which only whole runs (entry < 0, not by_class) include */
     double measured_ms; /* > 0 */

@@ -1653,7 +1653,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     if (rc != SIM_OK) goto out;
     size_t total = 0;
     for (int g = 0; g < ngrid; g++) {
-        total += 6 + HW_CLASS_COUNT + run_entries(tm[g].lp, tm[g].nl);
+        total += 5 + HW_CLASS_COUNT + run_entries(tm[g].lp, tm[g].nl);
         if (!tm[g].done) meas->noisy++;
         meas->runs++;
     }
@@ -1710,26 +1710,6 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
             s->measured_ms = tm[g].srch[tm[g].best];
             s->weight = 1.0;
         }
-        /* generate: what the run spends outside its kernels and the search, thousands of
-         * operator calls' dispatch and bookkeeping; weighted down where it is a small share
-         * of the run (there it is mostly the noise between passes) */
-        if (tm[g].g->gen) {
-            double kern = 0.0;
-            for (int k = 0; k < tm[g].nl; k++)
-                for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++)
-                    kern += (double)cost_ledger_get(tm[g].lp[k], j)->time_ns * 1e-6;
-            double outside = tm[g].median_ms - kern - tm[g].srch[tm[g].best];
-            double share = outside / tm[g].median_ms;
-            if (share > 0.01) {
-                s = &smp[nsmp++];
-                s->ledgers = tm[g].lp;
-                s->nledgers = tm[g].nl;
-                s->entry = -1;
-                s->dispatch_only = 1;
-                s->measured_ms = outside;
-                s->weight = fmin(1.0, share / 0.05);
-            }
-        }
         for (int k = 0; HOST_OP_WEIGHT > 0 && k < tm[g].nl; k++)
             for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++) {
                 double ms = (double)cost_ledger_get(tm[g].lp[k], j)->time_ns * 1e-6;
@@ -1775,19 +1755,17 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
                 *rep = qr;
             }
         }
-    {   /* LTSIM_HW_DUMP: every sample of the fit, measured against the fitted model: F name
-         * mode by_class cls gemm_rows elem_kind search_only measured_ms predicted_ms
-         * dispatch_only */
+    {   /* LTSIM_HW_DUMP: every sample of the fit, measured against the fitted model */
         const char *dp = getenv("LTSIM_HW_DUMP");
         FILE *df = dp && *dp ? fopen(dp, "a") : NULL;
         for (int i = 0; df && i < nsmp; i++) {
             const HwSample *q = &smp[i];
             int g = 0;
             while (g < ngrid && tm[g].lp != q->ledgers) g++;
-            fprintf(df, "F\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.6f\t%.6f\t%d\n",
+            fprintf(df, "F\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.6f\t%.6f\n",
                     g < ngrid ? tm[g].name : "?", g < ngrid && tm[g].g->gen ? "generate" : "forward",
                     q->by_class, (int)q->cls, q->gemm_rows, q->elem_kind, q->search_only,
-                    q->measured_ms, hw_sample_predict_ms(p, q, fo.warm), q->dispatch_only);
+                    q->measured_ms, hw_sample_predict_ms(p, q, fo.warm));
         }
         if (df) fclose(df);
     }

@@ -810,7 +810,7 @@ static void test_hw_fit_all_recovers(void **state) {
     RunResult res[NCFG];
     const CostLedger **lp[NCFG];
     int nl[NCFG];
-    HwSample smp[NCFG * (6 + HW_CLASS_COUNT)];
+    HwSample smp[NCFG * (5 + HW_CLASS_COUNT)];
     int n = 0;
     for (int c = 0; c < NCFG; c++) {
         char yaml[2048];
@@ -828,23 +828,21 @@ static void test_hw_fit_all_recovers(void **state) {
         /* the samples of a host calibration: k = -1 the whole run; the classes' kernel times
          * (without dispatch_us), with the products split into the blocked ones (k = HW_GEMM)
          * and the matrix-vector ones with short (KS) and long (KL) rows, the elementwise
-         * operators into the exponential-type ones (KT) and the others; the search (KQ); the
-         * time outside the kernels and the search (KD: dispatch_us per call) */
-        enum { KS = HW_CLASS_COUNT, KL, KT, KQ, KD };
+         * operators into the exponential-type ones (KT) and the others; the search (KQ) */
+        enum { KS = HW_CLASS_COUNT, KL, KT, KQ };
         HwPrediction pr;
         SimError perr;
         sim_error_init(&perr);
         HwPredictOptions po = {1};
         assert_int_equal(hw_predict(&truth, lp[c], nl[c], &po, &pr, &perr), SIM_OK);
-        for (int k = -1; k <= KD; k++) {
+        for (int k = -1; k <= KQ; k++) {
             HwSample *s = &smp[n];
             memset(s, 0, sizeof *s);
             s->ledgers = lp[c];
             s->nledgers = nl[c];
             s->entry = -1;
-            s->by_class = k >= 0 && k < KQ;
+            s->by_class = k >= 0 && k != KQ;
             s->search_only = k == KQ;
-            s->dispatch_only = k == KD;
             s->cls = k >= 0 && k < HW_CLASS_COUNT ? (HwClass)k
                      : k == KT                     ? HW_ELEMENTWISE
                                                    : HW_GEMM;
@@ -853,11 +851,7 @@ static void test_hw_fit_all_recovers(void **state) {
             double ms = 0.0;
             if (k < 0) ms = pr.latency_ms;
             else if (k == KQ) ms = pr.search_ms;
-            else if (k == KD) {
-                for (int l = 0; l < nl[c]; l++)
-                    for (size_t j = 0; j < cost_ledger_count(lp[c][l]); j++)
-                        ms += (double)cost_ledger_get(lp[c][l], j)->calls * t->dispatch_us * 1e-3;
-            } else {
+            else {
                 size_t i = 0; /* pr.ops are the entries, ledger after ledger */
                 for (int l = 0; l < nl[c]; l++)
                     for (size_t j = 0; j < cost_ledger_count(lp[c][l]); j++, i++) {
