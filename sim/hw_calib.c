@@ -670,9 +670,14 @@ static double read_bw(const HwVec *buf, size_t bytes, double min_bytes, int tria
 
 SimStatus hw_measure_memory(HwHostMeasure *m, int quick, SimError *err) {
     size_t maxb = (size_t)256 << 20;
-    HwVec *buf = NULL;
-    if (posix_memalign((void **)&buf, 64, maxb) != 0 || buf == NULL)
+    /* in an arena, laid out as the model's weights are (2 MiB pages where the kernel gives
+     * them) */
+    Arena *a = arena_open(maxb, 0, err);
+    HwVec *buf = a != NULL ? arena_alloc(a, maxb, 64, err) : NULL;
+    if (buf == NULL) {
+        arena_close(a);
         return sim_errorf(err, SIM_ENOMEM, "out of memory for the bandwidth sweep (256 MiB)");
+    }
     memset(buf, 1, maxb); /* touch every page */
     m->nsweep = 0;
     double min_bytes = quick ? 64.0 * (1 << 20) : 256.0 * (1 << 20);
@@ -684,7 +689,7 @@ SimStatus hw_measure_memory(HwHostMeasure *m, int quick, SimError *err) {
         m->sweep_gbs[m->nsweep] = read_bw(buf, bytes, min_bytes, trials);
         m->nsweep++;
     }
-    free(buf);
+    arena_close(a);
     int n = m->nsweep;
     m->dram_gbs = n >= 2 ? 0.5 * (m->sweep_gbs[n - 1] + m->sweep_gbs[n - 2]) : m->sweep_gbs[0];
     /* usable LLC: the working set where the bandwidth falls to twice DRAM's (log-linear) */
