@@ -1,8 +1,9 @@
 /*
  * kernels.c - the raw math (see kernels_int.h for the dimension legend).
  *
- * The only file that includes <cblas.h>. Matrix products use cblas_sgemm; everything
- * else is a plain loop written so that the compiler can vectorise its inner dimension.
+ * The only file that includes <cblas.h>. Matrix products use cblas_sgemm, or cblas_sgemv
+ * for up to OPS_GEMV_ROWS rows; everything else is a plain loop written so that the
+ * compiler can vectorise its inner dimension.
  */
 #include "kernels_int.h"
 

@@ -4,7 +4,8 @@
  * Dimension letters: M rows (tokens), N output columns, K inner dimension, L sequence
  * length, C channels, H heads, R channels per head (C = H*R), KW conv kernel width.
  * Matrices are row-major with explicit leading dimensions (ld*) in floats.
- * Matrix products go through OpenBLAS (cblas_sgemm); the rest are plain loops.
+ * Matrix products go through OpenBLAS (cblas_sgemm; cblas_sgemv for up to OPS_GEMV_ROWS
+ * rows); the rest are plain loops.
  */
 #ifndef LTSIM_KERNELS_INT_H
 #define LTSIM_KERNELS_INT_H

@@ -50,7 +50,7 @@ static OpCost linear_cost(const Run *r, const OpArgs *a) {
     (void)r;
     uint64_t M = u64(a->x.rows), N = u64(lin_n(a)), K = u64(lin_k(a));
     OpCost c = {0};
-    c.macs = M * N * K; /* exactly the M, N, K handed to cblas_sgemm */
+    c.macs = M * N * K; /* exactly the M, N, K handed to the BLAS (sgemm or sgemv) */
     c.other_flops = has_bias(a) ? M * N : 0;
     c.params = N * K + (has_bias(a) ? N : 0);
     c.weight_bytes = a->w_storage ? a->w_storage + (has_bias(a) ? N * 4u : 0) : c.params * 4u;
