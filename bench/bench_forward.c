@@ -102,6 +102,46 @@ static int bench_generate(const char *path, int beam, int warmup, int repeats) {
     return 0;
 }
 
+/* Beam decoding with products of 2..OPS_GEMV_ROWS rows as matrix-vector products (the
+ * engine's path) against sgemm for every product, alternating, the same tokens. */
+static int bench_beam_paths(const char *path, int beam, int warmup, int repeats) {
+    ModelConfig cfg;
+    SimError err;
+    sim_error_init(&err);
+    if (config_load(path, NULL, &cfg, &err) != SIM_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 2;
+    }
+    RunSpec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.src_len = spec.tgt_len = 30;
+    spec.seed = 1;
+    spec.threads = 1;
+    spec.warmup = warmup;
+    spec.repeats = repeats;
+    spec.mode = MODE_GENERATE;
+    spec.beam = beam;
+    spec.no_early_stop = 1;
+    double best[2] = {1e30, 1e30};
+    for (int round = 0; round < 2; round++)
+        for (int p = 0; p < 2; p++) {
+            ops_set_gemv_rows(p == 0 ? OPS_GEMV_ROWS : 1);
+            RunResult res;
+            if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) {
+                fprintf(stderr, "bench: %s: %s\n", path, err.msg);
+                ops_set_gemv_rows(OPS_GEMV_ROWS);
+                return 1;
+            }
+            if (res.median_ms < best[p]) best[p] = res.median_ms;
+            runner_result_free(&res);
+        }
+    ops_set_gemv_rows(OPS_GEMV_ROWS);
+    printf("%-22s generate beam %d: rows as matrix-vector products %.3f ms, sgemm %.3f ms "
+           "(%.2fx)\n",
+           cfg.path, beam, best[0], best[1], best[1] / best[0]);
+    return 0;
+}
+
 /* The executed int8 path against fp32 on the same model and tokens. */
 static int bench_int8(const char *path, int unused, int warmup, int repeats) {
     (void)unused;
@@ -202,5 +242,9 @@ int main(int argc, char **argv) {
             int code = run_child(bench_generate, models[k], beam, 1, repeats / 3 > 5 ? repeats / 3 : 5);
             if (code != 0) rc = code;
         }
+    for (int k = 0; k < nmodels && k < 2; k++) { /* the beam path against sgemm */
+        int code = run_child(bench_beam_paths, models[k], 2, 1, 3);
+        if (code != 0) rc = code;
+    }
     return rc;
 }

@@ -13,6 +13,10 @@
 
 void kern_set_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
 
+static int gemv_rows = OPS_GEMV_ROWS;
+
+void kern_set_gemv_rows(int rows) { gemv_rows = rows < 1 ? 1 : rows; }
+
 const char *kern_blas_name(void) { return openblas_get_config(); }
 
 void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, const float *w,
@@ -28,7 +32,7 @@ void kern_linear(int64_t M, int64_t N, int64_t K, const float *x, int64_t ldx, c
                     beta, y, 1);
         return;
     }
-    if (M <= OPS_GEMV_ROWS) {
+    if (M <= gemv_rows) {
         /* a few tokens (a beam's decoder step): one matrix-vector product per row, over
          * blocks of weight rows that stay in the core's cache between the rows */
         int64_t nb = ops_gemv_block_rows(K);

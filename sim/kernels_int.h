@@ -16,6 +16,9 @@
 
 /* Sets the BLAS thread count (>= 1). */
 void kern_set_threads(int n);
+/* Products of 2..rows rows run as matrix-vector products (OPS_GEMV_ROWS by default; 1: sgemm
+ * from 2 rows on). */
+void kern_set_gemv_rows(int rows);
 /* "OpenBLAS 0.3.21 ..." config string of the linked BLAS. */
 const char *kern_blas_name(void);
 

@@ -673,6 +673,8 @@ Tensor run_tensor(Run *r, int64_t rows, int64_t cols) {
 }
 
 void ops_set_threads(int n) { kern_set_threads(n); }
+
+void ops_set_gemv_rows(int rows) { kern_set_gemv_rows(rows); }
 const char *ops_blas_name(void) { return kern_blas_name(); }
 
 void ops_fill_positions(Tensor table, int64_t zero_row) {

@@ -136,6 +136,9 @@ static inline int64_t ops_gemv_block_rows(int64_t K) {
 
 /* Sets the BLAS thread count; the BLAS identification string. */
 void ops_set_threads(int n);
+/* Products of 2..rows rows run as matrix-vector products (default OPS_GEMV_ROWS, which the
+ * latency model assumes; 1: sgemm from 2 rows on, for benchmarks comparing the two). */
+void ops_set_gemv_rows(int rows);
 const char *ops_blas_name(void);
 
 #endif
