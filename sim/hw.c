@@ -1805,6 +1805,8 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         int fixed[NP] = {0};
         if (!(o && o->fit_all))
             for (int k = HW_P_GEMM_K_HALF; k < NP; k++) fixed[k] = 1;
+        for (int k = 0; o && k < NP; k++)
+            if (o->hold[k]) fixed[k] = 1;
         rep->rms_rel_err_before = fit_objective(&P, x);
         /* everything free; parameters the data barely touch stay near the prior (the
          * ridge), and only those pinned down to thr count as identified. An operator's

@@ -387,6 +387,8 @@ typedef struct {
                             the basic parameters) */
     double identify_se;  /* a parameter is identified when its relative standard error is
                             below this (0 = 0.02) */
+    int hold[HW_PARAM_COUNT]; /* 1: keep the profile's value of this parameter (measured
+                            elsewhere: the host's dispatch_us) */
     int robust;          /* refit with Huber weights (IRLS): samples far off the model count
                             less than in least squares */
 } HwFitOptions;

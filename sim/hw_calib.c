@@ -1539,6 +1539,37 @@ static void host_template(HwProfile *p, int threads) {
 #define HOST_OP_WEIGHT 0.0
 #endif
 
+/* A typical dispatch cost per operator call on the host (us): it only picks the runs that
+ * measure dispatch_us (measure_dispatch). */
+#define HOST_DISPATCH_US 0.4
+
+/* dispatch_us measured on the grid: in a generate run, the time outside the operators'
+ * kernels and the search is the engine's dispatch and bookkeeping, thousands of calls of
+ * small operators. The median over the runs where that would be at least a tenth of the
+ * time at HOST_DISPATCH_US per call (elsewhere it drowns in the noise between passes, a
+ * share of the whole run). Returns the runs used (0: none, us unchanged). */
+static int measure_dispatch(const Timed *tm, int n, double *us) {
+    double v[CALIB_N];
+    int nv = 0;
+    for (int g = 0; g < n && nv < CALIB_N; g++) {
+        if (!tm[g].g->gen || !(tm[g].median_ms > 0)) continue;
+        double kern = 0.0, calls = 0.0;
+        for (int k = 0; k < tm[g].nl; k++)
+            for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++) {
+                const LedgerEntry *le = cost_ledger_get(tm[g].lp[k], j);
+                kern += (double)le->time_ns * 1e-6;
+                calls += le->calls > 0 ? (double)le->calls : 1.0;
+            }
+        if (calls * HOST_DISPATCH_US * 1e-3 < 0.1 * tm[g].median_ms) continue;
+        double outside = tm[g].median_ms - kern - tm[g].srch[tm[g].best];
+        if (outside > 0) v[nv++] = outside / calls * 1e3;
+    }
+    if (nv == 0) return 0;
+    qsort(v, (size_t)nv, sizeof *v, cmp_double);
+    *us = quantile_sorted(v, nv, 0.5);
+    return nv;
+}
+
 /* Fills v with the measured times of the n timed configs t and their predictions on p. */
 static SimStatus predict_rows(const HwProfile *p, const Timed *t, int n, HwValidation *v,
                               SimError *err) {
@@ -1734,6 +1765,15 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     fo.fit_all = 1;
     fo.identify_se = 0.25; /* the priors are guesses: any parameter the grid narrows is better */
     fo.robust = 1;         /* steps at the LLC's edge on a shared cache vary between rounds */
+    /* dispatch_us measured rather than fitted: only the whole runs see it, and the fit
+     * trades it against the other per-call costs */
+    int ndisp = measure_dispatch(tm, ngrid, &p->model.dispatch_us);
+    if (ndisp > 0) {
+        fo.hold[HW_P_DISPATCH] = 1;
+        note(o, "dispatch %.3f us per operator call (the median over %d generate runs of their "
+                "time outside the kernels and the search)",
+             p->model.dispatch_us, ndisp);
+    }
     note(o, "fitting %d samples (%d runs and their per-class times%s)", nsmp, ngrid,
          HOST_OP_WEIGHT > 0 ? " and operators" : "");
     /* llc_share and llc_retention are not linear in the model: a grid search around the
@@ -1774,6 +1814,12 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         }
         if (df) fclose(df);
     }
+    if (ndisp > 0)
+        hw_profile_set_source(p, "model.dispatch_us", HW_SRC_MEASURED,
+                              "the median over %d generate runs of the grid of their time outside "
+                              "the operators' kernels and the search, per operator call (runs "
+                              "where that is at least a tenth of the time)",
+                              ndisp);
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_FITTED,
                           "grid search over 2, 1.5, 1, 0.5, 0.25 (with llc_share) around the fit: %g "
                           "gave the lowest error",

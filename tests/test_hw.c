@@ -912,6 +912,16 @@ static void test_hw_fit_all_recovers(void **state) {
     assert_int_equal(bad, 0);
     assert_true(nid >= HW_PARAM_COUNT - 1);
     assert_true(rep.rms_rel_err_after < 0.02);
+    /* a held parameter keeps the profile's value (the host measures dispatch_us instead of
+     * fitting it); the others still come back */
+    HwProfile held = prior;
+    held.model.dispatch_us = t->dispatch_us;
+    fo.hold[HW_P_DISPATCH] = 1;
+    if (hw_fit(&held, smp, n, &fo, &rep, &err) != SIM_OK) fail_msg("%s", err.msg);
+    assert_true(held.model.dispatch_us == t->dispatch_us);
+    assert_false(rep.identified[HW_P_DISPATCH]);
+    assert_true(fabs(held.model.gemm_efficiency - t->gemm_efficiency) < 0.05 * t->gemm_efficiency);
+    assert_true(rep.rms_rel_err_after < 0.02);
     for (int c = 0; c < NCFG; c++) {
         free(lp[c]);
         runner_result_free(&res[c]);
