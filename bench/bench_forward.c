@@ -60,28 +60,38 @@ static int bench_one(const char *path, int warmup, int repeats) {
     return over ? 3 : 0;
 }
 
+/* Loads path and fills spec for decoding 30 steps at beam, no early stop, one thread:
+ * 0, or 2 (a message on stderr) when the config does not load. */
+static int generate_spec(const char *path, int beam, int warmup, int repeats, ModelConfig *cfg,
+                         RunSpec *spec) {
+    SimError err;
+    sim_error_init(&err);
+    if (config_load(path, NULL, cfg, &err) != SIM_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 2;
+    }
+    memset(spec, 0, sizeof *spec);
+    spec->src_len = spec->tgt_len = 30;
+    spec->seed = 1;
+    spec->threads = 1;
+    spec->warmup = warmup;
+    spec->repeats = repeats;
+    spec->mode = MODE_GENERATE;
+    spec->beam = beam;
+    spec->no_early_stop = 1;
+    spec->conv.conv_macs = CONV_MACS_VALID;
+    return 0;
+}
+
 /* Generate mode: the per-token decode time at t = 1 and t = 30 (median over the timed
  * generations), greedy and beam 4, 30 steps without early stop, with the bytes each step
  * moves (weights it reads and cache rows). */
 static int bench_generate(const char *path, int beam, int warmup, int repeats) {
     ModelConfig cfg;
+    RunSpec spec;
     SimError err;
     sim_error_init(&err);
-    if (config_load(path, NULL, &cfg, &err) != SIM_OK) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        return 2;
-    }
-    RunSpec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.src_len = spec.tgt_len = 30;
-    spec.seed = 1;
-    spec.threads = 1;
-    spec.warmup = warmup;
-    spec.repeats = repeats;
-    spec.mode = MODE_GENERATE;
-    spec.beam = beam;
-    spec.no_early_stop = 1;
-    spec.conv.conv_macs = CONV_MACS_VALID;
+    if (generate_spec(path, beam, warmup, repeats, &cfg, &spec) != 0) return 2;
     RunResult res;
     if (runner_execute(&cfg, &spec, &res, &err) != SIM_OK) {
         fprintf(stderr, "bench: %s: %s\n", path, err.msg);
@@ -106,22 +116,10 @@ static int bench_generate(const char *path, int beam, int warmup, int repeats) {
  * engine's path) against sgemm for every product, alternating, the same tokens. */
 static int bench_beam_paths(const char *path, int beam, int warmup, int repeats) {
     ModelConfig cfg;
+    RunSpec spec;
     SimError err;
     sim_error_init(&err);
-    if (config_load(path, NULL, &cfg, &err) != SIM_OK) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        return 2;
-    }
-    RunSpec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.src_len = spec.tgt_len = 30;
-    spec.seed = 1;
-    spec.threads = 1;
-    spec.warmup = warmup;
-    spec.repeats = repeats;
-    spec.mode = MODE_GENERATE;
-    spec.beam = beam;
-    spec.no_early_stop = 1;
+    if (generate_spec(path, beam, warmup, repeats, &cfg, &spec) != 0) return 2;
     double best[2] = {1e30, 1e30};
     for (int round = 0; round < 2; round++)
         for (int p = 0; p < 2; p++) {
