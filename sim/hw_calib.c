@@ -1024,7 +1024,8 @@ typedef struct {
     double *ms;             /* (maxr, reps) every timed pass, round after round */
     double *rmed;           /* (maxr) median of each round */
     double *opr;            /* (nent, maxr) per-operator time of each round, ms */
-    double *srch;           /* (maxr) generate: the search's time of each round (last pass) */
+    double *srch;           /* (maxr) generate: the search's time of each round (per step, the
+                               median over the round's passes) */
     size_t nent;
     int rounds;
     int reps;
@@ -1270,8 +1271,7 @@ static void dump_prediction(const HwProfile *p, const Timed *x, const HwPredictO
  * rounds go on until the two quietest rounds agree within 2 % (the median is stable), at
  * least 2 and at most 6 rounds (quick: 3). Rounds visit the configs in turn, so that a busy
  * spell falls on several configs rather than on all the rounds of one. Per-operator times
- * come from the quietest round (forward: the runner's mean over its passes; generate steps:
- * its last pass). */
+ * come from the quietest round (the runner's medians over its passes, per operator). */
 static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *err) {
     const char *replay = getenv("LTSIM_HW_REPLAY");
     if (replay != NULL && *replay != '\0') {

@@ -557,7 +557,12 @@ OpClass op_class(OpKind k, OpClass module_cls) {
 
 OpCost op_cost(const Run *r, OpKind k, const OpArgs *a) { return op_table[k].cost(r, a); }
 
+static uint64_t (*test_clock)(void);
+
+void ops_set_clock(uint64_t (*clock_ns)(void)) { test_clock = clock_ns; }
+
 static uint64_t now_ns(void) {
+    if (test_clock != NULL) return test_clock();
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;

@@ -139,6 +139,8 @@ void ops_set_threads(int n);
 /* Products of 2..rows rows run as matrix-vector products (default OPS_GEMV_ROWS, which the
  * latency model assumes; 1: sgemm from 2 rows on, for benchmarks comparing the two). */
 void ops_set_gemv_rows(int rows);
+/* The clock that times operators, in ns (NULL: CLOCK_MONOTONIC); tests replace it. */
+void ops_set_clock(uint64_t (*clock_ns)(void));
 const char *ops_blas_name(void);
 
 #endif

@@ -230,7 +230,7 @@ void report_text(FILE *f, const ReportInput *in) {
     if (ng >= 0) {
         int timed = res->repeats > 0;
         fprintf(f, "\n  %-28s %13s %13s %13s %13s %13s%s\n", "MACs by layer", "attention",
-                "convolution", "ffn", "norm+other", "emb+output", timed ? " mean host ms" : "");
+                "convolution", "ffn", "norm+other", "emb+output", timed ? " host ms (med)" : "");
         for (int i = 0; i < ng; i++) {
             fprintf(f, "  %-28s", g[i].name);
             for (int c = 0; c < CLASS_COUNT; c++)

@@ -3,6 +3,7 @@
  */
 #include "runner.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +30,31 @@ double runner_median(const double *v, int n) {
     double m = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
     free(c);
     return m;
+}
+
+/* Median of v[0..n), sorting v. */
+static double median_in_place(double *v, int n) {
+    if (n <= 0) return 0.0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* The ledgers a timed pass fills: the forward ledger, or generate's merged ledger, its once
+ * ledger and the step ledgers. */
+static SimStatus timed_ledgers(const RunResult *res, const CostLedger ***out, int *n,
+                               SimError *err) {
+    int gen = res->once != NULL;
+    int64_t nl = gen ? 2 + res->nsteps : 1;
+    const CostLedger **l = calloc((size_t)nl, sizeof(const CostLedger *));
+    if (l == NULL) return sim_errorf(err, SIM_ENOMEM, "out of memory for the step ledgers");
+    l[0] = res->ledger;
+    if (gen) {
+        l[1] = res->once;
+        for (int64_t t = 0; t < res->nsteps; t++) l[2 + t] = res->steps[t];
+    }
+    *out = l;
+    *n = (int)nl;
+    return SIM_OK;
 }
 
 /* Random ids in [4, V): ordinary words, no bos/pad/eos/unk. */
@@ -200,16 +226,14 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
         rc = sim_errorf(err, SIM_ENOMEM, "out of memory for timings");
         goto fail;
     }
-    size_t nent = cost_ledger_count(res->ledger);
-    uint64_t *op_ns = calloc(nent ? nent : 1, sizeof *op_ns);
-    double *step_ms = gen ? calloc((size_t)(reps * res->max_steps), sizeof *step_ms) : NULL;
-    if (op_ns == NULL || (gen && step_ms == NULL)) {
-        free(op_ns);
-        free(step_ms);
-        free(ratio);
-        rc = sim_errorf(err, SIM_ENOMEM, "out of memory for timings");
-        goto fail;
-    }
+    /* every timed pass runs the same graph (generation is deterministic), so entry j of a
+     * ledger is the same operator each time: per-operator times are medians over the passes,
+     * like the run's time, and so are the steps' times and search times */
+    const CostLedger **tl = NULL;
+    int ntl = 0;
+    size_t nent = 0, ncol = 0;
+    double *col = NULL;
+    int64_t nsteps0 = 0;
     r.timing = 1;
     for (int i = 0; i < reps; i++) {
         r.gemm_ns = 0;
@@ -218,16 +242,40 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
         double t1 = now_ms();
         if (rc != SIM_OK) {
             free(ratio);
-            free(op_ns);
-            free(step_ms);
+            free(col);
+            free(tl);
             goto fail;
         }
-        /* the same graph every pass (generation is deterministic): entry j is the same
-         * operator each time */
-        for (size_t j = 0; j < nent && j < cost_ledger_count(res->ledger); j++)
-            op_ns[j] += cost_ledger_get(res->ledger, j)->time_ns;
-        for (int64_t t = 0; gen && t < res->nsteps; t++)
-            step_ms[t * reps + i] = res->step_info[t].ms;
+        if (i == 0) { /* the ledgers' layout, known once a pass has run */
+            rc = timed_ledgers(res, &tl, &ntl, err);
+            for (int k = 0; k < ntl; k++) nent += cost_ledger_count(tl[k]);
+            nsteps0 = res->nsteps;
+            ncol = nent + (gen ? 2 * (size_t)nsteps0 : 0);
+            if (rc == SIM_OK && (col = calloc((ncol ? ncol : 1) * (size_t)reps, sizeof *col)) == NULL)
+                rc = sim_errorf(err, SIM_ENOMEM, "out of memory for %d passes of %zu timings",
+                                reps, ncol);
+        }
+        size_t c = 0;
+        for (int k = 0; rc == SIM_OK && k < ntl; k++)
+            c += cost_ledger_count(tl[k]);
+        if (rc == SIM_OK && col == NULL)
+            rc = sim_errorf(err, SIM_ENOMEM, "out of memory for the timings");
+        if (rc == SIM_OK && (c != nent || (gen && res->nsteps != nsteps0)))
+            rc = sim_errorf(err, SIM_EIO, "the graph changed between timed passes");
+        if (rc != SIM_OK) {
+            free(ratio);
+            free(col);
+            free(tl);
+            goto fail;
+        }
+        c = 0;
+        for (int k = 0; col != NULL && k < ntl; k++)
+            for (size_t j = 0; j < cost_ledger_count(tl[k]); j++, c++)
+                col[c * (size_t)reps + (size_t)i] = (double)cost_ledger_get(tl[k], j)->time_ns;
+        for (int64_t t = 0; gen && col != NULL && t < res->nsteps; t++) {
+            col[(nent + 2 * (size_t)t) * (size_t)reps + (size_t)i] = res->step_info[t].ms;
+            col[(nent + 2 * (size_t)t + 1) * (size_t)reps + (size_t)i] = res->step_info[t].search_ms;
+        }
         res->ms[i] = t1 - t0;
         res->gemm_ms[i] = (double)r.gemm_ns * 1e-6;
         ratio[i] = res->gemm_ms[i] > 0 ? res->ms[i] / res->gemm_ms[i] : 0.0;
@@ -241,12 +289,19 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
         if (res->ms[i] < res->min_ms) res->min_ms = res->ms[i];
         if (res->ms[i] > res->max_ms) res->max_ms = res->ms[i];
     }
-    for (size_t j = 0; j < nent; j++) cost_ledger_set_time(res->ledger, j, op_ns[j] / (uint64_t)reps);
-    for (int64_t t = 0; gen && t < res->nsteps; t++)
-        res->step_info[t].ms = runner_median(step_ms + t * reps, reps);
+    size_t c = 0;
+    for (int k = 0; col != NULL && k < ntl; k++)
+        for (size_t j = 0; j < cost_ledger_count(tl[k]); j++, c++)
+            cost_ledger_set_time((CostLedger *)tl[k], j,
+                                 (uint64_t)llround(median_in_place(col + c * (size_t)reps, reps)));
+    for (int64_t t = 0; gen && col != NULL && t < res->nsteps; t++) {
+        res->step_info[t].ms = median_in_place(col + (nent + 2 * (size_t)t) * (size_t)reps, reps);
+        res->step_info[t].search_ms =
+            median_in_place(col + (nent + 2 * (size_t)t + 1) * (size_t)reps, reps);
+    }
     free(ratio);
-    free(op_ns);
-    free(step_ms);
+    free(col);
+    free(tl);
     res->peak_bytes = arena_peak(res->act);
 done:
     arena_close(plan);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops.h"
 #include "report.h"
 #include "runner.h"
 #include "safetensors.h"
@@ -236,6 +237,72 @@ static void test_generate_count_equals_executed(void **state) {
     }
 }
 
+/* A clock for op_exec: the readings numbered slow_from to slow_to - 1 make the operator
+ * they time take 1 ms instead of 1 us. */
+static uint64_t fake_now, fake_reads, fake_slow_from, fake_slow_to;
+static uint64_t fake_clock(void) {
+    uint64_t t = fake_now;
+    int slow = fake_reads >= fake_slow_from && fake_reads < fake_slow_to;
+    fake_now += slow ? 1000000u : 1000u;
+    fake_reads++;
+    return t;
+}
+
+static void check_times(const CostLedger *l, uint64_t per_call) {
+    for (size_t i = 0; i < cost_ledger_count(l); i++) {
+        const LedgerEntry *e = cost_ledger_get(l, i);
+        if (e->calls == 0) continue;
+        if (e->time_ns != per_call * e->calls)
+            fail_msg("%s: %llu ns over %llu calls, not %llu per call", e->scope,
+                     (unsigned long long)e->time_ns, (unsigned long long)e->calls,
+                     (unsigned long long)per_call);
+    }
+}
+
+/* Per-operator times of a timed run are medians over its passes, for the forward ledger,
+ * the once ledger and every step ledger: one slow pass (the last, then the first) does not
+ * show in them. */
+static void test_runner_op_times_are_medians(void **state) {
+    (void)state;
+    ModelConfig cfg;
+    tu_load_config("tests/fixtures/golden_lite_light.yml", 0, &cfg);
+    for (int gen = 0; gen < 2; gen++) {
+        RunSpec s = tu_spec(0);
+        s.mode = gen ? MODE_GENERATE : MODE_FORWARD;
+        s.src_len = 7;
+        s.tgt_len = 6;
+        s.no_early_stop = 1;
+        SimError err;
+        sim_error_init(&err);
+        RunResult res;
+        /* the clock readings of one pass */
+        fake_now = fake_reads = 0;
+        fake_slow_from = fake_slow_to = 0;
+        ops_set_clock(fake_clock);
+        if (runner_execute(&cfg, &s, &res, &err) != SIM_OK) fail_msg("%s", err.msg);
+        uint64_t per_pass = fake_reads;
+        assert_true(per_pass > 0);
+        check_times(res.ledger, 1000);
+        runner_result_free(&res);
+        for (int slow_last = 0; slow_last < 2; slow_last++) {
+            s.repeats = 3;
+            fake_now = fake_reads = 0;
+            fake_slow_from = slow_last ? 2 * per_pass : 0;
+            fake_slow_to = fake_slow_from + per_pass;
+            if (runner_execute(&cfg, &s, &res, &err) != SIM_OK) fail_msg("%s", err.msg);
+            assert_int_equal(fake_reads, 3 * per_pass);
+            check_times(res.ledger, 1000);
+            if (gen) {
+                assert_int_equal(res.nsteps, 6);
+                check_times(res.once, 1000);
+                for (int64_t t = 0; t < res.nsteps; t++) check_times(res.steps[t], 1000);
+            }
+            runner_result_free(&res);
+        }
+    }
+    ops_set_clock(NULL);
+}
+
 /* Caches are planned up front: a beam of 8 over 100 steps stays within the plan. */
 static void test_generate_beam_memory_planned(void **state) {
     (void)state;
@@ -320,6 +387,7 @@ int main(void) {
         cmocka_unit_test(test_generate_count_equals_executed),
         cmocka_unit_test(test_generate_beam_memory_planned),
         cmocka_unit_test(test_generate_beam_search),
+        cmocka_unit_test(test_runner_op_times_are_medians),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
