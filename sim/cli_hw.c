@@ -210,6 +210,21 @@ static int cmd_hw_show_json(const HwProfile *p) {
                  NULL &&
              cJSON_AddStringToObject(x, "source", s ? s->source : "") != NULL;
     }
+    if (ok && p->nstream > 0) { /* {row_bytes: [...], ns_per_row: [...], status, source} */
+        const HwSource *s = hw_profile_source(p, "dram_stream");
+        cJSON *x = cJSON_AddObjectToObject(o, "dram_stream");
+        cJSON *b = x ? cJSON_CreateDoubleArray(p->stream_row_bytes, p->nstream) : NULL;
+        cJSON *t = x ? cJSON_CreateDoubleArray(p->stream_row_ns, p->nstream) : NULL;
+        ok = x != NULL && b != NULL && t != NULL && cJSON_AddItemToObject(x, "row_bytes", b) &&
+             cJSON_AddItemToObject(x, "ns_per_row", t) &&
+             cJSON_AddStringToObject(x, "status", s ? hw_source_status_name(s->status) : "?") !=
+                 NULL &&
+             cJSON_AddStringToObject(x, "source", s ? s->source : "") != NULL;
+        if (!ok && x != NULL) {
+            if (b != NULL && cJSON_GetObjectItem(x, "row_bytes") == NULL) cJSON_Delete(b);
+            if (t != NULL && cJSON_GetObjectItem(x, "ns_per_row") == NULL) cJSON_Delete(t);
+        }
+    }
     if (ok && p->has_provenance) {
         const HwProvenance *v = &p->prov;
         cJSON *x = cJSON_AddObjectToObject(o, "provenance");
@@ -240,6 +255,14 @@ static int cmd_hw_show(const char *name, int json) {
         const HwSource *s = hw_profile_source(&p, key);
         printf("  %-30s %12.6g %-12s [%s] %s\n", key, v, unit,
                s ? hw_source_status_name(s->status) : "?", s ? s->source : "");
+    }
+    if (p.nstream > 0) {
+        const HwSource *s = hw_profile_source(&p, "dram_stream");
+        printf("\ndram_stream: matrix-vector products from DRAM, ns per weight row [%s] %s\n",
+               s ? hw_source_status_name(s->status) : "?", s ? s->source : "");
+        for (int i = 0; i < p.nstream; i++)
+            printf("  %6.0f B %9.2f ns%s", p.stream_row_bytes[i], p.stream_row_ns[i],
+                   i % 4 == 3 || i == p.nstream - 1 ? "\n" : "   ");
     }
     if (p.has_provenance) {
         const HwProvenance *v = &p.prov;

@@ -72,13 +72,16 @@ int hw_gemv(const LedgerEntry *e) {
     return hw_op_class(e->op) == HW_GEMM && e->dims[0] <= OPS_GEMV_ROWS;
 }
 
+/* Bytes of one weight row of a product (N rows of K weights; fp32 when it has no weights). */
+static double weight_row_bytes(const LedgerEntry *e) {
+    double calls = e->calls > 0 ? (double)e->calls : 1.0;
+    return e->cost.weight_bytes > 0 ? (double)e->cost.weight_bytes / (calls * (double)e->dims[1])
+                                    : 4.0 * (double)e->dims[2];
+}
+
 int hw_short_rows(const LedgerEntry *e) {
     if (!hw_gemv(e) || e->dims[1] < 1 || e->dims[2] < 1) return 0;
-    double calls = e->calls > 0 ? (double)e->calls : 1.0;
-    double row = e->cost.weight_bytes > 0
-                     ? (double)e->cost.weight_bytes / (calls * (double)e->dims[1])
-                     : 4.0 * (double)e->dims[2]; /* fp32 */
-    return row < HW_STREAM_PAGE;
+    return weight_row_bytes(e) < HW_STREAM_PAGE;
 }
 
 /* ---- the numeric keys ---- */
@@ -286,6 +289,7 @@ typedef struct {
     int name_line, desc_line, sources_line;
     int section_line[3]; /* energy, power, model */
     int prov_line;
+    int stream_line;
 } Loader;
 
 static int node_line(const yaml_node_t *n) {
@@ -482,7 +486,7 @@ static int load_source(Loader *L, const yaml_node_t *item) {
     }
     for (int j = 0; j < nkeys; j++) {
         const char *ks = scalar(keys[j]);
-        if (ks == NULL || num_lookup(ks) < 0)
+        if (ks == NULL || (num_lookup(ks) < 0 && strcmp(ks, "dram_stream") != 0))
             return lerr(L, node_line(keys[j]), "sources",
                         "key '%.60s' is not a number of the profile", ks ? ks : "?");
         if (hw_profile_source(L->p, ks) != NULL)
@@ -496,6 +500,58 @@ static int load_source(Loader *L, const yaml_node_t *item) {
         snprintf(s->source, sizeof s->source, "%s", text);
         s->line = node_line(keys[j]);
     }
+    return 0;
+}
+
+/* One list of numbers of dram_stream (n of them into out). */
+static int load_numbers(Loader *L, const char *key, const yaml_node_t *v, double *out, int *n) {
+    if (v == NULL || v->type != YAML_SEQUENCE_NODE)
+        return lerr(L, node_line(v), key, "expected a list of numbers");
+    *n = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        const yaml_node_t *e = yaml_document_get_node(L->doc, *it);
+        const char *s = scalar(e);
+        if (*n >= HW_STREAM_POINTS)
+            return lerr(L, node_line(e), key, "more than %d points", HW_STREAM_POINTS);
+        char *end = NULL;
+        errno = 0;
+        double x = s ? strtod(s, &end) : 0.0;
+        if (s == NULL || *s == '\0' || end == s || *end != '\0' || errno == ERANGE)
+            return lerr(L, node_line(e), key, "expected a number, got '%.60s'", s ? s : "(not a scalar)");
+        out[(*n)++] = x;
+    }
+    return 0;
+}
+
+/* dram_stream: {row_bytes: [...], ns_per_row: [...]} */
+static int load_stream(Loader *L, const yaml_node_t *v) {
+    if (v->type != YAML_MAPPING_NODE)
+        return lerr(L, node_line(v), "dram_stream", "expected a mapping {row_bytes, ns_per_row}");
+    int nb = -1, nt = -1;
+    for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
+        const yaml_node_t *k = yaml_document_get_node(L->doc, pr->key);
+        const yaml_node_t *x = yaml_document_get_node(L->doc, pr->value);
+        const char *ks = scalar(k);
+        int *cnt = ks && strcmp(ks, "row_bytes") == 0    ? &nb
+                   : ks && strcmp(ks, "ns_per_row") == 0 ? &nt
+                                                         : NULL;
+        if (cnt == NULL)
+            return lerr(L, node_line(k), "dram_stream", "unknown key '%.60s'", ks ? ks : "?");
+        if (*cnt >= 0) return lerr(L, node_line(k), "dram_stream", "duplicate key '%s'", ks);
+        char full[64];
+        snprintf(full, sizeof full, "dram_stream.%s", ks);
+        if (load_numbers(L, full, x, cnt == &nb ? L->p->stream_row_bytes : L->p->stream_row_ns,
+                         cnt) != 0)
+            return -1;
+    }
+    if (nb < 0 || nt < 0)
+        return lerr(L, node_line(v), "dram_stream", "needs both row_bytes and ns_per_row");
+    if (nb != nt)
+        return lerr(L, node_line(v), "dram_stream", "%d row_bytes but %d ns_per_row", nb, nt);
+    char msg[160];
+    if (hw_stream_check(L->p->stream_row_bytes, L->p->stream_row_ns, nb, msg, sizeof msg) != 0)
+        return lerr(L, node_line(v), "dram_stream", "%s", msg);
+    L->p->nstream = nb;
     return 0;
 }
 
@@ -532,6 +588,12 @@ static int top_pair(Loader *L, const char *section, const char *key, const yaml_
         L->prov_line = line;
         L->p->has_provenance = 1;
         return walk_mapping(L, key, v, prov_pair);
+    }
+    if (strcmp(key, "dram_stream") == 0) {
+        if (L->stream_line)
+            return lerr(L, line, key, "duplicate key (first at line %d)", L->stream_line);
+        L->stream_line = line;
+        return load_stream(L, v);
     }
     if (strcmp(key, "sources") == 0) {
         if (L->sources_line)
@@ -639,6 +701,9 @@ SimStatus hw_profile_load_buffer(const char *buf, size_t len, const char *name, 
                  "no entry in 'sources' (every number needs its source and status)");
             goto out;
         }
+    if (L.stream_line && hw_profile_source(p, "dram_stream") == NULL)
+        lerr(&L, L.stream_line, "dram_stream",
+             "no entry in 'sources' (every number needs its source and status)");
 out:
     if (have_doc) yaml_document_delete(&doc);
     yaml_parser_delete(&yp);
@@ -683,6 +748,42 @@ out:
     return rc;
 }
 
+int hw_stream_check(const double *row_bytes, const double *ns, int n, char *msg, size_t len) {
+    if (n < 2 || n > HW_STREAM_POINTS) {
+        snprintf(msg, len, "needs 2 to %d points (got %d)", HW_STREAM_POINTS, n);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(row_bytes[i]) || row_bytes[i] <= 0.0 || !isfinite(ns[i]) || ns[i] <= 0.0) {
+            snprintf(msg, len, "point %d: row_bytes and ns_per_row must be positive (got %g, %g)",
+                     i + 1, row_bytes[i], ns[i]);
+            return -1;
+        }
+        if (i > 0 && row_bytes[i] <= row_bytes[i - 1]) {
+            snprintf(msg, len, "row_bytes must increase (point %d: %g after %g)", i + 1,
+                     row_bytes[i], row_bytes[i - 1]);
+            return -1;
+        }
+        if (i > 0 && ns[i] < ns[i - 1]) {
+            snprintf(msg, len, "ns_per_row must not decrease (point %d: %g after %g)", i + 1,
+                     ns[i], ns[i - 1]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+double hw_stream_row_ns(const HwProfile *p, double row_bytes) {
+    int n = p->nstream;
+    if (n < 2 || !(row_bytes > 0.0)) return 0.0;
+    const double *b = p->stream_row_bytes, *t = p->stream_row_ns;
+    if (row_bytes <= b[0]) return t[0] * row_bytes / b[0];
+    if (row_bytes >= b[n - 1]) return t[n - 1] * row_bytes / b[n - 1];
+    int i = 1;
+    while (b[i] < row_bytes) i++;
+    return t[i - 1] + (t[i] - t[i - 1]) * (row_bytes - b[i - 1]) / (b[i] - b[i - 1]);
+}
+
 SimStatus hw_profile_check(const HwProfile *p, SimError *err) {
     const char *nm = p->name[0] ? p->name : "(profile)";
     if (!valid_name(p->name))
@@ -693,6 +794,10 @@ SimStatus hw_profile_check(const HwProfile *p, SimError *err) {
         if (num_rule(i, num_get(p, i), msg, sizeof msg) != 0)
             return sim_errorf(err, SIM_EINVAL, "%s: %s: %s", nm, num_keys[i].key, msg);
     }
+    char msg[160];
+    if (p->nstream != 0 &&
+        hw_stream_check(p->stream_row_bytes, p->stream_row_ns, p->nstream, msg, sizeof msg) != 0)
+        return sim_errorf(err, SIM_EINVAL, "%s: dram_stream: %s", nm, msg);
     return SIM_OK;
 }
 
@@ -730,6 +835,15 @@ static void write_profile(FILE *f, const HwProfile *p) {
         } else {
             fprintf(f, "%s: %.6g\n", k, num_get(p, i));
         }
+    }
+    if (p->nstream > 0) {
+        fprintf(f, "dram_stream:\n  row_bytes: [");
+        for (int i = 0; i < p->nstream; i++)
+            fprintf(f, "%s%.6g", i ? ", " : "", p->stream_row_bytes[i]);
+        fprintf(f, "]\n  ns_per_row: [");
+        for (int i = 0; i < p->nstream; i++)
+            fprintf(f, "%s%.6g", i ? ", " : "", p->stream_row_ns[i]);
+        fprintf(f, "]\n");
     }
     if (p->has_provenance) {
         const HwProvenance *v = &p->prov;
@@ -932,6 +1046,9 @@ typedef struct {
                            time is the memory term */
     int shortrow;       /* a stream whose weight rows are shorter than HW_STREAM_PAGE bytes:
                            its DRAM weights and rows use the dram_short_* terms */
+    double row_ns;      /* a stream on a profile with a stream curve: ns per weight row from
+                           DRAM (hw_stream_row_ns), which replaces the dram and dram_short
+                           terms of its weights; else 0 */
     double dram;        /* bytes from DRAM */
     double wdram;       /* of which weights */
     double sram;        /* bytes through the cache */
@@ -968,6 +1085,9 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->res = resident;
     t->stream = hw_gemv(e);
     t->shortrow = t->stream && hw_short_rows(e);
+    t->row_ns = t->stream && p->nstream > 0 && e->dims[1] >= 1 && e->dims[2] >= 1
+                    ? hw_stream_row_ns(p, weight_row_bytes(e))
+                    : 0.0;
     if (t->cls == HW_GEMM && !t->stream) {
         unsigned tile = p->model.gemm_tile_rows >= 1.0 ? (unsigned)p->model.gemm_tile_rows : 1u;
         t->rem = (double)__builtin_popcount((unsigned)((uint64_t)t->m % tile));
@@ -1039,6 +1159,9 @@ static double terms_memory_ms(const HwProfile *p, const HwModelParams *m, const 
     double bw = p->dram_gbs * 1e6, cache = t->cache / (m->cache_gbs * 1e6) +
                                           t->wcache / (m->llc_gbs * 1e6) +
                                           t->reuse / (m->gemv_reuse_gbs * 1e6);
+    if (t->row_ns > 0.0)
+        return (t->dram - t->wdram) / (bw * m->dram_efficiency) + cache +
+               t->drows * t->row_ns * 1e-6;
     if (t->shortrow)
         return (t->dram - t->wdram) / (bw * m->dram_efficiency) +
                t->wdram / (bw * m->dram_short_efficiency) + cache +
@@ -1250,6 +1373,8 @@ typedef struct {
     double crow;   /* coefficient of x14 in the compute term (blocked products' packing) */
     double wcache; /* coefficient of x15 */
     double reuse;  /* coefficient of x20 */
+    double fixed;  /* memory time that no parameter scales (ms): a stream's DRAM weights on a
+                      profile with a stream curve */
     int stream;    /* always memory-bound (Terms.stream) */
     double ovh;    /* coefficient of x6 (BLAS-backed) or x9 (loops) */
     double head;   /* coefficient of x10 */
@@ -1260,6 +1385,8 @@ typedef struct {
     size_t nops;
     double search; /* coefficient of x11 */
     double disp;   /* coefficient of x16 (whole runs: calls * 1e-3 summed) */
+    double fixed;   /* of the prediction, the part no parameter scales (FitOp.fixed, summed:
+                       streams are always memory-bound) */
     double meas, w; /* w: the weight in the objective (w0 times the robust factor) */
     double w0;      /* the sample's weight */
 } FitRow;
@@ -1392,6 +1519,14 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
                     o->rows_s = 0.0;
                 }
             }
+            if (t.row_ns > 0.0) { /* measured per row: a fixed cost */
+                o->mem = (t.dram - t.wdram) / bw;
+                o->mems = 0.0;
+                o->rows = 0.0;
+                o->rows_s = 0.0;
+                o->fixed = t.drows * t.row_ns * 1e-6;
+                r->fixed += o->fixed;
+            }
             o->crow = t.stream ? 0.0 : t.drows * 1e-6;
             o->wcache = t.wcache / 1e6;
             o->reuse = t.reuse / 1e6;
@@ -1418,7 +1553,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
         double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7] + o->cr * x[13] +
                       o->cd * x[17] + o->crow * x[14];
         double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15] +
-                     o->mems * x[18] + o->rows_s * x[19] + o->reuse * x[20];
+                     o->mems * x[18] + o->rows_s * x[19] + o->reuse * x[20] + o->fixed;
         int membound = o->stream || mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
         t += (membound ? mem : comp) + o->ovh * x[ocol] + o->head * x[10];
@@ -1580,8 +1715,10 @@ static void normal_eq(const FitProblem *P, const double x[NP], double lambda, do
         row_eval(r, x, J, NULL);
         double s = r->w / r->meas;
         for (int k = 0; k < NP; k++) J[k] *= s * P->x0[k];
+        /* the target of the parameters' part: the measurement less the fixed part */
+        double target = r->w * (1.0 - r->fixed / r->meas);
         for (int k = 0; k < NP; k++) {
-            b[k] += J[k] * r->w;
+            b[k] += J[k] * target;
             for (int j = 0; j < NP; j++) A[k][j] += J[k] * J[j];
         }
     }

@@ -19,6 +19,8 @@
  * where a matrix-vector product whose weight rows are shorter than a page (HW_STREAM_PAGE
  * bytes: several rows share a page, the prefetcher sees interleaved streams) reads its DRAM
  * weights at dram_gbs * dram_short_efficiency and pays dram_short_row_ns per row instead,
+ * where a profile with a measured stream curve (dram_stream, host calibration) costs a
+ * matrix-vector product's DRAM weights rows * hw_stream_row_ns(row bytes) instead of both,
  * where a matrix-vector product's resident weights stream at llc_gbs instead of cache_gbs.
  * A product of 2..OPS_GEMV_ROWS rows runs as one matrix-vector product per row over blocks of
  * weight rows: its memory term is a one-row product's plus (M - 1) * weight bytes /
@@ -151,6 +153,9 @@ typedef struct {
 /* Rows shorter than this (bytes, a page) stream as short rows (dram_short_*). */
 #define HW_STREAM_PAGE 4096.0
 
+/* Most points of a profile's measured stream curve (HwProfile.stream_*). */
+#define HW_STREAM_POINTS 64
+
 /* Where a generated profile came from (host calibration, CSV fits); empty strings if none. */
 typedef struct {
     char cpu[128];       /* /proc/cpuinfo model name */
@@ -181,6 +186,13 @@ typedef struct {
     double dram_byte_pj, sram_byte_pj; /* pJ per byte moved */
     double active_w, idle_w;  /* power section: under load, and static (drawn whatever runs) */
     HwModelParams model;
+    /* optional (`dram_stream:`, written by host calibration): the cost of a matrix-vector
+     * product's weight row read from DRAM, measured by row length. When present, such a
+     * product's DRAM weights cost rows * hw_stream_row_ns(row bytes) instead of the
+     * dram_efficiency / dram_row_ns and dram_short_* terms. */
+    int nstream;
+    double stream_row_bytes[HW_STREAM_POINTS]; /* strictly increasing, > 0 */
+    double stream_row_ns[HW_STREAM_POINTS];    /* > 0, non-decreasing */
     HwSource sources[HW_MAX_SOURCES];
     int nsources;
     HwProvenance prov;
@@ -201,6 +213,14 @@ SimStatus hw_profile_load_buffer(const char *buf, size_t len, const char *name, 
 
 /* Checks a profile built or changed in code (the numeric rules of hw_profile_load). */
 SimStatus hw_profile_check(const HwProfile *p, SimError *err);
+
+/* ns per weight row of row_bytes read from DRAM by a matrix-vector product, from the profile's
+ * stream curve (linear between its points; beyond them at the rate of the nearest point, so
+ * the cost never falls as rows grow). 0 when the profile has no curve. */
+double hw_stream_row_ns(const HwProfile *p, double row_bytes);
+
+/* Checks a stream curve (n points): 0, or -1 with the reason in msg. */
+int hw_stream_check(const double *row_bytes, const double *ns, int n, char *msg, size_t len);
 
 /* Writes p as YAML to path atomically (a temporary file in the same directory, then rename).
  * SIM_EIO with the path and the reason on failure. Loading the file gives p back. */

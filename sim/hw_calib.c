@@ -883,6 +883,126 @@ typedef struct {
  * to over 100 MB (streamed from DRAM: dram_efficiency, dram_row_ns), with short and long
  * weight rows, and none of 20-30 MB (the LLC of the shared server the grid was tuned on),
  * where whether a step's weights stay resident depends on what else the machine runs. */
+/* ---- host: matrix-vector products from DRAM, by row length ---- */
+
+/* Row lengths (floats) of the stream curve: every 32 up to 1024 (the model widths), then
+ * longer rows up to 4096; quick: every 64. */
+static int stream_points(int quick, int k[HW_STREAM_POINTS]) {
+    int n = 0;
+    for (int K = quick ? 64 : 32; K <= 1024 && n < HW_STREAM_POINTS; K += quick ? 64 : 32) k[n++] = K;
+    static const int longer[] = {1280, 1536, 2048, 3072, 4096};
+    for (size_t i = 0; i < sizeof longer / sizeof longer[0] && n < HW_STREAM_POINTS; i++)
+        k[n++] = longer[i];
+    return n;
+}
+
+#define STREAM_ROUNDS_MAX 8
+
+/* One matrix of 4x the usable LLC (at least 64 MiB) read as N x K weights for each K of the
+ * curve, through op_exec as a one-row product (the engine's matrix-vector path); a round
+ * times every K (the median of 3 products) and rides along with the rounds of the configs,
+ * so that the curve sees the machine as they do. */
+typedef struct {
+    Run r;
+    Tensor w, x, y;
+    int64_t floats;
+    int n, k[HW_STREAM_POINTS];
+    int rounds;
+    double ns[HW_STREAM_POINTS][STREAM_ROUNDS_MAX]; /* ns per row, per round */
+} StreamBench;
+
+static SimStatus stream_open(StreamBench *b, double llc_kib, int quick, SimError *err) {
+    memset(b, 0, sizeof *b);
+    int64_t bytes = (int64_t)(4.0 * llc_kib * 1024.0);
+    if (bytes < ((int64_t)64 << 20)) bytes = (int64_t)64 << 20;
+    if (bytes > ((int64_t)512 << 20)) bytes = (int64_t)512 << 20;
+    b->floats = bytes / (int64_t)sizeof(float) / 4096 * 4096;
+    b->n = stream_points(quick, b->k);
+    int64_t ymax = b->floats / b->k[0];
+    size_t need = (size_t)(b->floats + 4096 + ymax) * sizeof(float) + 16384;
+    if (kernel_run_open(&b->r, need, "calibrate.stream", err) != SIM_OK) return err->code;
+    b->w = run_tensor(&b->r, b->floats / 4096, 4096);
+    b->x = run_tensor(&b->r, 1, 4096);
+    b->y = run_tensor(&b->r, 1, ymax);
+    if (err->code != SIM_OK) {
+        kernel_run_close(&b->r);
+        return err->code;
+    }
+    for (int64_t i = 0; i < b->floats; i++) b->w.data[i] = 0.002f * (float)(i % 7);
+    for (int64_t i = 0; i < 4096; i++) b->x.data[i] = 0.001f * (float)(i % 13);
+    return SIM_OK;
+}
+
+static void stream_close(StreamBench *b) { kernel_run_close(&b->r); }
+
+static SimStatus stream_round(StreamBench *b, SimError *err) {
+    if (b->rounds >= STREAM_ROUNDS_MAX) return SIM_OK;
+    for (int i = 0; i < b->n; i++) {
+        int64_t K = b->k[i], N = b->floats / K;
+        OpArgs a;
+        memset(&a, 0, sizeof a);
+        a.x = tensor_make(b->x.data, 1, K);
+        a.w = tensor_make(b->w.data, N, K);
+        a.y = tensor_make(b->y.data, 1, N);
+        double t[3];
+        for (int q = 0; q < 3; q++) {
+            double t0 = now_ms();
+            if (op_exec(&b->r, OP_LINEAR, &a) != SIM_OK) return err->code;
+            t[q] = now_ms() - t0;
+        }
+        qsort(t, 3, sizeof t[0], cmp_double);
+        b->ns[i][b->rounds] = t[1] * 1e6 / (double)N;
+    }
+    b->rounds++;
+    return SIM_OK;
+}
+
+/* The curve: per row length the quietest round (other tenants only slow a stream down),
+ * then a running maximum (a longer row never costs less; the steps between neighbours are
+ * within the noise). */
+static void stream_curve(const StreamBench *b, HwHostMeasure *m) {
+    m->nstream = 0;
+    if (b->rounds < 1) return;
+    double run = 0.0;
+    for (int i = 0; i < b->n; i++) {
+        double best = INFINITY;
+        for (int r = 0; r < b->rounds; r++)
+            if (b->ns[i][r] < best) best = b->ns[i][r];
+        if (best > run) run = best;
+        m->stream_row_bytes[i] = 4.0 * b->k[i];
+        m->stream_row_ns[i] = run;
+    }
+    m->nstream = b->n;
+}
+
+/* With a stream curve, dram_short_efficiency and dram_short_row_ns become the least-squares
+ * line through its points of rows shorter than a page (ns = row_ns + bytes / (dram_gbs *
+ * efficiency)), so that the profile still reads right where the curve is not used. */
+static void stream_short_line(HwProfile *p) {
+    double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int i = 0; i < p->nstream; i++) {
+        double x = p->stream_row_bytes[i], y = p->stream_row_ns[i];
+        if (x >= HW_STREAM_PAGE) continue;
+        n++;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    double det = n * sxx - sx * sx;
+    if (n < 2 || !(det > 0)) return;
+    double b = (n * sxy - sx * sy) / det, a = (sy - b * sx) / n;
+    if (!(b > 0)) return;
+    double eff = 1.0 / (b * p->dram_gbs); /* b ns per byte: 1/b GB/s */
+    p->model.dram_short_efficiency = eff < 1.0 ? eff : 1.0;
+    p->model.dram_short_row_ns = a > 1e-4 ? a : 1e-4;
+    const char *why = "the least-squares line through dram_stream's rows shorter than 4 KiB "
+                      "(ns per row = dram_short_row_ns + bytes / (dram_gbs * "
+                      "dram_short_efficiency)); predictions use the curve itself";
+    hw_profile_set_source(p, "model.dram_short_efficiency", HW_SRC_MEASURED, "%s", why);
+    hw_profile_set_source(p, "model.dram_short_row_ns", HW_SRC_MEASURED, "%s", why);
+}
+
 static const GridPoint calib_grid[] = {
     {'T', 160, 6, 15, 15, 8192, 0, 1},   {'T', 256, 4, 40, 40, 8192, 0, 1},
     {'T', 288, 6, 9, 9, 32768, 0, 1},    {'T', 384, 4, 66, 66, 8192, 0, 1},
@@ -1215,15 +1335,22 @@ static SimStatus replay_set(Timed *t, int n, const char *path, SimError *err) {
     return rc;
 }
 
-/* The replay's machine measurements: the M line (llc_kib dram_gbs sgemm_gflops tile). */
+/* The replay's machine measurements: the M line (llc_kib dram_gbs sgemm_gflops tile) and the
+ * C lines (the stream curve: row_bytes ns_per_row), if any. */
 static SimStatus replay_measure(const char *path, HwHostMeasure *m, SimError *err) {
     FILE *f = fopen(path, "r");
     if (f == NULL) return sim_errorf(err, SIM_EIO, "%s: %s", path, strerror(errno));
     char line[4096];
     int found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
+    m->nstream = 0;
+    while (fgets(line, sizeof line, f)) {
         char *fl[6];
-        if (line[0] != 'M' || split_tabs(line, fl, 6) < 5) continue;
+        int nf = split_tabs(line, fl, 6);
+        if (line[0] == 'C' && nf >= 3 && m->nstream < HW_STREAM_POINTS) {
+            m->stream_row_bytes[m->nstream] = strtod(fl[1], NULL);
+            m->stream_row_ns[m->nstream++] = strtod(fl[2], NULL);
+        }
+        if (found || line[0] != 'M' || nf < 5) continue;
         m->llc_kib = strtod(fl[1], NULL);
         m->dram_gbs = strtod(fl[2], NULL);
         m->sgemm_gflops = strtod(fl[3], NULL);
@@ -1231,6 +1358,10 @@ static SimStatus replay_measure(const char *path, HwHostMeasure *m, SimError *er
         found = 1;
     }
     fclose(f);
+    char msg[160];
+    if (m->nstream != 0 &&
+        hw_stream_check(m->stream_row_bytes, m->stream_row_ns, m->nstream, msg, sizeof msg) != 0)
+        return sim_errorf(err, SIM_EINVAL, "%s: C lines (the stream curve): %s", path, msg);
     if (!found || !(m->llc_kib > 0) || !(m->dram_gbs > 0) || !(m->sgemm_gflops > 0) ||
         m->gemm_tile < 1)
         return sim_errorf(err, SIM_EINVAL, "%s: no valid M line (llc_kib dram_gbs sgemm_gflops "
@@ -1272,7 +1403,8 @@ static void dump_prediction(const HwProfile *p, const Timed *x, const HwPredictO
  * least 2 and at most 6 rounds (quick: 3). Rounds visit the configs in turn, so that a busy
  * spell falls on several configs rather than on all the rounds of one. Per-operator times
  * come from the quietest round (the runner's medians over its passes, per operator). */
-static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *err) {
+static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, StreamBench *sb,
+                          SimError *err) {
     const char *replay = getenv("LTSIM_HW_REPLAY");
     if (replay != NULL && *replay != '\0') {
         SimStatus rc = replay_set(t, n, replay, err);
@@ -1347,7 +1479,9 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, SimError *er
             if (x->rounds >= 2 && b2 <= 1.02 * b1) x->done = 1;
         }
         if (active == 0) break;
-        note(o, "round %d: %d of %d configs timed", round + 1, active, n);
+        if (sb != NULL && (rc = stream_round(sb, err)) != SIM_OK) return rc;
+        note(o, "round %d: %d of %d configs timed%s", round + 1, active, n,
+             sb != NULL ? " and the stream curve" : "");
     }
     for (int i = 0; i < n; i++) {
         Timed *x = &t[i];
@@ -1685,8 +1819,35 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     } else {
         note(o, "timing %d configs of the calibration grid", ngrid);
     }
-    rc = time_set(tm, ntot, o, err);
+    if (!replay) {
+        StreamBench sb;
+        rc = stream_open(&sb, meas->llc_kib, quick, err);
+        if (rc != SIM_OK) goto out;
+        rc = time_set(tm, ntot, o, &sb, err);
+        stream_curve(&sb, meas);
+        stream_close(&sb);
+        const char *dp = getenv("LTSIM_HW_DUMP");
+        FILE *df = rc == SIM_OK && dp && *dp ? fopen(dp, "a") : NULL;
+        for (int i = 0; df && i < meas->nstream; i++)
+            fprintf(df, "C\t%.0f\t%.4f\n", meas->stream_row_bytes[i], meas->stream_row_ns[i]);
+        if (df) fclose(df);
+    } else {
+        rc = time_set(tm, ntot, o, NULL, err);
+    }
     if (rc != SIM_OK) goto out;
+    if (meas->nstream >= 2) {
+        p->nstream = meas->nstream;
+        memcpy(p->stream_row_bytes, meas->stream_row_bytes, sizeof p->stream_row_bytes);
+        memcpy(p->stream_row_ns, meas->stream_row_ns, sizeof p->stream_row_ns);
+        hw_profile_set_source(p, "dram_stream", HW_SRC_MEASURED,
+                              "one-row products through op_exec over a %.0f MiB matrix (4x the "
+                              "usable LLC, at least 64) by weight row length, in the rounds of the "
+                              "grid: the quietest round's median per length, made non-decreasing",
+                              fmax(64.0, 4.0 * meas->llc_kib / 1024.0));
+        note(o, "stream curve: %.1f ns per 1 KiB row, %.1f per 4 KiB row (%d lengths)",
+             hw_stream_row_ns(p, 1024.0), hw_stream_row_ns(p, 4096.0), p->nstream);
+        stream_short_line(p);
+    }
     size_t total = 0;
     for (int g = 0; g < ngrid; g++) {
         total += 5 + HW_CLASS_COUNT + run_entries(tm[g].lp, tm[g].nl);
@@ -1767,6 +1928,8 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     fo.robust = 1;         /* steps at the LLC's edge on a shared cache vary between rounds */
     /* dispatch_us measured rather than fitted: only the whole runs see it, and the fit
      * trades it against the other per-call costs */
+    /* with a stream curve the short-row terms describe it (stream_short_line), unfitted */
+    fo.hold[HW_P_DRAM_SHORT_EFF] = fo.hold[HW_P_DRAM_SHORT_ROW] = p->nstream > 0;
     int ndisp = measure_dispatch(tm, ngrid, &p->model.dispatch_us);
     if (ndisp > 0) {
         fo.hold[HW_P_DISPATCH] = 1;
@@ -1850,6 +2013,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
                           "do 4 byte MACs per 32-bit lane); ltsim runs no int8 kernels");
     for (int k = 0; k < HW_PARAM_COUNT; k++) {
         double a = hw_param_get(&rep->before, (HwParam)k), b = hw_param_get(&rep->after, (HwParam)k);
+        if (fo.hold[k]) continue; /* measured: their sources say how */
         if (rep->identified[k] || fabs(b - a) > 1e-3 * fabs(a))
             hw_profile_set_source(p, hw_param_key((HwParam)k), HW_SRC_FITTED,
                                   "ltsim calibrate on this host (%s): per-operator and whole-run "
@@ -1898,7 +2062,7 @@ SimStatus hw_validate_host(const HwProfile *p, const HwCalibOptions *o, HwValida
     SimStatus rc = timed_open(valid_set, NULL, VALID_N, &tm, err);
     if (rc != SIM_OK) return rc;
     note(o, "timing the %d configs of the validation set", VALID_N);
-    rc = time_set(tm, VALID_N, o, err);
+    rc = time_set(tm, VALID_N, o, NULL, err);
     if (rc != SIM_OK) goto out;
     rc = predict_rows(p, tm, VALID_N, v, err);
 out:

@@ -57,6 +57,11 @@ typedef struct {
                                         ns per weight of an M x 512 x 512 product through
                                         op_exec (best of 5) */
     int gemm_tile;                   /* the tile rows whose remainder passes fit them best */
+    int nstream;                     /* points of the stream curve (0: not measured) */
+    double stream_row_bytes[HW_STREAM_POINTS]; /* matrix-vector products over a matrix 4x the
+                                        LLC, by weight row length: */
+    double stream_row_ns[HW_STREAM_POINTS];    /* ns per row (the quietest round's median,
+                                        made non-decreasing) */
     int runs;                        /* configs timed */
     int noisy;                       /* configs whose quietest rounds never agreed within 2 % */
 } HwHostMeasure;

@@ -199,6 +199,11 @@ static void test_hw_profile_roundtrip(void **state) {
     snprintf(a.prov.cpu, sizeof a.prov.cpu, "a \"quoted\" CPU \\ name");
     snprintf(a.prov.date, sizeof a.prov.date, "2026-01-01T00:00:00Z");
     a.prov.threads = 2;
+    a.nstream = 3;
+    double rb[3] = {512, 1024, 4096}, rn[3] = {40.5, 101.25, 230};
+    memcpy(a.stream_row_bytes, rb, sizeof rb);
+    memcpy(a.stream_row_ns, rn, sizeof rn);
+    hw_profile_set_source(&a, "dram_stream", HW_SRC_MEASURED, "a test curve");
     char path[256];
     snprintf(path, sizeof path, "%s/roundtrip.yml", tu_tmpdir());
     SimError err;
@@ -214,6 +219,12 @@ static void test_hw_profile_roundtrip(void **state) {
         assert_string_equal(hw_profile_source(&a, key)->source, hw_profile_source(&b, key)->source);
     }
     assert_string_equal(a.description, b.description);
+    assert_int_equal(b.nstream, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_true(b.stream_row_bytes[i] == rb[i]);
+        assert_true(b.stream_row_ns[i] == rn[i]);
+    }
+    assert_string_equal(hw_profile_source(&b, "dram_stream")->source, "a test curve");
     assert_string_equal(a.prov.cpu, b.prov.cpu);
     assert_true(b.prov.threads == 2);
     /* no temporary file is left behind */
@@ -299,6 +310,41 @@ static void test_hw_bad_profiles(void **state) {
     t = replace(base, "cores: 4", "cores: 4.5");
     expect_bad_profile("cores.yml", t, "cores: must be a whole number", (const char *)NULL);
     free(t);
+    /* the optional stream curve */
+    const char *src = "sources:\n  - {key: dram_stream, status: measured, source: \"test\"}\n";
+    struct { const char *name, *curve, *want; } bad_curves[] = {
+        {"s_dec.yml", "dram_stream:\n  row_bytes: [512, 1024]\n  ns_per_row: [50, 40]\n",
+         "dram_stream: ns_per_row must not decrease (point 2: 40 after 50)"},
+        {"s_order.yml", "dram_stream:\n  row_bytes: [1024, 512]\n  ns_per_row: [50, 60]\n",
+         "row_bytes must increase"},
+        {"s_len.yml", "dram_stream:\n  row_bytes: [512, 1024]\n  ns_per_row: [50]\n",
+         "2 row_bytes but 1 ns_per_row"},
+        {"s_nan.yml", "dram_stream:\n  row_bytes: [512, 1024]\n  ns_per_row: [50, x]\n",
+         "dram_stream.ns_per_row: expected a number, got 'x'"},
+        {"s_key.yml", "dram_stream:\n  row_bytes: [512, 1024]\n  ns: [50, 60]\n",
+         "dram_stream: unknown key 'ns'"},
+        {"s_zero.yml", "dram_stream:\n  row_bytes: [0, 1024]\n  ns_per_row: [50, 60]\n",
+         "must be positive"},
+    };
+    for (size_t i = 0; i < sizeof bad_curves / sizeof bad_curves[0]; i++) {
+        char *c1 = replace(base, "sources:\n", src);
+        size_t n = strlen(c1) + strlen(bad_curves[i].curve) + 1;
+        char *c2 = malloc(n);
+        assert_non_null(c2);
+        snprintf(c2, n, "%s%s", bad_curves[i].curve, c1);
+        expect_bad_profile(bad_curves[i].name, c2, bad_curves[i].want, (const char *)NULL);
+        free(c1);
+        free(c2);
+    }
+    {   /* a curve needs its source */
+        const char *curve = "dram_stream:\n  row_bytes: [512, 1024]\n  ns_per_row: [50, 60]\n";
+        size_t n = strlen(base) + strlen(curve) + 1;
+        char *c2 = malloc(n);
+        assert_non_null(c2);
+        snprintf(c2, n, "%s%s", curve, base);
+        expect_bad_profile("s_src.yml", c2, ":2: dram_stream: no entry in 'sources'", (const char *)NULL);
+        free(c2);
+    }
     expect_bad_profile("empty.yml", "", "empty", (const char *)NULL);
     expect_bad_profile("list.yml", "- a\n- b\n", "mapping", (const char *)NULL);
     free(base);
@@ -1062,6 +1108,62 @@ static void test_hw_short_rows(void **state) {
     assert_true(fabs(linear_ms(&p, 1, 256, 256, 1) - r0) < 1e-12);
 }
 
+/* With a measured stream curve, a matrix-vector product's DRAM weights cost rows times the
+ * curve's ns per row at their row length (linear between points, at the nearest point's rate
+ * beyond them), whatever the dram_* terms say; resident weights and blocked products do not
+ * use it (blocked products keep the dram_* terms); a curve with a step (1 KiB rows as slow as 1.125 KiB ones) still never predicts less
+ * for wider rows. */
+static void test_hw_stream_curve(void **state) {
+    (void)state;
+    HwProfile p;
+    load_dram_only(&p);
+    assert_true(hw_stream_row_ns(&p, 1024) == 0.0);
+    int64_t N = 8192;
+    double rb[4] = {512, 1024, 1152, 4096}, rn[4] = {40, 100, 100, 250};
+    p.nstream = 4;
+    memcpy(p.stream_row_bytes, rb, sizeof rb);
+    memcpy(p.stream_row_ns, rn, sizeof rn);
+    assert_true(fabs(hw_stream_row_ns(&p, 256) - 20.0) < 1e-12);   /* below: 40 ns per 512 B */
+    assert_true(fabs(hw_stream_row_ns(&p, 768) - 70.0) < 1e-12);   /* between */
+    assert_true(fabs(hw_stream_row_ns(&p, 1024) - 100.0) < 1e-12);
+    assert_true(fabs(hw_stream_row_ns(&p, 8192) - 500.0) < 1e-12); /* beyond: 250 per 4 KiB */
+    for (int64_t K = 64; K <= 2048; K += 32) {
+        CostLedger *l = linear_ledger(1, N, K, 1);
+        const CostLedger *lp[1] = {l};
+        HwPrediction pr;
+        SimError err;
+        sim_error_init(&err);
+        assert_int_equal(hw_predict(&p, lp, 1, NULL, &pr, &err), SIM_OK);
+        double act = 4.0 * (N + K) / (p.model.cache_gbs * 1e6);
+        double want = N * hw_stream_row_ns(&p, 4.0 * K) * 1e-6 + act;
+        if (fabs(pr.ops[0].memory_ms - want) > 1e-9 * want)
+            fail_msg("K %d: memory %.9g ms, want %.9g", (int)K, pr.ops[0].memory_ms, want);
+        assert_true(pr.ops[0].memory_bound);
+        hw_prediction_free(&pr);
+        cost_ledger_close(l);
+        if (K > 64)
+            assert_true(linear_ms(&p, 1, N, K, 1) >= linear_ms(&p, 1, N, K - 32, 1));
+    }
+    /* the dram_* terms no longer matter for such products; blocked products keep them */
+    double c = linear_ms(&p, 1, N, 256, 1);
+    p.model.dram_short_efficiency /= 2.0;
+    p.model.dram_short_row_ns *= 3.0;
+    p.model.dram_row_ns *= 3.0;
+    assert_true(fabs(linear_ms(&p, 1, N, 256, 1) - c) < 1e-12);
+    double b2 = linear_ms(&p, OPS_GEMV_ROWS + 1, N, 256, 1);
+    p.nstream = 0;
+    assert_true(fabs(linear_ms(&p, OPS_GEMV_ROWS + 1, N, 256, 1) - b2) < 1e-12);
+    assert_true(linear_ms(&p, 1, N, 256, 1) != c);
+    p.nstream = 4;
+    /* resident weights do not read DRAM */
+    p.model.llc_share = 1.0;
+    p.model.llc_retention = 1.0;
+    double r0 = linear_ms(&p, 1, 256, 256, 1);
+    p.stream_row_ns[0] = p.stream_row_ns[1] = p.stream_row_ns[2] = 1e4;
+    p.stream_row_ns[3] = 2e4;
+    assert_true(fabs(linear_ms(&p, 1, 256, 256, 1) - r0) < 1e-12);
+}
+
 /* Products of 2..OPS_GEMV_ROWS rows run as one matrix-vector product per row over blocks of
  * weight rows: their time is a one-row product's plus (M - 1) weight bytes re-read at
  * gemv_reuse_gbs and the extra activation bytes, always memory-bound;
@@ -1154,6 +1256,55 @@ static void test_hw_fit_robust(void **state) {
     }
     assert_true(err_rob < 0.01);
     assert_true(err_ls > 2.0 * err_rob);
+    for (int i = 0; i < NS; i++) cost_ledger_close(l[i]);
+}
+
+/* With a stream curve, the matrix-vector products' DRAM weights are a fixed part of their
+ * time: the fit explains the rest (here gemm_efficiency from blocked products, overhead_us
+ * from both) and reproduces every sample. */
+static void test_hw_fit_stream_curve(void **state) {
+    (void)state;
+    HwProfile truth;
+    load_dram_only(&truth);
+    double rb[3] = {512, 1024, 4096}, rn[3] = {40, 100, 250};
+    truth.nstream = 3;
+    memcpy(truth.stream_row_bytes, rb, sizeof rb);
+    memcpy(truth.stream_row_ns, rn, sizeof rn);
+    truth.model.gemm_efficiency = 0.6;
+    truth.model.overhead_us = 3.0;
+    enum { NS = 30 };
+    CostLedger *l[NS];
+    const CostLedger *lp[NS][1];
+    HwSample smp[NS];
+    for (int i = 0; i < NS; i++) {
+        int64_t M = i % 2 ? 1 : 64 + 16 * (i % 5), N = 256 + 128 * (i % 7), K = 128 + 96 * (i % 4);
+        l[i] = linear_ledger(M, N, K, 1 + (uint64_t)(i % 4));
+        lp[i][0] = l[i];
+        memset(&smp[i], 0, sizeof smp[i]);
+        smp[i].ledgers = lp[i];
+        smp[i].nledgers = 1;
+        smp[i].entry = -1;
+        smp[i].weight = 1.0;
+        smp[i].measured_ms = predict(&truth, lp[i], 1, 1);
+    }
+    HwProfile fit;
+    load_shipped("raspberry-pi-5", &fit);
+    fit.model.llc_share = truth.model.llc_share;
+    fit.model.llc_retention = truth.model.llc_retention;
+    fit.nstream = 3;
+    memcpy(fit.stream_row_bytes, rb, sizeof rb);
+    memcpy(fit.stream_row_ns, rn, sizeof rn);
+    HwFitOptions fo = {0};
+    fo.warm = 1;
+    HwFitReport rep;
+    SimError err;
+    sim_error_init(&err);
+    assert_int_equal(hw_fit(&fit, smp, NS, &fo, &rep, &err), SIM_OK);
+    print_message("  gemm_efficiency %.4f, overhead_us %.4f; rms %.2e\n", fit.model.gemm_efficiency,
+                  fit.model.overhead_us, rep.rms_rel_err_after);
+    assert_true(fabs(fit.model.gemm_efficiency / 0.6 - 1.0) < 1e-3);
+    assert_true(fabs(fit.model.overhead_us / 3.0 - 1.0) < 1e-3);
+    assert_true(rep.rms_rel_err_after < 1e-4);
     for (int i = 0; i < NS; i++) cost_ledger_close(l[i]);
 }
 
@@ -1645,6 +1796,8 @@ int main(void) {
         cmocka_unit_test(test_hw_gemm_remainder),
         cmocka_unit_test(test_hw_dram_rows),
         cmocka_unit_test(test_hw_short_rows),
+        cmocka_unit_test(test_hw_stream_curve),
+        cmocka_unit_test(test_hw_fit_stream_curve),
         cmocka_unit_test(test_hw_fit_robust),
         cmocka_unit_test(test_hw_bad_csv),
         cmocka_unit_test(test_hw_validation_stats),
