@@ -169,6 +169,9 @@ valgrind: $(BIN)
 	  --quant int8 --prune 0.3 --repeats 1 --warmup 0 --no-db >/dev/null
 	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) run tests/fixtures/et_tiny.yml --mode generate \
 	  --beam 3 --src 5,0,7 --repeats 1 --warmup 0 --no-db >/dev/null
+	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) run tests/fixtures/et_tiny.yml --mode generate \
+	  --repeats 3 --warmup 0 --hw tests/fixtures/stream_profile.yml --no-db >/dev/null
+	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) hw show tests/fixtures/stream_profile.yml --json >/dev/null
 	rm -rf build/valgrind && mkdir -p build/valgrind
 	OPENBLAS_NUM_THREADS=1 $(VALGRIND) ./$(BIN) sweep --family lite,transformer --budget 100M \
 	  --count-only --hw raspberry-pi-4 --db build/valgrind/v.db >/dev/null

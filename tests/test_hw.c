@@ -1116,6 +1116,15 @@ static void test_hw_short_rows(void **state) {
 static void test_hw_stream_curve(void **state) {
     (void)state;
     HwProfile p;
+    {   /* a calibrated profile with its curve loads, and the curve never falls */
+        SimError err;
+        sim_error_init(&err);
+        if (hw_profile_load("tests/fixtures/stream_profile.yml", &p, &err) != SIM_OK)
+            fail_msg("%s", err.msg);
+        assert_true(p.nstream >= 20);
+        for (double b = 64; b < 20000; b += 64)
+            assert_true(hw_stream_row_ns(&p, b + 64) >= hw_stream_row_ns(&p, b));
+    }
     load_dram_only(&p);
     assert_true(hw_stream_row_ns(&p, 1024) == 0.0);
     int64_t N = 8192;
