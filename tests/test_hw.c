@@ -1214,6 +1214,25 @@ static void test_hw_gemv_rows(void **state) {
     cost_ledger_close(l);
 }
 
+/* n samples of one product each, alternating compute-bound blocked products and
+ * memory-bound matrix-vector ones (K = k0 + kstep * (i % kmod)), measured as truth predicts
+ * them; every tenth from the fourth on `slow` times slower (a step at the LLC's edge). */
+static void linear_samples(const HwProfile *truth, int n, int64_t k0, int64_t kstep, int kmod,
+                           double slow, CostLedger **l, const CostLedger *(*lp)[1], HwSample *smp) {
+    for (int i = 0; i < n; i++) {
+        int64_t M = i % 2 ? 1 : 64 + 16 * (i % 5), N = 256 + 128 * (i % 7),
+                K = k0 + kstep * (i % kmod);
+        l[i] = linear_ledger(M, N, K, 1 + (uint64_t)(i % 4));
+        lp[i][0] = l[i];
+        memset(&smp[i], 0, sizeof smp[i]);
+        smp[i].ledgers = lp[i];
+        smp[i].nledgers = 1;
+        smp[i].entry = -1;
+        smp[i].weight = 1.0;
+        smp[i].measured_ms = predict(truth, lp[i], 1, 1) * (i % 10 == 3 ? slow : 1.0);
+    }
+}
+
 /* The robust fit (Huber weights): a few samples far off the model (here 4 of 40, measured
  * 40 % slow, as a step at the LLC's edge can be) barely move the parameters, which least
  * squares pulls by several percent. */
@@ -1228,18 +1247,7 @@ static void test_hw_fit_robust(void **state) {
     CostLedger *l[NS];
     const CostLedger *lp[NS][1];
     HwSample smp[NS];
-    for (int i = 0; i < NS; i++) {
-        /* compute-bound blocked products and memory-bound matrix-vector ones */
-        int64_t M = i % 2 ? 1 : 64 + 16 * (i % 5), N = 256 + 128 * (i % 7), K = 256 + 64 * (i % 3);
-        l[i] = linear_ledger(M, N, K, 1 + (uint64_t)(i % 4));
-        lp[i][0] = l[i];
-        memset(&smp[i], 0, sizeof smp[i]);
-        smp[i].ledgers = lp[i];
-        smp[i].nledgers = 1;
-        smp[i].entry = -1;
-        smp[i].weight = 1.0;
-        smp[i].measured_ms = predict(&truth, lp[i], 1, 1) * (i % 10 == 3 ? 1.4 : 1.0);
-    }
+    linear_samples(&truth, NS, 256, 64, 3, 1.4, l, lp, smp);
     double err_ls = 0.0, err_rob = 0.0;
     for (int robust = 0; robust < 2; robust++) {
         HwProfile fit;
@@ -1285,17 +1293,7 @@ static void test_hw_fit_stream_curve(void **state) {
     CostLedger *l[NS];
     const CostLedger *lp[NS][1];
     HwSample smp[NS];
-    for (int i = 0; i < NS; i++) {
-        int64_t M = i % 2 ? 1 : 64 + 16 * (i % 5), N = 256 + 128 * (i % 7), K = 128 + 96 * (i % 4);
-        l[i] = linear_ledger(M, N, K, 1 + (uint64_t)(i % 4));
-        lp[i][0] = l[i];
-        memset(&smp[i], 0, sizeof smp[i]);
-        smp[i].ledgers = lp[i];
-        smp[i].nledgers = 1;
-        smp[i].entry = -1;
-        smp[i].weight = 1.0;
-        smp[i].measured_ms = predict(&truth, lp[i], 1, 1);
-    }
+    linear_samples(&truth, NS, 128, 96, 4, 1.0, l, lp, smp);
     HwProfile fit;
     load_shipped("raspberry-pi-5", &fit);
     fit.model.llc_share = truth.model.llc_share;
