@@ -1341,7 +1341,8 @@ static SimStatus replay_set(Timed *t, int n, const char *path, SimError *err) {
 }
 
 /* The replay's machine measurements: the M line (llc_kib dram_gbs sgemm_gflops tile) and the
- * C lines (the stream curve: row_bytes ns_per_row), if any. */
+ * C lines (the stream curve: row_bytes ns_per_row), if any (CR lines, each round's value,
+ * are for reading). */
 static SimStatus replay_measure(const char *path, HwHostMeasure *m, SimError *err) {
     FILE *f = fopen(path, "r");
     if (f == NULL) return sim_errorf(err, SIM_EIO, "%s: %s", path, strerror(errno));
@@ -1351,7 +1352,7 @@ static SimStatus replay_measure(const char *path, HwHostMeasure *m, SimError *er
     while (fgets(line, sizeof line, f)) {
         char *fl[6];
         int nf = split_tabs(line, fl, 6);
-        if (line[0] == 'C' && nf >= 3 && m->nstream < HW_STREAM_POINTS) {
+        if (nf >= 3 && strcmp(fl[0], "C") == 0 && m->nstream < HW_STREAM_POINTS) {
             m->stream_row_bytes[m->nstream] = strtod(fl[1], NULL);
             m->stream_row_ns[m->nstream++] = strtod(fl[2], NULL);
         }
@@ -1833,8 +1834,12 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         stream_close(&sb);
         const char *dp = getenv("LTSIM_HW_DUMP");
         FILE *df = rc == SIM_OK && dp && *dp ? fopen(dp, "a") : NULL;
-        for (int i = 0; df && i < meas->nstream; i++)
+        for (int i = 0; df && i < meas->nstream; i++) {
             fprintf(df, "C\t%.0f\t%.4f\n", meas->stream_row_bytes[i], meas->stream_row_ns[i]);
+            fprintf(df, "CR\t%.0f", meas->stream_row_bytes[i]); /* every round's median */
+            for (int r = 0; r < sb.rounds; r++) fprintf(df, "\t%.4f", sb.ns[i][r]);
+            fputc('\n', df);
+        }
         if (df) fclose(df);
     } else {
         rc = time_set(tm, ntot, o, NULL, err);

@@ -1745,6 +1745,13 @@ static void test_hw_replay_errors(void **state) {
     assert_int_not_equal(hw_calibrate_host(&p, &o, &rep, &meas, &err), SIM_OK);
     assert_non_null(strstr(err.msg, path));
     assert_non_null(strstr(err.msg, "no run of"));
+    /* a stream curve that falls */
+    write_text(path, "M\t16384\t20.5\t100.0\t4\nC\t512\t50.0\nCR\t512\t50.0\t51.0\n"
+                     "C\t1024\t40.0\nCR\t1024\t40.0\t40.5\n");
+    sim_error_init(&err);
+    assert_int_not_equal(hw_calibrate_host(&p, &o, &rep, &meas, &err), SIM_OK);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "C lines (the stream curve): ns_per_row must not decrease"));
     unsetenv("LTSIM_HW_REPLAY");
 }
 
