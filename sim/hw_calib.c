@@ -858,31 +858,6 @@ static SimStatus measure_gemm_tile(double ns[HW_GEMM_ROWS_MAX + 1], int *tile, S
     return SIM_OK;
 }
 
-/* ---- built-in configs ---- */
-
-typedef struct {
-    char fam;   /* 'T' transformer, 'D' Lite dynamic conv + GLU, 'L' Lite lightweight conv,
-                   'E' Evolved Transformer (3 + 4 cells) */
-    short d;
-    short layers;
-    short S, T; /* generate: T steps */
-    int vocab;
-    unsigned char gen; /* generate mode */
-    unsigned char beam;
-} GridPoint;
-
-/* Calibration grid: configs that the validation set does not hold (each differs from every
- * validation config in its depth, lengths or vocabulary). Its widths mix odd multiples of 32
- * with multiples of 64 and powers of two, as real models do: BLAS kernels run measurably
- * slower on power-of-two leading dimensions (cache-set conflicts), so a grid without them
- * biases the fit. Its lengths cover every residue mod 4 about equally (products of M rows
- * run in passes of the kernel's tile rows plus remainder passes, gemm_remainder_rows). Its
- * beams cover 2, 3 and 4 rows per decoder step (products of up to OPS_GEMV_ROWS rows run as
- * matrix-vector products, re-reading each block of weights: gemv_reuse_gbs). Its
- * generate configs span decoder steps of a few MB of weights (resident in the LLC: llc_gbs)
- * to over 100 MB (streamed from DRAM: dram_efficiency, dram_row_ns), with short and long
- * weight rows, and none of 20-30 MB (the LLC of the shared server the grid was tuned on),
- * where whether a step's weights stay resident depends on what else the machine runs. */
 /* ---- host: matrix-vector products from DRAM, by row length ---- */
 
 /* Row lengths (floats) of the stream curve: every 32 up to 1024 (the model widths), then
@@ -1008,6 +983,31 @@ static void stream_short_line(HwProfile *p) {
     hw_profile_set_source(p, "model.dram_short_row_ns", HW_SRC_MEASURED, "%s", why);
 }
 
+/* ---- built-in configs ---- */
+
+typedef struct {
+    char fam;   /* 'T' transformer, 'D' Lite dynamic conv + GLU, 'L' Lite lightweight conv,
+                   'E' Evolved Transformer (3 + 4 cells) */
+    short d;
+    short layers;
+    short S, T; /* generate: T steps */
+    int vocab;
+    unsigned char gen; /* generate mode */
+    unsigned char beam;
+} GridPoint;
+
+/* Calibration grid: configs that the validation set does not hold (each differs from every
+ * validation config in its depth, lengths or vocabulary). Its widths mix odd multiples of 32
+ * with multiples of 64 and powers of two, as real models do: BLAS kernels run measurably
+ * slower on power-of-two leading dimensions (cache-set conflicts), so a grid without them
+ * biases the fit. Its lengths cover every residue mod 4 about equally (products of M rows
+ * run in passes of the kernel's tile rows plus remainder passes, gemm_remainder_rows). Its
+ * beams cover 2, 3 and 4 rows per decoder step (products of up to OPS_GEMV_ROWS rows run as
+ * matrix-vector products, re-reading each block of weights: gemv_reuse_gbs). Its
+ * generate configs span decoder steps of a few MB of weights (resident in the LLC: llc_gbs)
+ * to over 100 MB (streamed from DRAM: dram_efficiency, dram_row_ns), with short and long
+ * weight rows, and none of 20-30 MB (the LLC of the shared server the grid was tuned on),
+ * where whether a step's weights stay resident depends on what else the machine runs. */
 static const GridPoint calib_grid[] = {
     {'T', 160, 6, 15, 15, 8192, 0, 1},   {'T', 256, 4, 40, 40, 8192, 0, 1},
     {'T', 288, 6, 9, 9, 32768, 0, 1},    {'T', 384, 4, 66, 66, 8192, 0, 1},
