@@ -1214,6 +1214,15 @@ static void test_hw_gemv_rows(void **state) {
     cost_ledger_close(l);
 }
 
+/* A sample of the whole of one ledger, weight 1 (nothing measured yet). */
+static void whole_sample(HwSample *s, const CostLedger **lp) {
+    memset(s, 0, sizeof *s);
+    s->ledgers = lp;
+    s->nledgers = 1;
+    s->entry = -1;
+    s->weight = 1.0;
+}
+
 /* n samples of one product each, alternating compute-bound blocked products and
  * memory-bound matrix-vector ones (K = k0 + kstep * (i % kmod)), measured as truth predicts
  * them; every tenth from the fourth on `slow` times slower (a step at the LLC's edge). */
@@ -1224,11 +1233,7 @@ static void linear_samples(const HwProfile *truth, int n, int64_t k0, int64_t ks
                 K = k0 + kstep * (i % kmod);
         l[i] = linear_ledger(M, N, K, 1 + (uint64_t)(i % 4));
         lp[i][0] = l[i];
-        memset(&smp[i], 0, sizeof smp[i]);
-        smp[i].ledgers = lp[i];
-        smp[i].nledgers = 1;
-        smp[i].entry = -1;
-        smp[i].weight = 1.0;
+        whole_sample(&smp[i], lp[i]);
         smp[i].measured_ms = predict(truth, lp[i], 1, 1) * (i % 10 == 3 ? slow : 1.0);
     }
 }
@@ -1392,15 +1397,11 @@ static void test_hw_transcendental(void **state) {
         int op = trans ? trans_ops[i % 5] : cheap_ops[i % 5];
         ls[i] = one_op_ledger(op, (uint64_t)(100000 * (i + 1)), 2 + (uint64_t)(i % 4));
         lp[i][0] = ls[i];
-        memset(&smp[i], 0, sizeof smp[i]);
-        smp[i].ledgers = lp[i];
-        smp[i].nledgers = 1;
-        smp[i].entry = -1;
+        whole_sample(&smp[i], lp[i]);
         smp[i].by_class = 1;
         smp[i].cls = HW_ELEMENTWISE;
         smp[i].elem_kind = trans ? 1 : 2;
         smp[i].measured_ms = predict(&truth, lp[i], 1, 1) * (1.0 + 0.005 * rng_normal());
-        smp[i].weight = 1.0;
     }
     fit = truth;
     fit.model.elementwise_efficiency = 0.03125;
