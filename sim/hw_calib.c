@@ -762,53 +762,15 @@ static SimStatus measure_sgemm(int64_t M, int64_t N, int64_t K, double *gflops, 
     return err->code;
 }
 
-/* Times M x 512 x 512 products for M = 5..20 (the blocked GEMMs: fewer rows run as
- * matrix-vector products, OPS_GEMV_ROWS) through op_exec (ns per weight element, best
- * of 5 rounds of 8 calls; the weights rotate over 8 copies, 8 MiB, so that they come from
- * the last-level cache as in a model) and picks the kernel's tile rows: for each tile
- * u in 1, 2, 4, 8, 16 a least-squares fit t(M) = a + b M + c popcount(M mod u), the tile
- * with the smallest residual (u = 1 unless a remainder pattern cuts the residual by half). */
-static SimStatus measure_gemm_tile(double ns[HW_GEMM_ROWS_MAX + 1], int *tile, SimError *err) {
-    enum { K = 512, N = 512, NW = 8, MMIN = OPS_GEMV_ROWS + 1, MMAX = HW_GEMM_ROWS_MAX };
-    *tile = 1;
-    for (int m = 0; m <= MMAX; m++) ns[m] = 0.0;
-    size_t bytes = (size_t)(MMAX * K + NW * N * K + MMAX * N) * sizeof(float) + 16384;
-    Run r;
-    if (kernel_run_open(&r, bytes, "calibrate.gemm_rows", err) != SIM_OK) return err->code;
-    Tensor x = run_tensor(&r, MMAX, K), y = run_tensor(&r, MMAX, N), w[NW];
-    for (int i = 0; i < NW; i++) w[i] = run_tensor(&r, N, K);
-    if (err->code == SIM_OK) {
-        for (int64_t i = 0; i < (int64_t)MMAX * K; i++) x.data[i] = 0.001f * (float)(i % 13);
-        for (int j = 0; j < NW; j++)
-            for (int64_t i = 0; i < (int64_t)N * K; i++) w[j].data[i] = 0.002f * (float)((i + j) % 7);
-        for (int m = MMIN; m <= MMAX && err->code == SIM_OK; m++) {
-            OpArgs args;
-            memset(&args, 0, sizeof args);
-            args.x = x;
-            args.x.rows = m;
-            args.y = y;
-            args.y.rows = m;
-            double best = 1e30;
-            for (int t = 0; t < 6 && err->code == SIM_OK; t++) {
-                double t0 = now_ms();
-                for (int q = 0; q < NW; q++) {
-                    args.w = w[q];
-                    op_exec(&r, OP_LINEAR, &args);
-                }
-                double dt = (now_ms() - t0) / NW;
-                if (t > 0 && dt < best) best = dt;
-            }
-            ns[m] = best * 1e6 / ((double)N * K);
-        }
-    }
-    kernel_run_close(&r);
-    if (err->code != SIM_OK) return err->code;
+/* The tile rows of a GEMM kernel from ns[m], m = mmin..mmax (see hw_calib.h). */
+int hw_gemm_tile_pick(const double *ns, int mmin, int mmax) {
+    int tile = 1;
     double best_rss = INFINITY, rss1 = INFINITY;
     for (int u = 1; u <= 16; u *= 2) {
         /* normal equations of t = a + b M + c r (c absent for u = 1) */
         double A[3][3] = {{0}}, bv[3] = {0};
         int np = u == 1 ? 2 : 3;
-        for (int m = MMIN; m <= MMAX; m++) {
+        for (int m = mmin; m <= mmax; m++) {
             double f[3] = {1.0, (double)m, (double)__builtin_popcount((unsigned)(m % u))};
             for (int i = 0; i < np; i++) {
                 bv[i] += f[i] * ns[m];
@@ -843,18 +805,60 @@ static SimStatus measure_gemm_tile(double ns[HW_GEMM_ROWS_MAX + 1], int *tile, S
         }
         {
             double rss = 0.0;
-            for (int m = MMIN; m <= MMAX; m++) {
+            for (int m = mmin; m <= mmax; m++) {
                 double e = c[0] + c[1] * m + (np == 3 ? c[2] * __builtin_popcount((unsigned)(m % u)) : 0.0) - ns[m];
                 rss += e * e;
             }
             if (u == 1) rss1 = rss;
-            if (rss < best_rss && (u == 1 || (c[2] > 0 && rss < 0.5 * rss1))) {
+            if (rss < best_rss && (u == 1 || (c[2] > 0 && rss < 0.75 * rss1))) {
                 best_rss = rss;
-                *tile = u;
+                tile = u;
             }
         }
     next:;
     }
+    return tile;
+}
+
+/* Times M x 512 x 512 products for M = 5..HW_GEMM_ROWS_MAX (the blocked GEMMs: fewer rows run
+ * as matrix-vector products, OPS_GEMV_ROWS) through op_exec (ns per weight element; the
+ * weights rotate over 8 copies, 8 MiB, so that they come from the last-level cache as in a
+ * model). Seven rounds visit every M in turn, so that a busy spell of the machine falls on
+ * one round of many M rather than on all the rounds of one; each M keeps its fastest round
+ * after the first (a warm-up). Then picks the kernel's tile rows (hw_gemm_tile_pick). */
+static SimStatus measure_gemm_tile(double ns[HW_GEMM_ROWS_MAX + 1], int *tile, SimError *err) {
+    enum { K = 512, N = 512, NW = 8, MMIN = OPS_GEMV_ROWS + 1, MMAX = HW_GEMM_ROWS_MAX, ROUNDS = 7 };
+    *tile = 1;
+    for (int m = 0; m <= MMAX; m++) ns[m] = INFINITY;
+    size_t bytes = (size_t)(MMAX * K + NW * N * K + MMAX * N) * sizeof(float) + 16384;
+    Run r;
+    if (kernel_run_open(&r, bytes, "calibrate.gemm_rows", err) != SIM_OK) return err->code;
+    Tensor x = run_tensor(&r, MMAX, K), y = run_tensor(&r, MMAX, N), w[NW];
+    for (int i = 0; i < NW; i++) w[i] = run_tensor(&r, N, K);
+    if (err->code == SIM_OK) {
+        for (int64_t i = 0; i < (int64_t)MMAX * K; i++) x.data[i] = 0.001f * (float)(i % 13);
+        for (int j = 0; j < NW; j++)
+            for (int64_t i = 0; i < (int64_t)N * K; i++) w[j].data[i] = 0.002f * (float)((i + j) % 7);
+        for (int t = 0; t < ROUNDS && err->code == SIM_OK; t++)
+            for (int m = MMIN; m <= MMAX && err->code == SIM_OK; m++) {
+                OpArgs args;
+                memset(&args, 0, sizeof args);
+                args.x = x;
+                args.x.rows = m;
+                args.y = y;
+                args.y.rows = m;
+                double t0 = now_ms();
+                for (int q = 0; q < NW; q++) {
+                    args.w = w[q];
+                    op_exec(&r, OP_LINEAR, &args);
+                }
+                double v = (now_ms() - t0) / NW * 1e6 / ((double)N * K);
+                if (t > 0 && v < ns[m]) ns[m] = v;
+            }
+    }
+    kernel_run_close(&r);
+    if (err->code != SIM_OK) return err->code;
+    *tile = hw_gemm_tile_pick(ns, MMIN, MMAX);
     return SIM_OK;
 }
 
@@ -1775,12 +1779,15 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     note(o, "sgemm 512x512x512 through op_exec: %.1f GFLOPS", meas->sgemm_gflops);
     if (!replay) rc = measure_gemm_tile(meas->gemm_rows_ns, &meas->gemm_tile, err);
     if (rc != SIM_OK) return rc;
-    {   /* LTSIM_HW_DUMP: the machine measurements (M llc_kib dram_gbs sgemm_gflops tile) */
+    {   /* LTSIM_HW_DUMP: the machine measurements (M llc_kib dram_gbs sgemm_gflops tile, then
+         * G M ns_per_weight of the tile sweep) */
         const char *dp = getenv("LTSIM_HW_DUMP");
         FILE *df = dp && *dp ? fopen(dp, "a") : NULL;
         if (df) {
             fprintf(df, "M\t%.3f\t%.4f\t%.3f\t%d\n", meas->llc_kib, meas->dram_gbs,
                     meas->sgemm_gflops, meas->gemm_tile);
+            for (int m = OPS_GEMV_ROWS + 1; m <= HW_GEMM_ROWS_MAX && !replay; m++)
+                fprintf(df, "G\t%d\t%.5f\n", m, meas->gemm_rows_ns[m]);
             fclose(df);
         }
     }
@@ -1952,8 +1959,8 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
          HOST_OP_WEIGHT > 0 ? " and operators" : "");
     /* llc_share and llc_retention are not linear in the model: a grid search around the
      * linear fit */
-    static const double retention[] = {2.0, 1.5, 1.0, 0.5, 0.25};
-    static const double share[] = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5};
+    static const double retention[] = {4.0, 3.0, 2.0, 1.5, 1.0, 0.5, 0.25};
+    static const double share[] = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3};
     double best_err = INFINITY, best_ret = 1.0, best_share = 1.0;
     HwProfile prior = *p;
     for (size_t sh = 0; sh < sizeof share / sizeof share[0]; sh++)
@@ -1995,11 +2002,11 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
                               "where that is at least a tenth of the time)",
                               ndisp);
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_FITTED,
-                          "grid search over 2, 1.5, 1, 0.5, 0.25 (with llc_share) around the fit: %g "
+                          "grid search over 4, 3, 2, 1.5, 1, 0.5, 0.25 (with llc_share) around the fit: %g "
                           "gave the lowest error",
                           best_ret);
     hw_profile_set_source(p, "model.llc_share", HW_SRC_FITTED,
-                          "grid search over 1, 0.9, 0.8, 0.7, 0.6, 0.5 (with llc_retention) "
+                          "grid search over 1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3 (with llc_retention) "
                           "around the fit: %g gave the lowest error",
                           best_share);
     if (p->dram_gbs > meas->dram_gbs * 1.0001)

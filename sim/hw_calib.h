@@ -45,7 +45,14 @@ SimStatus hw_csv_read(const char *path, HwCsvRow **rows, int *n, SimError *err);
 /* What the host calibration measured besides the kernel timings. */
 #define HW_SWEEP_MAX 40
 /* The blocked GEMMs the calibration times to find the kernel's tile rows: M up to this. */
-#define HW_GEMM_ROWS_MAX 20
+#define HW_GEMM_ROWS_MAX 36
+
+/* The tile rows of a GEMM kernel from the time per weight ns[m] of M x K x N products,
+ * m = mmin..mmax: for each tile u in 1, 2, 4, 8, 16 a least-squares fit
+ * t(M) = a + b M + c popcount(M mod u) (a kernel pass for each set bit of the remainder);
+ * the tile with the smallest residual, 1 unless a remainder pattern (c > 0) cuts the
+ * residual of the straight line by a quarter. */
+int hw_gemm_tile_pick(const double *ns, int mmin, int mmax);
 typedef struct {
     int nsweep;
     double sweep_kib[HW_SWEEP_MAX];  /* working-set sizes of the read sweep */
@@ -55,7 +62,7 @@ typedef struct {
     double sgemm_gflops;             /* best sgemm rate through op_exec (512^3) */
     double gemm_rows_ns[HW_GEMM_ROWS_MAX + 1]; /* [M], M = OPS_GEMV_ROWS + 1 .. HW_GEMM_ROWS_MAX:
                                         ns per weight of an M x 512 x 512 product through
-                                        op_exec (best of 5) */
+                                        op_exec (the fastest of 6 rounds) */
     int gemm_tile;                   /* the tile rows whose remainder passes fit them best */
     int nstream;                     /* points of the stream curve (0: not measured) */
     double stream_row_bytes[HW_STREAM_POINTS]; /* matrix-vector products over a matrix 4x the

@@ -1722,6 +1722,43 @@ static void test_hw_cli(void **state) {
 
 /* ---- host (slow: LTSIM_SLOW=1) ---- */
 
+/* The kernel's tile rows from times per weight of M x 512 x 512 products: a measured
+ * series with a pass per set bit of M mod 4, synthetic patterns of 1, 2, 8, and a series of
+ * 16 points whose pattern cuts the straight line's residual by less than half. */
+static void test_hw_gemm_tile_pick(void **state) {
+    (void)state;
+    /* M = 5..36, ns per weight, through op_exec on an AMD EPYC (Haswell kernels) */
+    static const double measured[] = {
+        0.40040, 0.38672, 0.43431, 0.38631, 0.44037, 0.44054, 0.50036, 0.44402,
+        0.49761, 0.50153, 0.56085, 0.52049, 0.57827, 0.58544, 0.66972, 0.63748,
+        0.67854, 0.67814, 0.74098, 0.70804, 0.73621, 0.72968, 0.81634, 0.77371,
+        0.83329, 0.83955, 0.93910, 0.87529, 0.92612, 0.95021, 1.02557, 0.96943};
+    double ns[HW_GEMM_ROWS_MAX + 1] = {0};
+    for (int m = 5; m <= 36; m++) ns[m] = measured[m - 5];
+    assert_int_equal(hw_gemm_tile_pick(ns, 5, 36), 4);
+    /* a straight line with a little alternating noise: no tile */
+    for (int m = 5; m <= 36; m++) ns[m] = 0.3 + 0.02 * m + (m % 3 == 0 ? 0.004 : -0.002);
+    assert_int_equal(hw_gemm_tile_pick(ns, 5, 36), 1);
+    /* remainder passes of tiles 2 and 8 */
+    for (int u = 2; u <= 8; u *= 4) {
+        for (int m = 5; m <= 36; m++)
+            ns[m] = 0.3 + 0.02 * m + 0.05 * __builtin_popcount((unsigned)(m % u)) +
+                    (m % 3 == 0 ? 0.004 : -0.002);
+        assert_int_equal(hw_gemm_tile_pick(ns, 5, 36), u);
+    }
+    /* cheaper remainders (a negative pattern) are not a tile */
+    for (int m = 5; m <= 36; m++)
+        ns[m] = 0.3 + 0.02 * m - 0.05 * __builtin_popcount((unsigned)(m % 4));
+    assert_int_equal(hw_gemm_tile_pick(ns, 5, 36), 1);
+    /* M = 5..20 only, measured on the same machine: the pattern cuts the residual to 0.54 of
+     * the line's, which is still a tile of 4 */
+    static const double short_run[] = {0.43609, 0.42643, 0.49855, 0.45255, 0.54845, 0.53207,
+                                       0.61829, 0.49354, 0.50741, 0.50759, 0.58326, 0.55439,
+                                       0.63269, 0.60458, 0.66169, 0.59994};
+    for (int m = 5; m <= 20; m++) ns[m] = short_run[m - 5];
+    assert_int_equal(hw_gemm_tile_pick(ns, 5, 20), 4);
+}
+
 /* LTSIM_HW_REPLAY: a dump without the machine measurements, or without a run of the grid,
  * is an error naming the file (nothing is timed). */
 static void test_hw_replay_errors(void **state) {
@@ -1818,6 +1855,7 @@ int main(void) {
         cmocka_unit_test(test_hw_validation_stats),
         cmocka_unit_test(test_hw_cli),
         cmocka_unit_test(test_hw_cli_json),
+        cmocka_unit_test(test_hw_gemm_tile_pick),
         cmocka_unit_test(test_hw_replay_errors),
         cmocka_unit_test(test_hw_host_calibrate_validate),
     };
