@@ -53,6 +53,10 @@ SimStatus hw_csv_read(const char *path, HwCsvRow **rows, int *n, SimError *err);
  * the tile with the smallest residual, 1 unless a remainder pattern (c > 0) cuts the
  * residual of the straight line by a quarter. */
 int hw_gemm_tile_pick(const double *ns, int mmin, int mmax);
+
+/* The least-squares non-decreasing fit of v[0..n) in place (pool adjacent violators: each
+ * run of points that falls is replaced by its mean). */
+void hw_isotonic(double *v, int n);
 typedef struct {
     int nsweep;
     double sweep_kib[HW_SWEEP_MAX];  /* working-set sizes of the read sweep */

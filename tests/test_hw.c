@@ -1722,6 +1722,28 @@ static void test_hw_cli(void **state) {
 
 /* ---- host (slow: LTSIM_SLOW=1) ---- */
 
+/* The stream curve's monotone fit: falling runs become their mean, rising points stay. */
+static void test_hw_isotonic(void **state) {
+    (void)state;
+    double v[] = {4.0, 10.4, 91.0, 87.0, 144.8, 141.3, 213.7, 219.5, 218.8, 194.0, 272.3};
+    hw_isotonic(v, 11);
+    const double want[] = {4.0, 10.4, 89.0, 89.0, 143.05, 143.05, 211.5, 211.5, 211.5, 211.5, 272.3};
+    for (int i = 0; i < 11; i++) assert_true(fabs(v[i] - want[i]) < 1e-9);
+    for (int i = 1; i < 11; i++) assert_true(v[i] >= v[i - 1]);
+    double up[] = {1, 2, 3}, one[] = {5}, down[] = {3, 2, 1};
+    hw_isotonic(up, 3);
+    assert_true(up[0] == 1 && up[1] == 2 && up[2] == 3);
+    hw_isotonic(one, 1);
+    assert_true(one[0] == 5);
+    hw_isotonic(down, 3);
+    for (int i = 0; i < 3; i++) assert_true(fabs(down[i] - 2.0) < 1e-12);
+    /* a late dip pools back over a long plateau */
+    double dip[] = {1, 5, 5, 5, 1};
+    hw_isotonic(dip, 5);
+    assert_true(dip[0] == 1);
+    for (int i = 1; i < 5; i++) assert_true(fabs(dip[i] - 4.0) < 1e-12);
+}
+
 /* The kernel's tile rows from times per weight of M x 512 x 512 products: a measured
  * series with a pass per set bit of M mod 4, synthetic patterns of 1, 2, 8, and a series of
  * 16 points whose pattern cuts the straight line's residual by less than half. */
@@ -1856,6 +1878,7 @@ int main(void) {
         cmocka_unit_test(test_hw_cli),
         cmocka_unit_test(test_hw_cli_json),
         cmocka_unit_test(test_hw_gemm_tile_pick),
+        cmocka_unit_test(test_hw_isotonic),
         cmocka_unit_test(test_hw_replay_errors),
         cmocka_unit_test(test_hw_host_calibrate_validate),
     };
