@@ -1042,7 +1042,10 @@ typedef struct {
  * generate configs span decoder steps of a few MB of weights (resident in the LLC: llc_gbs)
  * to over 100 MB (streamed from DRAM: dram_efficiency, dram_row_ns), with short and long
  * weight rows, and none of 20-30 MB (the LLC of the shared server the grid was tuned on),
- * where whether a step's weights stay resident depends on what else the machine runs. */
+ * where whether a step's weights stay resident depends on what else the machine runs. Its
+ * forward widths reach down to 128 (inner dimensions of 64-128: the per-output cost,
+ * gemm_k_half, which a grid from 160 up left undetermined and which then charged every
+ * product of K = 128 a third too much) and it has few-row passes of wide layers. */
 static const GridPoint calib_grid[] = {
     {'T', 160, 6, 15, 15, 8192, 0, 1},   {'T', 256, 4, 40, 40, 8192, 0, 1},
     {'T', 288, 6, 9, 9, 32768, 0, 1},    {'T', 384, 4, 66, 66, 8192, 0, 1},
@@ -1069,6 +1072,8 @@ static const GridPoint calib_grid[] = {
     {'E', 544, 0, 15, 23, 32768, 1, 2},  {'T', 128, 3, 27, 19, 8192, 1, 1},
     {'D', 160, 4, 13, 33, 8192, 1, 1},   {'L', 192, 3, 22, 27, 8192, 1, 1},
     {'T', 320, 4, 19, 22, 32768, 1, 1},  {'E', 160, 0, 17, 21, 8192, 1, 1},
+    {'T', 128, 4, 13, 13, 8192, 0, 1},   {'L', 128, 3, 18, 18, 8192, 0, 1},
+    {'D', 1024, 1, 9, 9, 8192, 0, 1},
 };
 #define CALIB_N ((int)(sizeof calib_grid / sizeof calib_grid[0]))
 
