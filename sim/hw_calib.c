@@ -1506,6 +1506,9 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, StreamBench 
             x->rmed[r] = x->res.median_ms;
             for (int64_t st = 0; x->res.step_info && st < x->res.nsteps; st++)
                 x->srch[r] += x->res.step_info[st].search_ms;
+            /* the rounds keep every config's ledgers, not its weights: 107 models at once
+             * held 12.6 GB */
+            runner_result_drop_model(&x->res);
             size_t j = 0;
             for (int k = 0; k < x->nl; k++)
                 for (size_t e = 0; e < cost_ledger_count(x->lp[k]); e++, j++)

@@ -329,6 +329,14 @@ void runner_result_free(RunResult *res) {
     memset(res, 0, sizeof *res);
 }
 
+void runner_result_drop_model(RunResult *res) {
+    model_close(res->model);
+    res->model = NULL;
+    arena_close(res->act);
+    res->act = NULL;
+    memset(&res->out, 0, sizeof res->out);
+}
+
 SimStatus runner_predict(const RunResult *res, const HwProfile *p, HwPrediction *out,
                          SimError *err) {
     if (res->steps == NULL) {

@@ -72,6 +72,11 @@ SimStatus runner_execute(const ModelConfig *cfg, const RunSpec *spec, RunResult 
                          SimError *err);
 void runner_result_free(RunResult *res);
 
+/* Frees res's model (its weights) and the activation arena with the last pass's outputs
+ * (out), keeping the ledgers, the timings and the generated tokens: for callers that hold
+ * many results at once and only read their costs and times. */
+void runner_result_drop_model(RunResult *res);
+
 /* Predicts res on profile p (DESIGN.md §6): a forward run is one ledger; a generate run the
  * once ledger followed by one ledger per step. out is freed with hw_prediction_free. */
 SimStatus runner_predict(const RunResult *res, const HwProfile *p, HwPrediction *out,

@@ -259,6 +259,47 @@ static void check_times(const CostLedger *l, uint64_t per_call) {
     }
 }
 
+/* runner_result_drop_model frees the weights and activations and keeps the costs, times and
+ * tokens, and the result still frees once (the calibration holds a hundred results so). */
+static void test_runner_drop_model_keeps_costs(void **state) {
+    (void)state;
+    ModelConfig cfg;
+    tu_load_config("tests/fixtures/golden_lite_light.yml", 0, &cfg);
+    for (int gen = 0; gen < 2; gen++) {
+        RunSpec s = tu_spec(0);
+        s.mode = gen ? MODE_GENERATE : MODE_FORWARD;
+        s.src_len = 7;
+        s.tgt_len = 6;
+        s.no_early_stop = 1;
+        s.repeats = 2;
+        SimError err;
+        sim_error_init(&err);
+        RunResult res;
+        if (runner_execute(&cfg, &s, &res, &err) != SIM_OK) fail_msg("%s", err.msg);
+        assert_non_null(res.model);
+        size_t n = cost_ledger_count(res.ledger);
+        uint64_t macs = 0;
+        for (size_t i = 0; i < n; i++) macs += cost_ledger_get(res.ledger, i)->cost.macs;
+        double med = res.median_ms;
+        runner_result_drop_model(&res);
+        assert_null(res.model);
+        assert_null(res.act);
+        runner_result_drop_model(&res); /* twice is harmless */
+        assert_int_equal(cost_ledger_count(res.ledger), n);
+        uint64_t again = 0;
+        for (size_t i = 0; i < n; i++) again += cost_ledger_get(res.ledger, i)->cost.macs;
+        assert_true(macs > 0 && again == macs);
+        assert_true(res.median_ms == med && res.ms != NULL && res.repeats == 2);
+        if (gen) {
+            assert_int_equal(res.nsteps, 6);
+            assert_non_null(res.steps);
+            assert_true(cost_ledger_count(res.steps[5]) > 0);
+            assert_non_null(res.step_info);
+        }
+        runner_result_free(&res);
+    }
+}
+
 /* Per-operator times of a timed run are medians over its passes, for the forward ledger,
  * the once ledger and every step ledger: one slow pass (the last, then the first) does not
  * show in them. */
@@ -388,6 +429,7 @@ int main(void) {
         cmocka_unit_test(test_generate_beam_memory_planned),
         cmocka_unit_test(test_generate_beam_search),
         cmocka_unit_test(test_runner_op_times_are_medians),
+        cmocka_unit_test(test_runner_drop_model_keeps_costs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
