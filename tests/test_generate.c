@@ -259,6 +259,17 @@ static void check_times(const CostLedger *l, uint64_t per_call) {
     }
 }
 
+/* A spec for the lightweight golden config: S = 7, T = 6 decoder inputs or steps, no early
+ * stop, forward or generate. */
+static RunSpec light_spec(int gen) {
+    RunSpec s = tu_spec(0);
+    s.mode = gen ? MODE_GENERATE : MODE_FORWARD;
+    s.src_len = 7;
+    s.tgt_len = 6;
+    s.no_early_stop = 1;
+    return s;
+}
+
 /* runner_result_drop_model frees the weights and activations and keeps the costs, times and
  * tokens, and the result still frees once (the calibration holds a hundred results so). */
 static void test_runner_drop_model_keeps_costs(void **state) {
@@ -266,11 +277,7 @@ static void test_runner_drop_model_keeps_costs(void **state) {
     ModelConfig cfg;
     tu_load_config("tests/fixtures/golden_lite_light.yml", 0, &cfg);
     for (int gen = 0; gen < 2; gen++) {
-        RunSpec s = tu_spec(0);
-        s.mode = gen ? MODE_GENERATE : MODE_FORWARD;
-        s.src_len = 7;
-        s.tgt_len = 6;
-        s.no_early_stop = 1;
+        RunSpec s = light_spec(gen);
         s.repeats = 2;
         SimError err;
         sim_error_init(&err);
@@ -308,11 +315,7 @@ static void test_runner_op_times_are_medians(void **state) {
     ModelConfig cfg;
     tu_load_config("tests/fixtures/golden_lite_light.yml", 0, &cfg);
     for (int gen = 0; gen < 2; gen++) {
-        RunSpec s = tu_spec(0);
-        s.mode = gen ? MODE_GENERATE : MODE_FORWARD;
-        s.src_len = 7;
-        s.tgt_len = 6;
-        s.no_early_stop = 1;
+        RunSpec s = light_spec(gen);
         SimError err;
         sim_error_init(&err);
         RunResult res;
