@@ -1043,9 +1043,9 @@ typedef struct {
  * to over 100 MB (streamed from DRAM: dram_efficiency, dram_row_ns), with short and long
  * weight rows, and none of 20-30 MB (the LLC of the shared server the grid was tuned on),
  * where whether a step's weights stay resident depends on what else the machine runs. Its
- * forward widths reach down to 128 (inner dimensions of 64-128: the per-output cost,
- * gemm_k_half, which a grid from 160 up left undetermined and which then charged every
- * product of K = 128 a third too much) and it has few-row passes of wide layers. */
+ * forward widths reach down to 128 (products with inner dimensions of 64-128, which a grid
+ * from 160 up predicted from wider ones: the width-128 configs came out 43-62 % too slow)
+ * and it has few-row passes of wide layers. */
 static const GridPoint calib_grid[] = {
     {'T', 160, 6, 15, 15, 8192, 0, 1},   {'T', 256, 4, 40, 40, 8192, 0, 1},
     {'T', 288, 6, 9, 9, 32768, 0, 1},    {'T', 384, 4, 66, 66, 8192, 0, 1},

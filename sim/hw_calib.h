@@ -47,16 +47,6 @@ SimStatus hw_csv_read(const char *path, HwCsvRow **rows, int *n, SimError *err);
 /* The blocked GEMMs the calibration times to find the kernel's tile rows: M up to this. */
 #define HW_GEMM_ROWS_MAX 36
 
-/* The tile rows of a GEMM kernel from the time per weight ns[m] of M x K x N products,
- * m = mmin..mmax: for each tile u in 1, 2, 4, 8, 16 a least-squares fit
- * t(M) = a + b M + c popcount(M mod u) (a kernel pass for each set bit of the remainder);
- * the tile with the smallest residual, 1 unless a remainder pattern (c > 0) cuts the
- * residual of the straight line by a quarter. */
-int hw_gemm_tile_pick(const double *ns, int mmin, int mmax);
-
-/* The least-squares non-decreasing fit of v[0..n) in place (pool adjacent violators: each
- * run of points that falls is replaced by its mean). */
-void hw_isotonic(double *v, int n);
 typedef struct {
     int nsweep;
     double sweep_kib[HW_SWEEP_MAX];  /* working-set sizes of the read sweep */
@@ -76,6 +66,17 @@ typedef struct {
     int runs;                        /* configs timed */
     int noisy;                       /* configs whose quietest rounds never agreed within 2 % */
 } HwHostMeasure;
+
+/* The tile rows of a GEMM kernel from the time per weight ns[m] of M x K x N products,
+ * m = mmin..mmax: for each tile u in 1, 2, 4, 8, 16 a least-squares fit
+ * t(M) = a + b M + c popcount(M mod u) (a kernel pass for each set bit of the remainder);
+ * the tile with the smallest residual, 1 unless a remainder pattern (c > 0) cuts the
+ * residual of the straight line by a quarter. */
+int hw_gemm_tile_pick(const double *ns, int mmin, int mmax);
+
+/* The least-squares non-decreasing fit of v[0..n) in place (pool adjacent violators: each
+ * run of points that falls is replaced by its mean). */
+void hw_isotonic(double *v, int n);
 
 typedef struct {
     char config[256];    /* the config as written in the CSV, or the built-in config's name */
