@@ -2010,10 +2010,14 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
             q.model.llc_share = share[sh];
             rc = hw_fit(&q, smp, nsmp, &fo, &qr, err);
             if (rc != SIM_OK) goto out;
-            /* judged on every sample: the steps near the LLC's edge are the ones that tell
-             * the residency apart */
-            if (qr.rms_rel_err_after < best_err) {
-                best_err = qr.rms_rel_err_after;
+            /* judged on every sample, the steps near the LLC's edge being the ones that tell
+             * the residency apart, less the worst tenth: a run timed while another tenant
+             * held the shared cache would otherwise choose the pair (the 27 MB steps of
+             * Evolved d = 224 took 36-44 ms in five calibrations and 48-49 ms in two) */
+            double crit = qr.trimmed_rms_rel_err;
+            if (!(crit >= 0.0)) crit = qr.rms_rel_err_after; /* no memory for the sort */
+            if (crit < best_err) {
+                best_err = crit;
                 best_ret = retention[r];
                 best_share = share[sh];
                 *p = q;
@@ -2042,11 +2046,12 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
                               ndisp);
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_FITTED,
                           "grid search over 4, 3, 2, 1.5, 1, 0.5, 0.25 (with llc_share) around the fit: %g "
-                          "gave the lowest error",
+                          "gave the lowest RMS error over the best 90 %% of the samples",
                           best_ret);
     hw_profile_set_source(p, "model.llc_share", HW_SRC_FITTED,
                           "grid search over 1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3 (with llc_retention) "
-                          "around the fit: %g gave the lowest error",
+                          "around the fit: %g gave the lowest RMS error over the best 90 %% of the "
+                          "samples",
                           best_share);
     if (p->dram_gbs > meas->dram_gbs * 1.0001)
         hw_profile_set_source(p, "dram_gbs", HW_SRC_FITTED,
