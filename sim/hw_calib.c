@@ -1240,7 +1240,8 @@ static size_t run_entries(const CostLedger *const *l, int n) {
 }
 
 /* With LTSIM_HW_DUMP=FILE, appends every timed run and its operators to FILE (tab-separated;
- * for studying the model offline): R name mode S T beam median_ms spread, then
+ * for studying the model offline): R name mode S T beam median_ms spread, Q name search_ms
+ * (generate), U name and every round's median_ms (timed, not replayed), then
  * O name ledger entry op dims0 dims1 dims2 macs other_flops weight_bytes act_read written calls
  * measured_ms per operator. */
 static void dump_set(const Timed *t, int n) {
@@ -1254,6 +1255,11 @@ static void dump_set(const Timed *t, int n) {
         fprintf(f, "R\t%s\t%s\t%d\t%d\t%d\t%.6f\t%.4f\n", x->name, x->g->gen ? "generate" : "forward",
                 x->g->S, x->g->T, x->g->beam, x->median_ms, x->spread);
         if (x->g->gen && x->srch) fprintf(f, "Q\t%s\t%.6f\n", x->name, x->srch[x->best]);
+        if (x->rmed != NULL) { /* every round's median, in the order timed */
+            fprintf(f, "U\t%s", x->name);
+            for (int r = 0; r < x->rounds; r++) fprintf(f, "\t%.4f", x->rmed[r]);
+            fputc('\n', f);
+        }
         for (int k = 0; k < x->nl; k++)
             for (size_t e = 0; e < cost_ledger_count(x->lp[k]); e++) {
                 const LedgerEntry *le = cost_ledger_get(x->lp[k], e);
