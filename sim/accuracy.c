@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "report.h"
 #include "runner.h"
 #include "sweep.h"
@@ -83,43 +84,6 @@ const char *acc_config_family(const ModelConfig *cfg) {
 
 /* ---- configs ---- */
 
-static void exe_dir(char *buf, size_t n) {
-    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
-    if (k <= 0) {
-        snprintf(buf, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash) *slash = '\0';
-}
-
-int acc_model_path(const char *name, const char *base_dir, char *out, size_t n) {
-    if (name == NULL || *name == '\0') return -1;
-    if (base_dir && *base_dir && name[0] != '/') {
-        snprintf(out, n, "%s/%s", base_dir, name);
-        if (access(out, R_OK) == 0 && (strchr(name, '/') || strstr(name, ".y"))) return 0;
-    }
-    if (access(name, R_OK) == 0 && (strchr(name, '/') || strstr(name, ".y"))) {
-        snprintf(out, n, "%s", name);
-        return 0;
-    }
-    if (strchr(name, '/') != NULL) return -1;
-    const char *ext = strstr(name, ".yml") ? "" : ".yml";
-    const char *home = getenv("LTSIM_HOME");
-    char dir[512];
-    if (home && *home) {
-        snprintf(out, n, "%s/models/%s%s", home, name, ext);
-        if (access(out, R_OK) == 0) return 0;
-    }
-    exe_dir(dir, sizeof dir);
-    snprintf(out, n, "%s/models/%s%s", dir, name, ext);
-    if (access(out, R_OK) == 0) return 0;
-    snprintf(out, n, "models/%s%s", name, ext);
-    if (access(out, R_OK) == 0) return 0;
-    return -1;
-}
-
 /* Counts cfg (count-only, default conventions, the config's default lengths or 30). */
 static SimStatus count_config(const ModelConfig *cfg, const char *path, AccConfig *out,
                               SimError *err) {
@@ -173,7 +137,7 @@ SimStatus acc_config_resolve(const char *config, const char *base_dir, AccConfig
         out->width = (int64_t)w;
         return count_config(&cfg, config, out, err);
     }
-    if (acc_model_path(config, base_dir, out->path, sizeof out->path) != 0) goto unknown;
+    if (paths_model(config, base_dir, out->path, sizeof out->path) != 0) goto unknown;
     if (config_load(out->path, NULL, &cfg, err) != SIM_OK) return err->code;
     const char *base = strrchr(out->path, '/');
     base = base ? base + 1 : out->path;

@@ -43,11 +43,6 @@ const char *acc_family_title(const char *family);
  * evolved | lite-lm | transformer-lm. */
 const char *acc_config_family(const ModelConfig *cfg);
 
-/* Resolves a model name as the CLI does: an existing path (relative to base_dir first when
- * base_dir is not NULL), else models/NAME.yml under $LTSIM_HOME, beside the binary, or in the
- * current directory. 0 with the path in out, -1 when nothing is found. */
-int acc_model_path(const char *name, const char *base_dir, char *out, size_t n);
-
 /* A config as accuracy data names it: a models/ name, a YAML path, or FAMILY:WIDTH (a sweep
  * family's template at width d). Loads it and counts it (count-only, default conventions,
  * the config's default lengths or 30). */

@@ -19,6 +19,7 @@
 #include "accuracy.h"
 #include "hw.h"
 #include "hw_calib.h"
+#include "paths.h"
 #include "plot.h"
 #include "report.h"
 #include "runner.h"
@@ -610,7 +611,7 @@ static SimStatus make_seqlen(const ChartOptions *o, ChartFile *f, SimError *err)
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","), k++) {
         char path[1024];
         ModelConfig cfg;
-        if (acc_model_path(tok, NULL, path, sizeof path) != 0) {
+        if (paths_model(tok, NULL, path, sizeof path) != 0) {
             code = sim_errorf(err, SIM_EINVAL, "--models: %s: no such model file, and no "
                                                "models/%s.yml",
                               tok, tok);

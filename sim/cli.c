@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "ops.h"
+#include "paths.h"
 #include "report.h"
 #include "runner.h"
 #include "safetensors.h"
@@ -109,46 +110,6 @@ static int64_t parse_ids(const char *s, int64_t **out, char *bad, size_t badlen)
     }
     *out = v;
     return (int64_t)n;
-}
-
-/* Directory of the running binary (the repository root for ./ltsim), or "." */
-static void exe_dir(char *buf, size_t n) {
-    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
-    if (k <= 0) {
-        snprintf(buf, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash) *slash = '\0';
-}
-
-/* MODEL: an existing path, or NAME resolved as models/NAME.yml under $LTSIM_HOME, the
- * binary's directory, or the current directory. */
-static int resolve_model(const char *name, char *out, size_t n) {
-    if (name == NULL || *name == '\0') return -1;
-    if (access(name, R_OK) == 0) {
-        snprintf(out, n, "%s", name);
-        return 0;
-    }
-    if (strchr(name, '/') != NULL) {
-        snprintf(out, n, "%s", name);
-        return -1;
-    }
-    const char *ext = strstr(name, ".yml") ? "" : ".yml";
-    const char *home = getenv("LTSIM_HOME");
-    char dir[512];
-    if (home && *home) {
-        snprintf(out, n, "%s/models/%s%s", home, name, ext);
-        if (access(out, R_OK) == 0) return 0;
-    }
-    exe_dir(dir, sizeof dir);
-    snprintf(out, n, "%s/models/%s%s", dir, name, ext);
-    if (access(out, R_OK) == 0) return 0;
-    snprintf(out, n, "models/%s%s", name, ext);
-    if (access(out, R_OK) == 0) return 0;
-    snprintf(out, n, "%s", name);
-    return -1;
 }
 
 static void print_run_help(FILE *f, const char *cmd) {
@@ -532,7 +493,7 @@ static int store_run(const char *cmd, const ReportInput *in, const HwProfile *pr
         sp[i].profile_text = texts[i];
     }
     char dir[512], git[64] = "";
-    exe_dir(dir, sizeof dir);
+    paths_exe_dir(dir, sizeof dir);
     store_git_hash(dir, git, sizeof git);
     StoreExtra x = {0};
     char extra[128] = "";
@@ -600,7 +561,7 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
                            ntgt < 0 ? bad : o.tgt);
         goto out;
     }
-    if (resolve_model(o.model, path, sizeof path) != 0) {
+    if (paths_model(o.model, NULL, path, sizeof path) != 0) {
         if (strchr(o.model, '/') != NULL || strstr(o.model, ".yml") != NULL)
             fprintf(stderr, "%s %s: %s: cannot open: %s\n", prog, cmd, o.model, strerror(errno));
         else
@@ -694,7 +655,7 @@ static int cmd_run(const char *cmd, int argc, char **argv) {
             none.include_embeddings = o.compress.include_embeddings;
             bmo.count_only = 1;
             bmo.max_positions = 1;
-            if (resolve_model(o.size_baseline, bpath, sizeof bpath) != 0) {
+            if (paths_model(o.size_baseline, NULL, bpath, sizeof bpath) != 0) {
                 code = cli_usage_error(cmd, "--size-baseline: no such model '%s'", o.size_baseline);
                 goto out;
             }

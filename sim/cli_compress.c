@@ -18,29 +18,8 @@
 
 #include "compress.h"
 #include "config.h"
+#include "paths.h"
 #include "runner.h"
-
-static void exe_dir(char *buf, size_t n) {
-    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
-    if (k <= 0) {
-        snprintf(buf, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash) *slash = '\0';
-}
-
-static void resolve(const char *name, char *out, size_t n) {
-    if (strchr(name, '/') || access(name, R_OK) == 0) {
-        snprintf(out, n, "%s", name);
-        return;
-    }
-    char dir[400];
-    exe_dir(dir, sizeof dir);
-    snprintf(out, n, "%.399s/models/%.200s.yml", dir, name);
-    if (access(out, R_OK) != 0) snprintf(out, n, "models/%.200s.yml", name);
-}
 
 static double rel_err(const Tensor *a, const Tensor *b) {
     double num = 0, den = 0;
@@ -141,8 +120,9 @@ int cli_compress_main(int argc, char **argv) {
         ratios[nr++] = v;
     }
     char path[1024], bpath[1024];
-    resolve(argv[optind], path, sizeof path);
-    resolve(baseline, bpath, sizeof bpath);
+    /* a name not found stays as given: config_load names it */
+    (void)paths_model(argv[optind], NULL, path, sizeof path);
+    (void)paths_model(baseline, NULL, bpath, sizeof bpath);
     SimError err;
     sim_error_init(&err);
     ModelConfig cfg, bcfg;

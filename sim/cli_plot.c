@@ -19,6 +19,7 @@
 #include "accuracy.h"
 #include "carbon.h"
 #include "chart.h"
+#include "paths.h"
 #include "plot.h"
 #include "store.h"
 #include "summary.h"
@@ -51,23 +52,12 @@ static int parse_num(const char *s, double *out) {
     return 0;
 }
 
-static void exe_dir(char *buf, size_t n) {
-    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
-    if (k <= 0) {
-        snprintf(buf, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash) *slash = '\0';
-}
-
 /* reports/out under $LTSIM_HOME, else beside the binary. */
 static void default_out(char *buf, size_t n) {
     const char *home = getenv("LTSIM_HOME");
     char dir[900];
     if (home && *home) snprintf(dir, sizeof dir, "%s", home);
-    else exe_dir(dir, sizeof dir);
+    else paths_exe_dir(dir, sizeof dir);
     snprintf(buf, n, "%s/reports/out", dir);
 }
 
@@ -904,7 +894,7 @@ static int cmd_carbon(int argc, char **argv) {
     memset(&inf, 0, sizeof inf);
     if (o.inference) {
         char path[1024];
-        if (acc_model_path(o.inference, NULL, path, sizeof path) != 0) {
+        if (paths_model(o.inference, NULL, path, sizeof path) != 0) {
             fprintf(stderr, "%s %s: --inference: %s: no such model file, and no models/%s.yml\n",
                     prog, cmd, o.inference, o.inference);
             return 2;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "hw.h"
+#include "paths.h"
 #include "report.h"
 #include "runner.h"
 #include "store.h"
@@ -219,29 +220,9 @@ static int parse_opts(int argc, char **argv, SweepOpts *o, char *famlist, char *
     return 0;
 }
 
-/* Directory of the running binary (models/ and hwprofiles/ live beside it). */
-static void exe_dir(char *buf, size_t n) {
-    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
-    if (k <= 0) {
-        snprintf(buf, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash) *slash = '\0';
-}
-
+/* A reference model's config; models/NAME.yml when there is none, for config_load's message. */
 static void model_path(const char *name, char *out, size_t n) {
-    const char *home = getenv("LTSIM_HOME");
-    if (home && *home && strlen(home) < 400) {
-        snprintf(out, n, "%.400s/models/%.64s.yml", home, name);
-        if (access(out, R_OK) == 0) return;
-    }
-    char dir[400];
-    exe_dir(dir, sizeof dir);
-    snprintf(out, n, "%.399s/models/%.64s.yml", dir, name);
-    if (access(out, R_OK) == 0) return;
-    snprintf(out, n, "models/%.64s.yml", name); /* the current directory */
+    if (paths_model(name, NULL, out, n) != 0) snprintf(out, n, "models/%s.yml", name);
 }
 
 /* "100M", "1.5G": a budget for people */
@@ -609,7 +590,7 @@ int cli_sweep_main(int argc, char **argv) {
     snprintf(name, sizeof name, "%s x %s%s", famlist, budlist[0] ? budlist : "-",
              o.count_only ? " (count-only)" : "");
     char dir[512], git[64] = "";
-    exe_dir(dir, sizeof dir);
+    paths_exe_dir(dir, sizeof dir);
     store_git_hash(dir, git, sizeof git);
     StoreSweep sw = {name, spec_json, git[0] ? git : NULL};
     int64_t sweep_id = 0;

@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "ops.h"
+#include "paths.h"
 
 /* ---- names ---- */
 
@@ -901,17 +902,6 @@ SimStatus hw_profile_write(const HwProfile *p, const char *path, SimError *err) 
 
 /* ---- finding ---- */
 
-static void exe_dir(char *buf, size_t n) {
-    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
-    if (k <= 0) {
-        snprintf(buf, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash) *slash = '\0';
-}
-
 static int is_dir(const char *p) {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
@@ -923,7 +913,7 @@ static int search_dirs(char dirs[3][600]) {
     const char *home = getenv("LTSIM_HOME");
     if (home && *home) snprintf(dirs[n++], 600, "%s/hwprofiles", home);
     char ed[512];
-    exe_dir(ed, sizeof ed);
+    paths_exe_dir(ed, sizeof ed);
     snprintf(dirs[n++], 600, "%s/hwprofiles", ed);
     snprintf(dirs[n++], 600, "hwprofiles");
     return n;
@@ -936,7 +926,7 @@ void hw_profile_dir(char *buf, size_t n) {
         return;
     }
     char ed[512], d[600];
-    exe_dir(ed, sizeof ed);
+    paths_exe_dir(ed, sizeof ed);
     snprintf(d, sizeof d, "%s/hwprofiles", ed);
     snprintf(buf, n, "%s", is_dir(d) ? d : "hwprofiles");
 }

@@ -18,6 +18,7 @@
 
 #include "arena.h"
 #include "ops.h"
+#include "paths.h"
 #include "report.h"
 
 static void note(const HwCalibOptions *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,17 +55,6 @@ static double quantile_sorted(const double *v, int n, double q) {
 }
 
 /* ---- paths ---- */
-
-static void exe_dir(char *buf, size_t n) {
-    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
-    if (k <= 0) {
-        snprintf(buf, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash) *slash = '\0';
-}
 
 static int readable(const char *p) { return access(p, R_OK) == 0; }
 
@@ -106,7 +96,7 @@ static int resolve_config(const char *csvdir, const char *name, char *out, size_
     const char *home = getenv("LTSIM_HOME");
     if (home && *home && strlen(home) < sizeof roots[0]) join4(roots[nr++], sizeof roots[0], home, "", "", "");
     char ed[512];
-    exe_dir(ed, sizeof ed);
+    paths_exe_dir(ed, sizeof ed);
     join4(roots[nr++], sizeof roots[0], ed, "", "", "");
     join4(roots[nr++], sizeof roots[0], ".", "", "", "");
     for (int i = 0; i < nr; i++) {

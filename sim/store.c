@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "ops.h"
+#include "paths.h"
 #include "store_int.h"
 
 struct Store {
@@ -258,19 +259,6 @@ static void new_uuid(char out[STORE_UUID_LEN + 1]) {
         return;
     }
     for (size_t i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
-/* Directory of the running binary, or "." */
-static void exe_dir(char *buf, size_t n) {
-    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
-    if (k <= 0 || (size_t)k >= n - 1) {
-        snprintf(buf, n, ".");
-        return;
-    }
-    buf[k] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash == buf) slash[1] = '\0';
-    else if (slash) *slash = '\0';
 }
 
 /* Reads a whole small text file (at most max bytes); NULL when unreadable or too large. */
@@ -635,7 +623,7 @@ SimStatus store_default_path(char *buf, size_t n, SimError *err) {
     const char *home = getenv("LTSIM_HOME");
     char dir[1024];
     if (home && *home) snprintf(dir, sizeof dir, "%s", home);
-    else exe_dir(dir, sizeof dir);
+    else paths_exe_dir(dir, sizeof dir);
     int k = snprintf(buf, n, "%s/db/ltsim.db", dir);
     if (k < 0 || (size_t)k >= n)
         return sim_errorf(err, SIM_EIO, "the default database path under %s is too long", dir);
@@ -2869,7 +2857,7 @@ void store_git_hash(const char *repo_dir, char *out, size_t n) {
     const char *home = getenv("LTSIM_HOME");
     if (repo_dir) snprintf(dir, sizeof dir, "%s", repo_dir);
     else if (home && *home) snprintf(dir, sizeof dir, "%s", home);
-    else exe_dir(dir, sizeof dir);
+    else paths_exe_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/.git/HEAD", dir);
     char *head = read_text(path, 4096);
     if (head == NULL) return;

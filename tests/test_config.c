@@ -11,11 +11,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "paths.h"
+#include "testutil.h"
 
 #define REF "tests/reference-configs/"
 #define BAD "tests/fixtures/bad/"
@@ -916,6 +921,66 @@ static void test_config_names(void **state) {
     assert_string_equal(config_branch_type_name(BRANCH_LIGHTWEIGHT), "lightweight");
 }
 
+/* ---- model names (paths.c) ---- */
+
+static void write_file(const char *path) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("arch: transformer\n", f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_paths_model(void **state) {
+    (void)state;
+    char home[600], dir[700], file[800], out[1024];
+    snprintf(home, sizeof home, "%s/paths_home", tu_tmpdir());
+    snprintf(dir, sizeof dir, "%s/models", home);
+    assert_true(mkdir(home, 0755) == 0 || errno == EEXIST);
+    assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+    snprintf(file, sizeof file, "%s/only-here.yml", dir);
+    write_file(file);
+    /* a path to a file: as given */
+    assert_int_equal(paths_model(file, NULL, out, sizeof out), 0);
+    assert_string_equal(out, file);
+    /* relative to base_dir first */
+    assert_int_equal(paths_model("only-here.yml", dir, out, sizeof out), 0);
+    assert_string_equal(out, file);
+    /* a bare name: models/NAME.yml under $LTSIM_HOME, ".yml" added once */
+    setenv("LTSIM_HOME", home, 1);
+    assert_int_equal(paths_model("only-here", NULL, out, sizeof out), 0);
+    assert_string_equal(out, file);
+    assert_int_equal(paths_model("only-here.yml", NULL, out, sizeof out), 0);
+    assert_string_equal(out, file);
+    unsetenv("LTSIM_HOME");
+    /* beside the binary (the repository root for the tests' binaries is not it) or in the
+     * current directory: the repository's models/ */
+    assert_int_equal(paths_model("transformer-wmt-128", NULL, out, sizeof out), 0);
+    assert_non_null(strstr(out, "models/transformer-wmt-128.yml"));
+    /* not found: -1 with the name kept for the message */
+    assert_int_equal(paths_model("only-here", NULL, out, sizeof out), -1);
+    assert_string_equal(out, "only-here");
+    assert_int_equal(paths_model("no/such.yml", NULL, out, sizeof out), -1);
+    assert_string_equal(out, "no/such.yml");
+    assert_int_equal(errno, ENOENT);
+    /* a directory is not a model */
+    assert_int_equal(paths_model(dir, NULL, out, sizeof out), -1);
+    assert_int_equal(errno, EISDIR);
+    assert_int_equal(paths_model("", NULL, out, sizeof out), -1);
+    assert_int_equal(paths_model(NULL, NULL, out, sizeof out), -1);
+    assert_int_equal(paths_model("x", NULL, NULL, 0), -1);
+}
+
+static void test_paths_exe_dir(void **state) {
+    (void)state;
+    char d[1024], self[1100];
+    paths_exe_dir(d, sizeof d);
+    snprintf(self, sizeof self, "%s/test_config", d); /* this binary */
+    assert_int_equal(access(self, X_OK), 0);
+    char small[4] = "xyz";
+    paths_exe_dir(small, sizeof small); /* does not fit: "." */
+    assert_string_equal(small, ".");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_reference_wmt_loads),
@@ -965,6 +1030,8 @@ int main(void) {
         cmocka_unit_test(test_config_validate_code_built),
         cmocka_unit_test(test_config_error_is_sticky),
         cmocka_unit_test(test_config_names),
+        cmocka_unit_test(test_paths_model),
+        cmocka_unit_test(test_paths_exe_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
