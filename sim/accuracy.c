@@ -396,17 +396,6 @@ SimStatus acc_import(Store *s, const char *file, const AccRow *rows, int n, int6
 
 /* ---- observations ---- */
 
-static const char *text_of(const StoreRows *r, size_t i, const char *col) {
-    const StoreField *f = store_rows_get(r, i, col);
-    return f && f->type == STORE_TEXT ? f->text : "";
-}
-
-static double num_of(const StoreRows *r, size_t i, const char *col) {
-    const StoreField *f = store_rows_get(r, i, col);
-    if (f == NULL || f->type == STORE_NULL || f->type == STORE_TEXT) return NAN;
-    return f->type == STORE_INT ? (double)f->i : f->r;
-}
-
 /* The family of a published model without a config, by its name and the task. */
 static const char *family_by_name(const char *model, const char *task) {
     int lm = strcmp(task, "wikitext-103") == 0;
@@ -484,24 +473,24 @@ SimStatus acc_observations(Store *s, const AccTask *t, AccObs **out, int *n, Sim
     }
     int k = 0;
     for (size_t i = 0; i < pub->nrows; i++) {
-        const char *model = text_of(pub, i, "model"), *config = text_of(pub, i, "config");
+        const char *model = store_rows_text(pub, i, "model"), *config = store_rows_text(pub, i, "config");
         /* compression variants and baselines repeated from other tables are not new points */
         if (strstr(model, " + ") || strstr(model, "(fp32)") || strstr(model, " vs ")) continue;
         AccObs o;
         memset(&o, 0, sizeof o);
         snprintf(o.model, sizeof o.model, "%s", model);
         snprintf(o.config, sizeof o.config, "%s", config);
-        o.value = num_of(pub, i, "value");
-        o.kind = num_of(pub, i, "unconfirmed") == 1 ? ACC_UNCONFIRMED : ACC_PUBLISHED;
-        snprintf(o.source, sizeof o.source, "%s (tag %s)", text_of(pub, i, "source"),
-                 text_of(pub, i, "tag"));
+        o.value = store_rows_num(pub, i, "value");
+        o.kind = store_rows_num(pub, i, "unconfirmed") == 1 ? ACC_UNCONFIRMED : ACC_PUBLISHED;
+        snprintf(o.source, sizeof o.source, "%s (tag %s)", store_rows_text(pub, i, "source"),
+                 store_rows_text(pub, i, "tag"));
         const AccConfig *c = *config ? counted(config) : NULL;
         if (c != NULL) {
             o.macs = (double)c->macs;
             o.counted = 1;
             snprintf(o.family, sizeof o.family, "%s", c->family);
         } else {
-            o.macs = num_of(pub, i, "mult_adds");
+            o.macs = store_rows_num(pub, i, "mult_adds");
             snprintf(o.family, sizeof o.family, "%s", family_by_name(model, t->name));
         }
         if (!(o.macs > 0) || !isfinite(o.value)) continue;
@@ -514,15 +503,15 @@ SimStatus acc_observations(Store *s, const AccTask *t, AccObs **out, int *n, Sim
     for (size_t i = 0; i < imp->nrows; i++) {
         AccObs o;
         memset(&o, 0, sizeof o);
-        snprintf(o.family, sizeof o.family, "%s", text_of(imp, i, "family"));
-        snprintf(o.model, sizeof o.model, "%s", text_of(imp, i, "model_name"));
+        snprintf(o.family, sizeof o.family, "%s", store_rows_text(imp, i, "family"));
+        snprintf(o.model, sizeof o.model, "%s", store_rows_text(imp, i, "model_name"));
         snprintf(o.config, sizeof o.config, "%s", o.model);
-        o.macs = num_of(imp, i, "macs");
+        o.macs = store_rows_num(imp, i, "macs");
         o.counted = 1;
-        o.value = num_of(imp, i, "value");
+        o.value = store_rows_num(imp, i, "value");
         o.kind = ACC_IMPORTED;
-        snprintf(o.source, sizeof o.source, "%s:%lld (imported)", text_of(imp, i, "source_file"),
-                 (long long)num_of(imp, i, "line"));
+        snprintf(o.source, sizeof o.source, "%s:%lld (imported)", store_rows_text(imp, i, "source_file"),
+                 (long long)store_rows_num(imp, i, "line"));
         if (o.macs > 0 && isfinite(o.value)) v[k++] = o;
     }
     store_rows_free(pub);
@@ -708,12 +697,12 @@ SimStatus acc_estimates_update(Store *s, int use_unconfirmed, AccNoteFn note, vo
                     est = ne;
                     cap = nc;
                 }
-                double macs = num_of(pts, i, "macs"), val, se;
+                double macs = store_rows_num(pts, i, "macs"), val, se;
                 acc_fit_eval(&fit, macs, &val, &se);
                 StoreEstimate *e = &est[nes++];
-                e->run_id = (int64_t)num_of(pts, i, "run_id");
+                e->run_id = (int64_t)store_rows_num(pts, i, "run_id");
                 e->family = fam;
-                e->width = (int64_t)num_of(pts, i, "width");
+                e->width = (int64_t)store_rows_num(pts, i, "width");
                 e->macs = (uint64_t)macs;
                 e->task = t->name;
                 e->metric = t->metric;

@@ -77,17 +77,6 @@ static int in_list(const char *list, const char *name) {
     return 0;
 }
 
-static const char *text_of(const StoreRows *r, size_t i, const char *col) {
-    const StoreField *f = store_rows_get(r, i, col);
-    return f && f->type == STORE_TEXT ? f->text : "";
-}
-
-static double num_of(const StoreRows *r, size_t i, const char *col) {
-    const StoreField *f = store_rows_get(r, i, col);
-    if (f == NULL || f->type == STORE_NULL || f->type == STORE_TEXT) return NAN;
-    return f->type == STORE_INT ? (double)f->i : f->r;
-}
-
 static unsigned family_color(const char *f) {
     static const struct {
         const char *name;
@@ -217,7 +206,8 @@ static SimStatus accuracy_task(Store *s, const AccTask *t, const ChartOptions *o
         if (!in_list(o->families, fam)) continue;
         int any = 0;
         for (int i = 0; i < nobs; i++) any |= strcmp(obs[i].family, fam) == 0;
-        for (size_t i = 0; i < est->nrows; i++) any |= strcmp(text_of(est, i, "family"), fam) == 0;
+        for (size_t i = 0; i < est->nrows; i++)
+            any |= strcmp(store_rows_text(est, i, "family"), fam) == 0;
         if (!any) continue;
         unsigned col = family_color(fam);
         const char *ft = acc_family_title(fam);
@@ -240,8 +230,8 @@ static SimStatus accuracy_task(Store *s, const AccTask *t, const ChartOptions *o
         double lo = fit.n ? fit.min_macs : INFINITY, hi = fit.n ? fit.max_macs : 0;
         int e_n = 0;
         for (size_t i = 0; i < est->nrows; i++) {
-            if (strcmp(text_of(est, i, "family"), fam) != 0) continue;
-            double m = num_of(est, i, "macs");
+            if (strcmp(store_rows_text(est, i, "family"), fam) != 0) continue;
+            double m = store_rows_num(est, i, "macs");
             if (m < lo) lo = m;
             if (m > hi) hi = m;
             e_n++;
@@ -264,18 +254,18 @@ static SimStatus accuracy_task(Store *s, const AccTask *t, const ChartOptions *o
         if (e_n > 0) {
             const char *basis = "confirmed";
             for (size_t i = 0; i < est->nrows; i++)
-                if (strcmp(text_of(est, i, "family"), fam) == 0 &&
-                    strcmp(text_of(est, i, "basis"), "unconfirmed") == 0)
+                if (strcmp(store_rows_text(est, i, "family"), fam) == 0 &&
+                    strcmp(store_rows_text(est, i, "basis"), "unconfirmed") == 0)
                     basis = "unconfirmed";
             snprintf(title, sizeof title, "%s: ESTIMATE for swept widths (fit +- 1 s.e.%s)", ft,
                      strcmp(basis, "unconfirmed") == 0 ? ", from UNCONFIRMED points" : "");
             int s_est = plot_series(p, title, PLOT_ERRORBARS, col, 12);
             for (size_t i = 0; i < est->nrows; i++) {
-                if (strcmp(text_of(est, i, "family"), fam) != 0) continue;
+                if (strcmp(store_rows_text(est, i, "family"), fam) != 0) continue;
                 char lab[48];
-                snprintf(lab, sizeof lab, "d=%.0f (estimate)", num_of(est, i, "width"));
-                double se = num_of(est, i, "std_error");
-                plot_point(p, s_est, num_of(est, i, "macs") / 1e6, num_of(est, i, "value"),
+                snprintf(lab, sizeof lab, "d=%.0f (estimate)", store_rows_num(est, i, "width"));
+                double se = store_rows_num(est, i, "std_error");
+                plot_point(p, s_est, store_rows_num(est, i, "macs") / 1e6, store_rows_num(est, i, "value"),
                            isnan(se) ? 0 : se, lab);
                 nest_drawn++;
             }
@@ -371,16 +361,16 @@ static SimStatus make_device(Store *s, int energy, const ChartOptions *o, ChartF
     hws = calloc(rows->nrows + 1, sizeof *hws);
     if (runs == NULL || hws == NULL) goto oom;
     for (size_t i = 0; i < rows->nrows; i++) {
-        const char *fam = text_of(rows, i, "family"), *hw = text_of(rows, i, "hw");
+        const char *fam = store_rows_text(rows, i, "family"), *hw = store_rows_text(rows, i, "hw");
         if (!in_list(o->families, fam) || !in_list(o->hw, hw)) continue;
-        int64_t id = (int64_t)num_of(rows, i, "run_id");
+        int64_t id = (int64_t)store_rows_num(rows, i, "run_id");
         int k = 0;
         while (k < nrun && runs[k].run_id != id) k++;
         if (k == nrun) {
             runs[k].run_id = id;
-            runs[k].macs = num_of(rows, i, "macs");
+            runs[k].macs = store_rows_num(rows, i, "macs");
             snprintf(runs[k].family, sizeof runs[k].family, "%s", fam);
-            snprintf(runs[k].model, sizeof runs[k].model, "%s", text_of(rows, i, "model_name"));
+            snprintf(runs[k].model, sizeof runs[k].model, "%s", store_rows_text(rows, i, "model_name"));
             const StoreField *ct = store_rows_get(rows, i, "config_text");
             runs[k].config_text = ct && ct->type == STORE_TEXT ? ct->text : NULL;
             nrun++;
@@ -458,10 +448,11 @@ static SimStatus make_device(Store *s, int energy, const ChartOptions *o, ChartF
         snprintf(t, sizeof t, "%s: generate (30 steps)", hws[h]);
         int sg = plot_series(p, t, PLOT_HOLLOW, device_color(h), 6);
         for (size_t i = 0; i < rows->nrows; i++) {
-            if (strcmp(text_of(rows, i, "hw"), hws[h]) != 0) continue;
-            if (!in_list(o->families, text_of(rows, i, "family"))) continue;
-            double y = num_of(rows, i, energy ? "energy_mj" : "latency_ms");
-            plot_point(p, sf, num_of(rows, i, "macs") / 1e6, y, 0, text_of(rows, i, "model_name"));
+            if (strcmp(store_rows_text(rows, i, "hw"), hws[h]) != 0) continue;
+            if (!in_list(o->families, store_rows_text(rows, i, "family"))) continue;
+            double y = store_rows_num(rows, i, energy ? "energy_mj" : "latency_ms");
+            plot_point(p, sf, store_rows_num(rows, i, "macs") / 1e6, y, 0,
+                       store_rows_text(rows, i, "model_name"));
         }
         for (int r = 0; r < nrun; r++)
             plot_point(p, sg, runs[r].macs / 1e6, gen[(size_t)h * (size_t)nrun + (size_t)r], 0,
@@ -519,15 +510,15 @@ static SimStatus make_breakdown(Store *s, const ChartOptions *o, ChartFile *f, S
     int from_db = 0;
     for (int fi = 0; fi < NFAMILY_ORDER; fi++) {
         for (size_t i = 0; i < rows->nrows; i++) {
-            const char *fam = text_of(rows, i, "family");
+            const char *fam = store_rows_text(rows, i, "family");
             if (strcmp(fam, family_order[fi]) != 0 || !in_list(o->families, fam)) continue;
             char cat[96], bud[24];
-            budget_str(num_of(rows, i, "budget_macs"), bud, sizeof bud);
-            snprintf(cat, sizeof cat, "%s %s (d=%.0f)", fam, bud, num_of(rows, i, "width"));
-            double v[4] = {num_of(rows, i, "macs_attention") / 1e6,
-                           num_of(rows, i, "macs_convolution") / 1e6,
-                           num_of(rows, i, "macs_ffn") / 1e6,
-                           num_of(rows, i, "macs_embedding_output") / 1e6};
+            budget_str(store_rows_num(rows, i, "budget_macs"), bud, sizeof bud);
+            snprintf(cat, sizeof cat, "%s %s (d=%.0f)", fam, bud, store_rows_num(rows, i, "width"));
+            double v[4] = {store_rows_num(rows, i, "macs_attention") / 1e6,
+                           store_rows_num(rows, i, "macs_convolution") / 1e6,
+                           store_rows_num(rows, i, "macs_ffn") / 1e6,
+                           store_rows_num(rows, i, "macs_embedding_output") / 1e6};
             plot_bar(p, cat, v, 0, NULL);
             from_db++;
         }
@@ -750,16 +741,16 @@ static int predict_measured(const StoreRows *rows, const HwProfile *host, CalPai
         ModelConfig cfg;
         SimError e;
         sim_error_init(&e);
-        if (config_load_buffer(ct->text, strlen(ct->text), text_of(rows, i, "model_name"), NULL,
+        if (config_load_buffer(ct->text, strlen(ct->text), store_rows_text(rows, i, "model_name"), NULL,
                                &cfg, &e) != SIM_OK)
             continue;
         RunSpec spec;
         RunResult res;
         memset(&spec, 0, sizeof spec);
-        int64_t src = (int64_t)num_of(rows, i, "src_len");
-        int64_t tgt = (int64_t)num_of(rows, i, "tgt_len");
+        int64_t src = (int64_t)store_rows_num(rows, i, "src_len");
+        int64_t tgt = (int64_t)store_rows_num(rows, i, "tgt_len");
         if (count_run(&cfg, src, tgt, 0, &spec, &res, &e) != SIM_OK) {
-            note(o, "calibration: run %.0f: %s", num_of(rows, i, "run_id"), e.msg);
+            note(o, "calibration: run %.0f: %s", store_rows_num(rows, i, "run_id"), e.msg);
             continue;
         }
         const CostLedger *one[1] = {res.ledger};
@@ -767,9 +758,9 @@ static int predict_measured(const StoreRows *rows, const HwProfile *host, CalPai
         double ms = hw_predict_ms(host, one, 1, &po);
         runner_result_free(&res);
         if (!(ms > 0)) continue;
-        pairs[np].measured = num_of(rows, i, "median_ms");
+        pairs[np].measured = store_rows_num(rows, i, "median_ms");
         pairs[np].predicted = ms;
-        snprintf(pairs[np].model, sizeof pairs[np].model, "%s", text_of(rows, i, "model_name"));
+        snprintf(pairs[np].model, sizeof pairs[np].model, "%s", store_rows_text(rows, i, "model_name"));
         np++;
     }
     return np;
@@ -796,13 +787,13 @@ static int stored_host(Store *s, HwProfile *host, char *basis, size_t n, const C
                      "BY id DESC LIMIT 1",
                      params, 1, &r, &e) == SIM_OK &&
         r->nrows == 1) {
-        const char *text = text_of(r, 0, "profile_text");
+        const char *text = store_rows_text(r, 0, "profile_text");
         char name[64];
-        snprintf(name, sizeof name, "calibration %.0f", num_of(r, 0, "id"));
+        snprintf(name, sizeof name, "calibration %.0f", store_rows_num(r, 0, "id"));
         if (hw_profile_load_buffer(text, strlen(text), name, host, &e) == SIM_OK) {
             snprintf(basis, n, "the quick calibration of this machine stored on %s (table "
                                "calibrations, id %.0f), predicting the measured runs (warm)",
-                     text_of(r, 0, "created_at"), num_of(r, 0, "id"));
+                     store_rows_text(r, 0, "created_at"), store_rows_num(r, 0, "id"));
             ok = 1;
         } else {
             note(o, "calibration: the stored %s no longer loads (%s)", name, e.msg);
@@ -904,9 +895,9 @@ static SimStatus make_calibration(Store *s, const ChartOptions *o, ChartFile *f,
         goto out;
     }
     for (size_t i = 0; i < stored->nrows; i++) {
-        pairs[np].measured = num_of(stored, i, "median_ms");
-        pairs[np].predicted = num_of(stored, i, "latency_ms");
-        snprintf(pairs[np].model, sizeof pairs[np].model, "%s", text_of(stored, i, "model_name"));
+        pairs[np].measured = store_rows_num(stored, i, "median_ms");
+        pairs[np].predicted = store_rows_num(stored, i, "latency_ms");
+        snprintf(pairs[np].model, sizeof pairs[np].model, "%s", store_rows_text(stored, i, "model_name"));
         if (pairs[np].measured > 0 && pairs[np].predicted > 0) np++;
     }
     if (np > 0) {

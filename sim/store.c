@@ -2356,6 +2356,17 @@ const StoreField *store_rows_get(const StoreRows *r, size_t row, const char *col
     return store_field(r->cells + row * r->ncols, r->ncols, col);
 }
 
+const char *store_rows_text(const StoreRows *r, size_t row, const char *col) {
+    const StoreField *f = store_rows_get(r, row, col);
+    return f && f->type == STORE_TEXT ? f->text : "";
+}
+
+double store_rows_num(const StoreRows *r, size_t row, const char *col) {
+    const StoreField *f = store_rows_get(r, row, col);
+    if (f == NULL || f->type == STORE_NULL || f->type == STORE_TEXT) return NAN;
+    return f->type == STORE_INT ? (double)f->i : f->r;
+}
+
 /* ---- export ---- */
 
 static const char *const export_names[] = {

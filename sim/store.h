@@ -381,6 +381,11 @@ void store_rows_free(StoreRows *r);
 /* The field of column col in row (NULL when there is no such column or row). */
 const StoreField *store_rows_get(const StoreRows *r, size_t row, const char *col);
 
+/* Column col of row as text ("" when it is missing or not text) and as a number (NaN when it
+ * is missing, NULL or text). */
+const char *store_rows_text(const StoreRows *r, size_t row, const char *col);
+double store_rows_num(const StoreRows *r, size_t row, const char *col);
+
 /* ---- compiled-in sources, helpers, tests ---- */
 
 /* db/schema.sql and db/published.csv as compiled into the binary: malloc'd NUL-terminated

@@ -177,17 +177,6 @@ static void fmt_num(double v, int decimals, const char *suffix, char *buf, size_
     else snprintf(buf, n, "%.*f%s", decimals, v, suffix);
 }
 
-static const char *text_of(const StoreRows *r, size_t i, const char *col) {
-    const StoreField *f = store_rows_get(r, i, col);
-    return f && f->type == STORE_TEXT ? f->text : "";
-}
-
-static double num_of(const StoreRows *r, size_t i, const char *col) {
-    const StoreField *f = store_rows_get(r, i, col);
-    if (f == NULL || f->type == STORE_NULL || f->type == STORE_TEXT) return NAN;
-    return f->type == STORE_INT ? (double)f->i : f->r;
-}
-
 static int64_t q_int(Store *s, const char *sql) {
     int64_t v = 0;
     SimError e;
@@ -269,16 +258,17 @@ static void section_provenance(Doc *d, Store *s, const SummaryOptions *o) {
         d_table_begin(d, head, 7);
         for (size_t i = 0; i < r->nrows; i++) {
             char id[24], pts[24];
-            snprintf(id, sizeof id, "%.0f", num_of(r, i, "id"));
-            snprintf(pts, sizeof pts, "%.0f", num_of(r, i, "points"));
+            snprintf(id, sizeof id, "%.0f", store_rows_num(r, i, "id"));
+            snprintf(pts, sizeof pts, "%.0f", store_rows_num(r, i, "points"));
             const char *cells[] = {id,
-                                   text_of(r, i, "name"),
+                                   store_rows_text(r, i, "name"),
                                    pts,
-                                   text_of(r, i, "created_at"),
-                                   *text_of(r, i, "finished_at") ? text_of(r, i, "finished_at")
-                                                                  : "(not finished)",
-                                   text_of(r, i, "ltsim_version"),
-                                   text_of(r, i, "git_hash")};
+                                   store_rows_text(r, i, "created_at"),
+                                   *store_rows_text(r, i, "finished_at")
+                                       ? store_rows_text(r, i, "finished_at")
+                                       : "(not finished)",
+                                   store_rows_text(r, i, "ltsim_version"),
+                                   store_rows_text(r, i, "git_hash")};
             d_row(d, cells, 7);
         }
         d_table_end(d);
@@ -296,9 +286,11 @@ static void section_provenance(Doc *d, Store *s, const SummaryOptions *o) {
         d_table_begin(d, head, 5);
         for (size_t i = 0; i < r->nrows; i++) {
             char n[24];
-            snprintf(n, sizeof n, "%.0f", num_of(r, i, "n"));
-            const char *cells[] = {text_of(r, i, "hostname"), text_of(r, i, "cpu_model"),
-                                   text_of(r, i, "blas"), text_of(r, i, "openblas_coretype"), n};
+            snprintf(n, sizeof n, "%.0f", store_rows_num(r, i, "n"));
+            const char *cells[] = {store_rows_text(r, i, "hostname"),
+                                   store_rows_text(r, i, "cpu_model"),
+                                   store_rows_text(r, i, "blas"),
+                                   store_rows_text(r, i, "openblas_coretype"), n};
             d_row(d, cells, 5);
         }
         d_table_end(d);
@@ -372,11 +364,11 @@ static void section_sweeps(Doc *d, Store *s) {
     static const char *const fixed[] = {"family", "budget", "role", "d", "model", "MACs",
                                         "params", "host ms"};
     for (int i = 0; i < 8; i++) head[i] = fixed[i];
-    for (int i = 0; i < nh; i++) head[8 + i] = text_of(hws, (size_t)i, "hw");
+    for (int i = 0; i < nh; i++) head[8 + i] = store_rows_text(hws, (size_t)i, "hw");
     double cur = -1;
     int shown = 0, total = 0;
     for (size_t i = 0; i < pts->nrows; i++) {
-        double sw = num_of(pts, i, "sweep_id");
+        double sw = store_rows_num(pts, i, "sweep_id");
         if (sw != cur) {
             if (cur >= 0) {
                 d_table_end(d);
@@ -386,35 +378,35 @@ static void section_sweeps(Doc *d, Store *s) {
             }
             cur = sw;
             shown = total = 0;
-            d_para(d, "Sweep %.0f: %s", sw, text_of(pts, i, "sweep"));
+            d_para(d, "Sweep %.0f: %s", sw, store_rows_text(pts, i, "sweep"));
             d_table_begin(d, head, 8 + nh);
         }
         total++;
         if (shown >= MAX_TABLE_ROWS) continue;
         shown++;
         char bud[24], w[24], macs[32], params[32], ms[32], cells_pred[16][24];
-        double b = num_of(pts, i, "budget_macs");
+        double b = store_rows_num(pts, i, "budget_macs");
         if (b > 0) snprintf(bud, sizeof bud, "%.0fM", b / 1e6);
         else snprintf(bud, sizeof bud, "-");
-        snprintf(w, sizeof w, "%.0f", num_of(pts, i, "width"));
-        fmt_count(num_of(pts, i, "macs"), macs, sizeof macs);
-        fmt_count(num_of(pts, i, "params"), params, sizeof params);
-        fmt_num(num_of(pts, i, "median_ms"), 2, "", ms, sizeof ms);
+        snprintf(w, sizeof w, "%.0f", store_rows_num(pts, i, "width"));
+        fmt_count(store_rows_num(pts, i, "macs"), macs, sizeof macs);
+        fmt_count(store_rows_num(pts, i, "params"), params, sizeof params);
+        fmt_num(store_rows_num(pts, i, "median_ms"), 2, "", ms, sizeof ms);
         char model[160];
-        const char *label = text_of(pts, i, "label");
-        snprintf(model, sizeof model, "%s%s%s%s", text_of(pts, i, "model_name"),
-                 strcmp(text_of(pts, i, "mode"), "generate") == 0 ? " (generate)" : "",
-                 *label && strcmp(label, text_of(pts, i, "model_name")) != 0 ? " " : "",
-                 *label && strcmp(label, text_of(pts, i, "model_name")) != 0 ? label : "");
-        const char *cells[8 + 16] = {text_of(pts, i, "family"), bud, text_of(pts, i, "role"),
-                                     w, model, macs, params, ms};
-        double run = num_of(pts, i, "run_id");
+        const char *label = store_rows_text(pts, i, "label");
+        snprintf(model, sizeof model, "%s%s%s%s", store_rows_text(pts, i, "model_name"),
+                 strcmp(store_rows_text(pts, i, "mode"), "generate") == 0 ? " (generate)" : "",
+                 *label && strcmp(label, store_rows_text(pts, i, "model_name")) != 0 ? " " : "",
+                 *label && strcmp(label, store_rows_text(pts, i, "model_name")) != 0 ? label : "");
+        const char *cells[8 + 16] = {store_rows_text(pts, i, "family"), bud,
+                                     store_rows_text(pts, i, "role"), w, model, macs, params, ms};
+        double run = store_rows_num(pts, i, "run_id");
         for (int h = 0; h < nh; h++) {
             snprintf(cells_pred[h], sizeof cells_pred[h], "-");
             for (size_t k = 0; k < pred->nrows; k++)
-                if (num_of(pred, k, "run_id") == run &&
-                    strcmp(text_of(pred, k, "hw"), head[8 + h]) == 0)
-                    fmt_num(num_of(pred, k, "latency_ms"), 1, "", cells_pred[h],
+                if (store_rows_num(pred, k, "run_id") == run &&
+                    strcmp(store_rows_text(pred, k, "hw"), head[8 + h]) == 0)
+                    fmt_num(store_rows_num(pred, k, "latency_ms"), 1, "", cells_pred[h],
                             sizeof cells_pred[h]);
             cells[8 + h] = cells_pred[h];
         }
@@ -484,17 +476,18 @@ static void section_accuracy(Doc *d, Store *s) {
             d_table_begin(d, head, 12);
             for (size_t i = 0; i < r->nrows && i < MAX_TABLE_ROWS; i++) {
                 char w[24], macs[32], val[32], se[32], n[16], rmse[32], a[32], b[32];
-                snprintf(w, sizeof w, "%.0f", num_of(r, i, "width"));
-                fmt_count(num_of(r, i, "macs"), macs, sizeof macs);
-                fmt_num(num_of(r, i, "value"), 2, "", val, sizeof val);
-                fmt_num(num_of(r, i, "std_error"), 2, "", se, sizeof se);
-                snprintf(n, sizeof n, "%.0f", num_of(r, i, "fit_n"));
-                fmt_num(num_of(r, i, "fit_rmse"), 3, "", rmse, sizeof rmse);
-                fmt_num(num_of(r, i, "fit_intercept"), 3, "", a, sizeof a);
-                fmt_num(num_of(r, i, "fit_slope"), 3, "", b, sizeof b);
-                const char *cells[] = {text_of(r, i, "task"), text_of(r, i, "family"), w, macs,
-                                       text_of(r, i, "metric"), val, se,
-                                       text_of(r, i, "basis"), n, rmse, a, b};
+                snprintf(w, sizeof w, "%.0f", store_rows_num(r, i, "width"));
+                fmt_count(store_rows_num(r, i, "macs"), macs, sizeof macs);
+                fmt_num(store_rows_num(r, i, "value"), 2, "", val, sizeof val);
+                fmt_num(store_rows_num(r, i, "std_error"), 2, "", se, sizeof se);
+                snprintf(n, sizeof n, "%.0f", store_rows_num(r, i, "fit_n"));
+                fmt_num(store_rows_num(r, i, "fit_rmse"), 3, "", rmse, sizeof rmse);
+                fmt_num(store_rows_num(r, i, "fit_intercept"), 3, "", a, sizeof a);
+                fmt_num(store_rows_num(r, i, "fit_slope"), 3, "", b, sizeof b);
+                const char *cells[] = {store_rows_text(r, i, "task"),
+                                       store_rows_text(r, i, "family"), w, macs,
+                                       store_rows_text(r, i, "metric"), val, se,
+                                       store_rows_text(r, i, "basis"), n, rmse, a, b};
                 d_row(d, cells, 12);
             }
             d_table_end(d);
@@ -539,15 +532,15 @@ static void section_calibration(Doc *d, Store *s, const SummaryResult *res) {
         d_table_begin(d, head, 11);
         for (size_t i = 0; i < r->nrows && i < MAX_TABLE_ROWS; i++) {
             char n[16], w10[16], w20[16], med[16], p90[16], rmse[24];
-            fmt_num(num_of(r, i, "n"), 0, "", n, sizeof n);
-            fmt_num(100 * num_of(r, i, "within_10"), 0, " %", w10, sizeof w10);
-            fmt_num(100 * num_of(r, i, "within_20"), 0, " %", w20, sizeof w20);
-            fmt_num(100 * num_of(r, i, "median_abs_err"), 1, " %", med, sizeof med);
-            fmt_num(100 * num_of(r, i, "p90_abs_err"), 1, " %", p90, sizeof p90);
-            fmt_num(num_of(r, i, "rmse_ms"), 3, "", rmse, sizeof rmse);
-            const char *cells[] = {text_of(r, i, "created_at"), text_of(r, i, "hw"),
-                                   text_of(r, i, "method"),     text_of(r, i, "input_name"),
-                                   n, w10, w20, med, p90, rmse, text_of(r, i, "cpu_model")};
+            fmt_num(store_rows_num(r, i, "n"), 0, "", n, sizeof n);
+            fmt_num(100 * store_rows_num(r, i, "within_10"), 0, " %", w10, sizeof w10);
+            fmt_num(100 * store_rows_num(r, i, "within_20"), 0, " %", w20, sizeof w20);
+            fmt_num(100 * store_rows_num(r, i, "median_abs_err"), 1, " %", med, sizeof med);
+            fmt_num(100 * store_rows_num(r, i, "p90_abs_err"), 1, " %", p90, sizeof p90);
+            fmt_num(store_rows_num(r, i, "rmse_ms"), 3, "", rmse, sizeof rmse);
+            const char *cells[] = {store_rows_text(r, i, "created_at"), store_rows_text(r, i, "hw"),
+                                   store_rows_text(r, i, "method"),     store_rows_text(r, i, "input_name"),
+                                   n, w10, w20, med, p90, rmse, store_rows_text(r, i, "cpu_model")};
             d_row(d, cells, 11);
         }
         d_table_end(d);
@@ -628,8 +621,8 @@ static void section_carbon(Doc *d, Store *s) {
         static const char *const h[] = {"date", "items", "ratios (a / b of CO2e)"};
         d_table_begin(d, h, 3);
         for (size_t i = 0; i < r->nrows && i < MAX_TABLE_ROWS; i++) {
-            const char *cells[] = {text_of(r, i, "created_at"), text_of(r, i, "name"),
-                                   text_of(r, i, "ratios")};
+            const char *cells[] = {store_rows_text(r, i, "created_at"), store_rows_text(r, i, "name"),
+                                   store_rows_text(r, i, "ratios")};
             d_row(d, cells, 3);
         }
         d_table_end(d);

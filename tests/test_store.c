@@ -1378,6 +1378,16 @@ static void test_store_accuracy_estimates_carbon(void **state) {
     assert_string_equal(store_rows_get(r, 0, "note")->text, "my run");
     assert_int_equal(store_rows_get(r, 0, "empty")->type, STORE_NULL);
     assert_null(store_rows_get(r, 0, "missing"));
+    /* the typed readers: text only from text, numbers only from numbers */
+    assert_string_equal(store_rows_text(r, 0, "model_name"), "lite:368");
+    assert_string_equal(store_rows_text(r, 0, "width"), "");
+    assert_string_equal(store_rows_text(r, 0, "missing"), "");
+    assert_string_equal(store_rows_text(r, 9, "model_name"), "");
+    assert_float_equal(store_rows_num(r, 0, "width"), 368.0, 0.0);
+    assert_float_equal(store_rows_num(r, 0, "value"), 38.2, 1e-12);
+    assert_true(isnan(store_rows_num(r, 0, "model_name")));
+    assert_true(isnan(store_rows_num(r, 0, "empty")));
+    assert_true(isnan(store_rows_num(r, 0, "missing")));
     assert_null(store_rows_get(r, 1, "width"));
     store_rows_free(r);
     assert_int_equal(store_select(s, "SELECT * FROM published LIMIT 70", NULL, 0, &r, &err),
