@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "store.h"
 
 static int db_usage_error(const char *sub, const char *fmt, ...)
@@ -100,24 +101,11 @@ static void print_sub_help(FILE *f, const char *sub) {
 
 /* ---- numbers ---- */
 
-/* "1,234,567" */
-static const char *grouped(uint64_t v, char *buf, size_t n) {
-    char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    size_t k = 0;
-    for (int i = 0; i < len && k + 1 < n; i++) {
-        if (i > 0 && (len - i) % 3 == 0 && k + 2 < n) buf[k++] = ',';
-        buf[k++] = tmp[i];
-    }
-    buf[k] = '\0';
-    return buf;
-}
-
 /* "+1,234", "-1,234" or "0" */
 static const char *signed_grouped(int64_t v, char *buf, size_t n) {
     char g[40];
     uint64_t mag = v < 0 ? (uint64_t)(-(v + 1)) + 1u : (uint64_t)v;
-    snprintf(buf, n, "%s%s", v > 0 ? "+" : v < 0 ? "-" : "", grouped(mag, g, sizeof g));
+    snprintf(buf, n, "%s%s", v > 0 ? "+" : v < 0 ? "-" : "", fmt_grouped(mag, g, sizeof g));
     return buf;
 }
 
@@ -363,7 +351,7 @@ static int cmd_list(int argc, char **argv) {
             else snprintf(ms, sizeof ms, "-");
             printf("%6lld  %-24s  %-7s  %-22s  %-9s  %-11s  %12s  %15s  %10s  %3lld\n",
                    (long long)v[i].id, v[i].created_at, v[i].command, v[i].model_name, st, cv,
-                   grouped(v[i].params, a, sizeof a), grouped(v[i].macs, b, sizeof b), ms,
+                   fmt_grouped(v[i].params, a, sizeof a), fmt_grouped(v[i].macs, b, sizeof b), ms,
                    (long long)v[i].npredictions);
         }
     }
@@ -455,7 +443,7 @@ static void show_text(const StoreRun *r) {
     for (int i = 0; total_names[i]; i++) {
         const StoreField *f = store_field(r->fields, r->nfields, total_names[i]);
         if (f == NULL || f->type != STORE_INT) continue;
-        printf("  %-26s %18s\n", f->name, grouped((uint64_t)f->i, a, sizeof a));
+        printf("  %-26s %18s\n", f->name, fmt_grouped((uint64_t)f->i, a, sizeof a));
     }
     printf("\nconfig (resolved):\n");
     for (size_t i = 0; i < r->nconfig; i++)
@@ -485,8 +473,8 @@ static void show_text(const StoreRun *r) {
             char b[40], c[40], d[40];
             const StoreStep *p = &r->steps[i];
             printf("  %4lld %15s %15s %15s %15s\n", (long long)p->step,
-                   grouped(p->macs, a, sizeof a), grouped(p->macs_output_projection, b, sizeof b),
-                   grouped(p->bytes_weights, c, sizeof c), grouped(p->bytes_cache, d, sizeof d));
+                   fmt_grouped(p->macs, a, sizeof a), fmt_grouped(p->macs_output_projection, b, sizeof b),
+                   fmt_grouped(p->bytes_weights, c, sizeof c), fmt_grouped(p->bytes_cache, d, sizeof d));
         }
     }
     if (r->nledger > 0) {
@@ -496,8 +484,8 @@ static void show_text(const StoreRun *r) {
             const StoreLedgerRow *e = &r->ledger[i];
             char b[40], c[40];
             printf("  %-52s %-14s %-16s %14s %12s %12s\n", e->scope, e->op, e->cls,
-                   grouped(e->macs, a, sizeof a), grouped(e->params, b, sizeof b),
-                   grouped(e->other_flops, c, sizeof c));
+                   fmt_grouped(e->macs, a, sizeof a), fmt_grouped(e->params, b, sizeof b),
+                   fmt_grouped(e->other_flops, c, sizeof c));
         }
     }
     const StoreField *text = store_field(r->fields, r->nfields, "config_text");
@@ -696,8 +684,8 @@ static void diff_text(const StoreRun *r[2], const ScopeAgg *g, size_t ng, int al
         char pct[32] = "";
         if (fa->i > 0 && fb->i != fa->i)
             snprintf(pct, sizeof pct, "  (%+.1f%%)", 100.0 * (double)(fb->i - fa->i) / (double)fa->i);
-        printf("  %-26s %18s %18s %18s%s\n", total_names[i], grouped((uint64_t)fa->i, a, sizeof a),
-               grouped((uint64_t)fb->i, b, sizeof b), signed_grouped(fb->i - fa->i, c, sizeof c),
+        printf("  %-26s %18s %18s %18s%s\n", total_names[i], fmt_grouped((uint64_t)fa->i, a, sizeof a),
+               fmt_grouped((uint64_t)fb->i, b, sizeof b), signed_grouped(fb->i - fa->i, c, sizeof c),
                pct);
     }
     size_t changed = 0;
@@ -711,8 +699,8 @@ static void diff_text(const StoreRun *r[2], const ScopeAgg *g, size_t ng, int al
         if (!all && !scope_changed(&g[i])) continue;
         const ScopeAgg *x = &g[i];
         printf("  %-52s %15s %15s %15s %12s\n", x->scope,
-               x->in[0] ? grouped(x->v[0][SC_MACS], a, sizeof a) : "-",
-               x->in[1] ? grouped(x->v[1][SC_MACS], b, sizeof b) : "-",
+               x->in[0] ? fmt_grouped(x->v[0][SC_MACS], a, sizeof a) : "-",
+               x->in[1] ? fmt_grouped(x->v[1][SC_MACS], b, sizeof b) : "-",
                signed_grouped(delta(x->v[0][SC_MACS], x->v[1][SC_MACS]), c, sizeof c),
                signed_grouped(delta(x->v[0][SC_PARAMS], x->v[1][SC_PARAMS]), d, sizeof d));
     }

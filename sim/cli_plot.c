@@ -19,6 +19,7 @@
 #include "accuracy.h"
 #include "carbon.h"
 #include "chart.h"
+#include "fmt.h"
 #include "paths.h"
 #include "plot.h"
 #include "store.h"
@@ -59,23 +60,6 @@ static void default_out(char *buf, size_t n) {
     if (home && *home) snprintf(dir, sizeof dir, "%s", home);
     else paths_exe_dir(dir, sizeof dir);
     snprintf(buf, n, "%s/reports/out", dir);
-}
-
-/* 1234567.8 -> "1,234,568" */
-static void fmt_count(double v, char *buf, size_t n) {
-    if (!isfinite(v)) {
-        snprintf(buf, n, "-");
-        return;
-    }
-    char digits[64];
-    snprintf(digits, sizeof digits, "%.0f", fabs(v));
-    size_t len = strlen(digits), k = 0;
-    if (v < 0 && n > 1) buf[k++] = '-';
-    for (size_t i = 0; i < len && k + 2 < n; i++) {
-        buf[k++] = digits[i];
-        if (i + 1 < len && (len - i - 1) % 3 == 0) buf[k++] = ',';
-    }
-    buf[k] = '\0';
 }
 
 /* A JSON number, or null when v is not finite (unknown). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "ops.h"
 
 void report_totals(const ReportInput *in, ReportTotals *t) {
@@ -65,19 +66,6 @@ void report_host_line(const RunSpec *spec, char *buf, size_t n) {
     snprintf(buf, n, "host: %s; OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s; threads %d",
              ops_blas_name(), ct ? ct : "(unset)", l2 ? l2 : "(unset)",
              spec->threads > 0 ? spec->threads : 1);
-}
-
-/* "1,234,567" */
-static const char *grouped(uint64_t v, char *buf, size_t n) {
-    char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-    size_t k = 0;
-    for (int i = 0; i < len && k + 1 < n; i++) {
-        if (i > 0 && (len - i) % 3 == 0 && k + 1 < n) buf[k++] = ',';
-        if (k + 1 < n) buf[k++] = tmp[i];
-    }
-    buf[k] = '\0';
-    return buf;
 }
 
 static const char *scaled(double v, const char *unit, char *buf, size_t n) {
@@ -173,39 +161,39 @@ void report_text(FILE *f, const ReportInput *in) {
                 (long long)res->S, (long long)res->T, (long long)cfg->src_vocab,
                 (long long)cfg->tgt_vocab, shared ? " (shared)" : "");
     fprintf(f, "  params                  %16s   without embeddings and output projection\n",
-            grouped(t.params, a, sizeof a));
+            fmt_grouped(t.params, a, sizeof a));
     if (t.params_output_projection)
         fprintf(f, "  params_output_projection%16s   %s\n",
-                grouped(t.params_output_projection, a, sizeof a),
+                fmt_grouped(t.params_output_projection, a, sizeof a),
                 t.adaptive ? "the adaptive softmax's cluster projection (the rest is tied)"
                            : "separate decoder.embed_out");
     fprintf(f, "  params_total            %16s   everything, shared matrices once\n",
-            grouped(t.params_total, a, sizeof a));
-    fprintf(f, "  MACs                    %16s   (%s) headline\n", grouped(t.macs, a, sizeof a),
+            fmt_grouped(t.params_total, a, sizeof a));
+    fprintf(f, "  MACs                    %16s   (%s) headline\n", fmt_grouped(t.macs, a, sizeof a),
             scaled((double)t.macs, "MAC", b, sizeof b));
     fprintf(f, "  MACs output projection  %16s   (%s) %s\n",
-            grouped(t.macs_output_projection, a, sizeof a),
+            fmt_grouped(t.macs_output_projection, a, sizeof a),
             scaled((double)t.macs_output_projection, "MAC", b, sizeof b),
             t.adaptive ? "adaptive input + adaptive softmax" : "T x d x V");
     if (t.adaptive) {
         fprintf(f, "  MACs adaptive input     %16s   (%s) band projections; params %s\n",
-                grouped(t.macs_adaptive_input, a, sizeof a),
+                fmt_grouped(t.macs_adaptive_input, a, sizeof a),
                 scaled((double)t.macs_adaptive_input, "MAC", b, sizeof b),
-                grouped(t.params_adaptive_input, line, sizeof line));
+                fmt_grouped(t.params_adaptive_input, line, sizeof line));
         fprintf(f, "  MACs adaptive softmax   %16s   (%s) head and tails, tied; new params %s\n",
-                grouped(t.macs_adaptive_softmax, a, sizeof a),
+                fmt_grouped(t.macs_adaptive_softmax, a, sizeof a),
                 scaled((double)t.macs_adaptive_softmax, "MAC", b, sizeof b),
-                grouped(t.params_adaptive_softmax, line, sizeof line));
+                fmt_grouped(t.params_adaptive_softmax, line, sizeof line));
     }
     fprintf(f, "  FLOPs                   %16s   (%s) 2 x all MACs + other FLOPs\n",
-            grouped(t.flops, a, sizeof a), scaled((double)t.flops, "FLOP", b, sizeof b));
-    fprintf(f, "  bytes of weights        %16s   (%s) fp32\n", grouped(t.bytes_weights, a, sizeof a),
+            fmt_grouped(t.flops, a, sizeof a), scaled((double)t.flops, "FLOP", b, sizeof b));
+    fprintf(f, "  bytes of weights        %16s   (%s) fp32\n", fmt_grouped(t.bytes_weights, a, sizeof a),
             scaled((double)t.bytes_weights, "B", b, sizeof b));
     fprintf(f, "  bytes of activations    %16s   (%s) read + written\n",
-            grouped(t.bytes_activations, a, sizeof a),
+            fmt_grouped(t.bytes_activations, a, sizeof a),
             scaled((double)t.bytes_activations, "B", b, sizeof b));
     fprintf(f, "  activation arena        %16s   (%s) planned peak\n",
-            grouped(res->planned_bytes, a, sizeof a),
+            fmt_grouped(res->planned_bytes, a, sizeof a),
             scaled((double)res->planned_bytes, "B", b, sizeof b));
 
     if (in->size != NULL) {
@@ -217,7 +205,7 @@ void report_text(FILE *f, const ReportInput *in) {
                 co->bits == 8 ? "; int8 weights" : "", co->prune > 0 ? "; pruned" : "");
         fprintf(f, "  compressible weights %s, nonzero %s (%.1f%%); formats: %d dense, %d CSR, "
                    "%d bitmask\n",
-                grouped(z->weights, a, sizeof a), grouped(z->nonzero, b, sizeof b),
+                fmt_grouped(z->weights, a, sizeof a), fmt_grouped(z->nonzero, b, sizeof b),
                 z->weights ? 100.0 * (double)z->nonzero / (double)z->weights : 0.0,
                 z->tensors_dense, z->tensors_csr, z->tensors_bitmask);
         if (in->size->baseline_name)
@@ -234,13 +222,13 @@ void report_text(FILE *f, const ReportInput *in) {
         for (int i = 0; i < ng; i++) {
             fprintf(f, "  %-28s", g[i].name);
             for (int c = 0; c < CLASS_COUNT; c++)
-                fprintf(f, " %13s", grouped(g[i].macs[c], a, sizeof a));
+                fprintf(f, " %13s", fmt_grouped(g[i].macs[c], a, sizeof a));
             if (timed) fprintf(f, " %9.3f", g[i].ms);
             fprintf(f, "\n");
         }
         fprintf(f, "  %-28s", "total");
         for (int c = 0; c < CLASS_COUNT; c++)
-            fprintf(f, " %13s", grouped(t.class_macs[c], a, sizeof a));
+            fprintf(f, " %13s", fmt_grouped(t.class_macs[c], a, sizeof a));
         fprintf(f, "\n");
         free(g);
     }
@@ -257,7 +245,7 @@ void report_text(FILE *f, const ReportInput *in) {
         step_figures(res, res->nsteps - 1, &a1);
         OpCost once = cost_ledger_total(res->once, NULL);
         fprintf(f, "\n  once (encoder, cross-attention K/V): %s MACs, %s weight bytes\n",
-                grouped(once.macs, a, sizeof a), grouped(once.weight_bytes, b, sizeof b));
+                fmt_grouped(once.macs, a, sizeof a), fmt_grouped(once.weight_bytes, b, sizeof b));
         fprintf(f, "  %-6s %14s %16s %16s %14s%s\n", "step", "MACs", "output proj MACs",
                 "weight bytes", "cache bytes", res->repeats ? "   host ms" : "");
         const StepFigures *sf[2] = {&a0, &a1};
@@ -265,14 +253,14 @@ void report_text(FILE *f, const ReportInput *in) {
         for (int k = 0; k < (res->nsteps > 1 ? 2 : 1); k++) {
             char c1[32], c2[32], c3[32], c4[32];
             fprintf(f, "  t=%-4lld %14s %16s %16s %14s", (long long)ts[k],
-                    grouped(sf[k]->macs, c1, sizeof c1), grouped(sf[k]->macs_out, c2, sizeof c2),
-                    grouped(sf[k]->weight_bytes, c3, sizeof c3),
-                    grouped(res->step_info[ts[k] - 1].cache_bytes, c4, sizeof c4));
+                    fmt_grouped(sf[k]->macs, c1, sizeof c1), fmt_grouped(sf[k]->macs_out, c2, sizeof c2),
+                    fmt_grouped(sf[k]->weight_bytes, c3, sizeof c3),
+                    fmt_grouped(res->step_info[ts[k] - 1].cache_bytes, c4, sizeof c4));
             if (res->repeats) fprintf(f, " %9.3f", res->step_info[ts[k] - 1].ms);
             fprintf(f, "\n");
         }
         fprintf(f, "  state (KV caches, cross K/V, conv windows): %s bytes (%s)\n",
-                grouped(res->gen.state_bytes, a, sizeof a),
+                fmt_grouped(res->gen.state_bytes, a, sizeof a),
                 scaled((double)res->gen.state_bytes, "B", b, sizeof b));
         if (res->gen.tokens != NULL) {
             fprintf(f, "  tokens:");

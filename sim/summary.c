@@ -20,6 +20,7 @@
 
 #include "accuracy.h"
 #include "carbon.h"
+#include "fmt.h"
 #include "ops.h"
 #include "plot.h"
 #include "report.h"
@@ -153,23 +154,6 @@ static void d_figure(Doc *d, const ChartFile *c) {
 }
 
 /* ---- formatting ---- */
-
-/* 1234567 -> "1,234,567" */
-static void fmt_count(double v, char *buf, size_t n) {
-    if (!isfinite(v)) {
-        snprintf(buf, n, "-");
-        return;
-    }
-    char digits[64];
-    snprintf(digits, sizeof digits, "%.0f", fabs(v));
-    size_t len = strlen(digits), k = 0;
-    if (v < 0 && k + 1 < n) buf[k++] = '-';
-    for (size_t i = 0; i < len && k + 2 < n; i++) {
-        buf[k++] = digits[i];
-        if (i + 1 < len && (len - i - 1) % 3 == 0) buf[k++] = ',';
-    }
-    buf[k] = '\0';
-}
 
 /* v with decimals digits after the point and a suffix; "-" when not finite. */
 static void fmt_num(double v, int decimals, const char *suffix, char *buf, size_t n) {

@@ -11,12 +11,14 @@
 
 #include <cJSON.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "safetensors.h"
 #include "testutil.h"
 
@@ -508,11 +510,36 @@ static void test_cli_save_outputs_failure(void **state) {
     assert_non_null(strstr(err_buf, "/nonexistent-dir/out.safetensors"));
 }
 
+/* Grouped counts, as every text output prints them. */
+static void test_fmt_grouped(void **state) {
+    (void)state;
+    char b[32];
+    assert_string_equal(fmt_grouped(0, b, sizeof b), "0");
+    assert_string_equal(fmt_grouped(999, b, sizeof b), "999");
+    assert_string_equal(fmt_grouped(1000, b, sizeof b), "1,000");
+    assert_string_equal(fmt_grouped(527451360, b, sizeof b), "527,451,360");
+    assert_string_equal(fmt_grouped(UINT64_MAX, b, sizeof b), "18,446,744,073,709,551,615");
+    assert_string_equal(fmt_grouped(1234567, b, 6), "1,234"); /* cut short, never a bare comma */
+    assert_string_equal(fmt_grouped(1234567, b, 7), "1,234");
+    assert_string_equal(fmt_grouped(1234567, b, 8), "1,234,5");
+    fmt_count(1234567.8, b, sizeof b);
+    assert_string_equal(b, "1,234,568");
+    fmt_count(-1234.4, b, sizeof b);
+    assert_string_equal(b, "-1,234");
+    fmt_count(-0.3, b, sizeof b);
+    assert_string_equal(b, "0");
+    fmt_count(NAN, b, sizeof b);
+    assert_string_equal(b, "-");
+    fmt_count(1e300, b, sizeof b); /* cut to the buffer */
+    assert_int_equal(strlen(b), sizeof b - 1);
+}
+
 int main(void) {
     /* runs are stored in a database under the test's own LTSIM_HOME, not the repository's */
     setenv("LTSIM_HOME", tu_tmpdir(), 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_missing_model),
+        cmocka_unit_test(test_fmt_grouped),
         cmocka_unit_test(test_cli_yaml_syntax_error),
         cmocka_unit_test(test_cli_unknown_key),
         cmocka_unit_test(test_cli_heads_do_not_divide),
