@@ -69,16 +69,10 @@ static int ltsim(const char *first, ...) {
     return WEXITSTATUS(st);
 }
 
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
-
 /* exit code 2 and exactly one stderr line containing every needle */
 static void expect_bad(int rc, const char *n1, const char *n2) {
     if (rc != 2) fail_msg("exit code %d, expected 2; stderr: %s", rc, err_buf);
-    if (count_lines(err_buf) != 1) fail_msg("expected one stderr line, got: %s", err_buf);
+    if (tu_count_lines(err_buf) != 1) fail_msg("expected one stderr line, got: %s", err_buf);
     if (n1 && strstr(err_buf, n1) == NULL) fail_msg("'%s' not in: %s", n1, err_buf);
     if (n2 && strstr(err_buf, n2) == NULL) fail_msg("'%s' not in: %s", n2, err_buf);
     assert_int_equal(out_buf[0], '\0');
@@ -497,7 +491,7 @@ static void test_cli_stdout_full(void **state) {
         if (rc[i] != 1) fail_msg("command %d: exit %d, expected 1", i, rc[i]);
     }
     /* the last command's message: one line naming the failure */
-    assert_int_equal(count_lines(err_buf), 1);
+    assert_int_equal(tu_count_lines(err_buf), 1);
     assert_non_null(strstr(err_buf, "failed"));
 }
 
@@ -506,7 +500,7 @@ static void test_cli_save_outputs_failure(void **state) {
     int rc = ltsim("run", "tests/fixtures/golden_transformer.yml", "--repeats", "1",
                    "--save-outputs", "/nonexistent-dir/out.safetensors", END);
     assert_int_equal(rc, 1);
-    assert_int_equal(count_lines(err_buf), 1);
+    assert_int_equal(tu_count_lines(err_buf), 1);
     assert_non_null(strstr(err_buf, "/nonexistent-dir/out.safetensors"));
 }
 

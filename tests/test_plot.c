@@ -48,24 +48,6 @@
 
 /* ---- helpers ---- */
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while (buf && (k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (nb == NULL) free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (buf) buf[n] = '\0';
-    return buf;
-}
-
 static long fsize(const char *path) {
     struct stat sb;
     return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
@@ -95,6 +77,10 @@ static int have_gnuplot(void) {
 
 static char *cli_out, *cli_err;
 
+static int plot_main(int argc, char **argv, void *cmd) {
+    return cli_plot_main((const char *)cmd, argc, argv);
+}
+
 /* Runs `ltsim CMD args...` through cli_plot_main in a child; stdout and stderr go to
  * cli_out / cli_err. Returns the exit code. */
 static int run_cli(const char *cmd, ...) {
@@ -107,46 +93,13 @@ static int run_cli(const char *cmd, ...) {
         argv[argc++] = (char *)a;
     va_end(ap);
     argv[argc] = NULL;
-    static char op[300], ep[300];
-    snprintf(op, sizeof op, "%s/cli.out", tu_tmpdir());
-    snprintf(ep, sizeof ep, "%s/cli.err", tu_tmpdir());
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0) _exit(127);
-        dup2(o, 1);
-        dup2(e, 2);
-        int rc = cli_plot_main(cmd, argc, argv);
-        fflush(stdout);
-        fflush(stderr);
-        _exit(rc);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    free(cli_out);
-    free(cli_err);
-    cli_out = slurp(op);
-    cli_err = slurp(ep);
-    assert_non_null(cli_out);
-    assert_non_null(cli_err);
-    if (WIFSIGNALED(st)) fail_msg("ltsim %s killed by signal %d: %s", cmd, WTERMSIG(st), cli_err);
-    return WEXITSTATUS(st);
-}
-
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
+    return tu_run_captured(plot_main, argc, argv, (void *)cmd, &cli_out, &cli_err);
 }
 
 /* Exit code want, exactly one line on stderr, containing needle. */
 static void expect_error(int rc, int want, const char *needle) {
     if (rc != want) fail_msg("exit %d, expected %d; stderr: %s", rc, want, cli_err);
-    if (count_lines(cli_err) != 1) fail_msg("expected one stderr line, got: %s", cli_err);
+    if (tu_count_lines(cli_err) != 1) fail_msg("expected one stderr line, got: %s", cli_err);
     if (needle && strstr(cli_err, needle) == NULL)
         fail_msg("stderr lacks '%s': %s", needle, cli_err);
 }
@@ -227,7 +180,7 @@ static void assert_png(const char *path, long min_bytes) {
 static void assert_svg(const char *path, long min_bytes) {
     long n = fsize(path);
     if (n < min_bytes) fail_msg("%s: %ld bytes, expected at least %ld", path, n, min_bytes);
-    char *t = slurp(path);
+    char *t = tu_slurp(path);
     assert_non_null(t);
     if (strstr(t, "<svg") == NULL || strstr(t, "</svg>") == NULL)
         fail_msg("%s: not an SVG document", path);
@@ -238,7 +191,7 @@ static void assert_svg(const char *path, long min_bytes) {
 static void assert_chart_files(const char *dir, const char *name, int rendered) {
     char p[600];
     snprintf(p, sizeof p, "%s/%s.dat", dir, name);
-    char *dat = slurp(p);
+    char *dat = tu_slurp(p);
     if (dat == NULL) {
         fail_msg("%s missing", p);
         return;
@@ -506,14 +459,14 @@ static void test_plot_render_real(void **state) {
     /* the breakdown comes from the sweep's chosen points: 3 families x 3 budgets */
     char p[600];
     snprintf(p, sizeof p, "%s/breakdown.dat", dir);
-    char *dat = slurp(p);
+    char *dat = tu_slurp(p);
     assert_non_null(strstr(dat, "\"lite 100M (d=208)\""));
     assert_non_null(strstr(dat, "\"transformer 500M (d=312)\""));
     assert_non_null(strstr(dat, "\"evolved 300M (d=232)\""));
     free(dat);
     /* latency: forward (stored) and generate (counted now) per device */
     snprintf(p, sizeof p, "%s/latency.dat", dir);
-    dat = slurp(p);
+    dat = tu_slurp(p);
     assert_non_null(strstr(dat, "# index 0: raspberry-pi-4: forward"));
     assert_non_null(strstr(dat, "raspberry-pi-4: generate (30 steps)"));
     assert_non_null(strstr(dat, "snapdragon-855-big: generate (30 steps)"));
@@ -862,7 +815,7 @@ static void test_plot_accuracy_wmt_en_fr_margins(void **state) {
     assert_non_null(strstr(f[0].caption, "+1.7 / +1.5 / +1.2"));
     char path[600];
     snprintf(path, sizeof path, "%s/accuracy-wmt-en-fr.dat", dir);
-    char *dat = slurp(path);
+    char *dat = tu_slurp(path);
     assert_non_null(dat);
     /* the published points of each family, by config label */
     static const char *const lite[] = {"lite-wmt-200", "lite-wmt-408", "lite-wmt-496"};
@@ -978,7 +931,7 @@ static void test_plot_report(void **state) {
     char html[600], md[600];
     snprintf(html, sizeof html, "%s/index.html", dir);
     snprintf(md, sizeof md, "%s/report.md", dir);
-    char *h = slurp(html), *m = slurp(md);
+    char *h = tu_slurp(html), *m = tu_slurp(md);
     assert_non_null(h);
     assert_non_null(m);
     /* every section, in both forms */
@@ -1021,7 +974,7 @@ static void test_plot_report(void **state) {
     snprintf(url, sizeof url, "file://%s", html);
     snprintf(dom, sizeof dom, "%s/dom.html", tu_tmpdir());
     assert_int_equal(chromium(dom, "--dump-dom", "--window-size=1200,2000", url), 0);
-    char *d = slurp(dom);
+    char *d = tu_slurp(dom);
     assert_non_null(d);
     char want[80];
     snprintf(want, sizeof want, "data-images-loaded=\"%d/%d\"", imgs, imgs);

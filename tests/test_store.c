@@ -36,25 +36,6 @@
 
 /* ---- helpers ---- */
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while (buf && (k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (n + 1 == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (nb == NULL) free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (buf) buf[n] = '\0';
-    return buf;
-}
-
 /* A fresh database path in the test's temporary directory (old files removed). */
 static const char *db_file(const char *name) {
     static char paths[8][256];
@@ -156,10 +137,9 @@ static int child_status(pid_t pid) {
 
 static char *cli_out, *cli_err;
 
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; s && *s; s++) n += *s == '\n';
-    return n;
+static int db_main(int argc, char **argv, void *ctx) {
+    (void)ctx;
+    return cli_db_main(argc, argv);
 }
 
 #define END ((const char *)NULL)
@@ -174,38 +154,12 @@ static int db_cli(const char *first, ...) {
     for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *)) argv[argc++] = (char *)a;
     va_end(ap);
     argv[argc] = NULL;
-    char op[256], ep[256];
-    snprintf(op, sizeof op, "%s/cli.out", tu_tmpdir());
-    snprintf(ep, sizeof ep, "%s/cli.err", tu_tmpdir());
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0) _exit(127);
-        dup2(o, 1);
-        dup2(e, 2);
-        int rc = cli_db_main(argc, argv);
-        fflush(stdout);
-        fflush(stderr);
-        _exit(rc);
-    }
-    int st = child_status(pid);
-    free(cli_out);
-    free(cli_err);
-    cli_out = slurp(op);
-    cli_err = slurp(ep);
-    assert_non_null(cli_out);
-    assert_non_null(cli_err);
-    if (WIFSIGNALED(st)) fail_msg("ltsim db killed by signal %d: %s", WTERMSIG(st), cli_err);
-    return WEXITSTATUS(st);
+    return tu_run_captured(db_main, argc, argv, NULL, &cli_out, &cli_err);
 }
 
 static void expect_cli_error(int rc, int want, const char *needle) {
     if (rc != want) fail_msg("exit %d, expected %d; stderr: %s", rc, want, cli_err);
-    if (count_lines(cli_err) != 1) fail_msg("expected one stderr line, got: %s", cli_err);
+    if (tu_count_lines(cli_err) != 1) fail_msg("expected one stderr line, got: %s", cli_err);
     if (needle && strstr(cli_err, needle) == NULL) fail_msg("'%s' not in: %s", needle, cli_err);
 }
 
@@ -213,14 +167,14 @@ static void expect_cli_error(int rc, int want, const char *needle) {
 
 static void test_store_sources_match_files(void **state) {
     (void)state;
-    char *file = slurp("db/schema.sql"), *mem = store_schema_sql();
+    char *file = tu_slurp("db/schema.sql"), *mem = store_schema_sql();
     assert_non_null(file);
     assert_non_null(mem);
     if (strcmp(file, mem) != 0)
         fail_msg("db/schema.sql differs from sim/store_sql.c: regenerate it (see its header)");
     free(file);
     free(mem);
-    file = slurp("db/published.csv");
+    file = tu_slurp("db/published.csv");
     mem = store_published_csv();
     assert_non_null(file);
     assert_non_null(mem);
@@ -370,7 +324,7 @@ static void test_store_migrates_from_version_0(void **state) {
 
 /* Data lines of db/published.csv (no field spans lines in it) and how many are tagged R. */
 static void csv_counts(int *rows, int *r_rows) {
-    char *csv = slurp("db/published.csv");
+    char *csv = tu_slurp("db/published.csv");
     assert_non_null(csv);
     *rows = -1; /* the header */
     *r_rows = 0;
@@ -945,7 +899,7 @@ static void test_store_readonly_directory(void **state) {
         fail_msg("new database in a read-only directory: %s", l1);
     if (strncmp(l2, "1 ", 2) != 0 || strstr(l2, existing) == NULL)
         fail_msg("existing database in a read-only directory: %s", l2);
-    if (strncmp(l3, "1 ", 2) != 0 || count_lines(l3) != 1 || strstr(l3, "ltsim db list") == NULL)
+    if (strncmp(l3, "1 ", 2) != 0 || tu_count_lines(l3) != 1 || strstr(l3, "ltsim db list") == NULL)
         fail_msg("ltsim db list on a read-only directory: %s", l3);
     assert_int_equal(access(fresh, F_OK), -1);
     s = open_ok(existing);
@@ -1173,13 +1127,13 @@ static void test_store_sweeps_and_export(void **state) {
 
     out = export_to_string(s, NULL, STORE_CSV, SIM_OK);
     assert_int_equal(strncmp(out, "sweep,sweep_id,family,budget_macs,width,", 40), 0);
-    assert_int_equal(count_lines(out), 3);
+    assert_int_equal(tu_count_lines(out), 3);
     assert_non_null(strstr(out, "lite x 100M,1,lite,100000000,200,reference,lite-wmt-200,1,"
                                 "lite-wmt-200,90138000,"));
     free(out);
     out = export_to_string(s, "runs", STORE_CSV, SIM_OK);
     assert_int_equal(strncmp(out, "id,uuid,content_hash,created_at,command,", 40), 0);
-    assert_int_equal(count_lines(out) >= 2, 1);
+    assert_int_equal(tu_count_lines(out) >= 2, 1);
     free(out);
     out = export_to_string(s, "ledger", STORE_JSON, SIM_OK);
     a = cJSON_Parse(out);

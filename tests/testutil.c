@@ -9,10 +9,14 @@
 
 #include "testutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 double tu_rel_err(const float *a, const float *b, int64_t n) {
     double num = 0.0, den = 0.0;
@@ -63,4 +67,61 @@ const char *tu_tmpdir(void) {
         if (mkdtemp(dir) == NULL) fail_msg("mkdtemp failed");
     }
     return dir;
+}
+
+char *tu_slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    size_t cap = 1 << 16, n = 0, k;
+    char *buf = malloc(cap);
+    while (buf && (k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += k;
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (nb == NULL) free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+int tu_count_lines(const char *s) {
+    int n = 0;
+    for (; s && *s; s++) n += *s == '\n';
+    return n;
+}
+
+int tu_run_captured(TuMain fn, int argc, char **argv, void *ctx, char **out, char **err) {
+    char op[256], ep[256];
+    snprintf(op, sizeof op, "%s/cli.out", tu_tmpdir());
+    snprintf(ep, sizeof ep, "%s/cli.err", tu_tmpdir());
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || e < 0) _exit(127);
+        dup2(o, 1);
+        dup2(e, 2);
+        int rc = fn(argc, argv, ctx);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    free(*out);
+    free(*err);
+    *out = tu_slurp(op);
+    *err = tu_slurp(ep);
+    assert_non_null(*out);
+    assert_non_null(*err);
+    if (WIFSIGNALED(st))
+        fail_msg("%s killed by signal %d: %s", argv[0], WTERMSIG(st), *err);
+    return WEXITSTATUS(st);
 }

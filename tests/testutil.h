@@ -26,4 +26,18 @@ uint64_t tu_macs(const CostLedger *l, int cls, const char *sub, int op);
 /* Directory for temporary files of this test binary (created once). */
 const char *tu_tmpdir(void);
 
+/* A whole file as a NUL-terminated string (malloc'd), or NULL when it cannot be read. */
+char *tu_slurp(const char *path);
+
+/* Newlines in s (0 for NULL). */
+int tu_count_lines(const char *s);
+
+/* A subcommand's entry point as tu_run_captured calls it (ctx: whatever it needs). */
+typedef int (*TuMain)(int argc, char **argv, void *ctx);
+
+/* Runs fn(argc, argv, ctx) in a child process with stdout and stderr in files of
+ * tu_tmpdir(); replaces *out and *err (freed first) with what it printed. Returns the exit
+ * code; fails the test when the child was killed by a signal. */
+int tu_run_captured(TuMain fn, int argc, char **argv, void *ctx, char **out, char **err);
+
 #endif
