@@ -1063,7 +1063,10 @@ static double resident_share(const HwProfile *p, const CostLedger *l) {
     return keep > 0.0 ? keep * c / w : 0.0;
 }
 
-static void entry_terms(const HwProfile *p, const LedgerEntry *e, double resident, Terms *t) {
+/* Terms of one ledger entry; resident is its ledger's resident weight share, step says the
+ * ledger is a decoder step of a generate run (ledger k >= 1 of several). */
+static void entry_terms(const HwProfile *p, const LedgerEntry *e, double resident, int step,
+                        Terms *t) {
     const OpCost *c = &e->cost;
     double llc = p->llc_kib * 1024.0;
     t->cls = hw_op_class(e->op);
@@ -1103,6 +1106,13 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->trans = t->cls == HW_ELEMENTWISE && hw_op_transcendental(e->op);
     double act = (double)c->act_bytes_read + (double)c->bytes_written;
     double act_dram = act > llc ? act - llc : 0.0;
+    if (step && t->cls == HW_ATTENTION) {
+        /* a decoder step's attention reads the key/value caches the previous steps left;
+         * the weights streamed since push them out of the cache as they push out the
+         * weights themselves */
+        double kv = (double)c->act_bytes_read * (1.0 - resident);
+        if (kv > act_dram) act_dram = kv;
+    }
     t->wdram = (double)c->weight_bytes * (1.0 - resident);
     t->drows = 0.0;
     if (t->cls == HW_GEMM && c->weight_bytes > 0)
@@ -1202,7 +1212,7 @@ double hw_predict_ms(const HwProfile *p, const CostLedger *const *ledgers, int n
         double res = ledger_resident(p, ledgers, k, warm);
         for (size_t i = 0; i < cost_ledger_count(ledgers[k]); i++) {
             Terms t;
-            entry_terms(p, cost_ledger_get(ledgers[k], i), res, &t);
+            entry_terms(p, cost_ledger_get(ledgers[k], i), res, n >= 2 && k >= 1, &t);
             double c = terms_compute_ms(p, &p->model, &t), mem = terms_memory_ms(p, &p->model, &t);
             total += (c > mem && !t.stream ? c : mem) + terms_overhead_ms(&p->model, &t);
         }
@@ -1252,7 +1262,7 @@ SimStatus hw_predict(const HwProfile *p, const CostLedger *const *ledgers, int n
         for (size_t i = 0; i < cost_ledger_count(ledgers[k]); i++) {
             const LedgerEntry *e = cost_ledger_get(ledgers[k], i);
             Terms t;
-            entry_terms(p, e, res, &t);
+            entry_terms(p, e, res, n >= 2 && k >= 1, &t);
             HwOpPrediction *op = &out->ops[out->nops];
             op->step = k;
             snprintf(op->scope, sizeof op->scope, "%s", e->scope);
@@ -1453,7 +1463,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
             if (s->entry >= 0 && (long)i != s->entry) continue;
             if (s->entry < 0 && s->search_only) break;
             Terms t;
-            entry_terms(p, cost_ledger_get(s->ledgers[k], i), res, &t);
+            entry_terms(p, cost_ledger_get(s->ledgers[k], i), res, s->nledgers >= 2 && k >= 1, &t);
             if (s->entry < 0 && s->by_class && t.cls != s->cls) continue;
             if (s->entry < 0 && s->by_class && t.cls == HW_GEMM && s->gemm_rows &&
                 (s->gemm_rows != 2) != (t.stream != 0))

@@ -392,6 +392,57 @@ static void test_hw_find(void **state) {
 
 /* ---- prediction ---- */
 
+/* A decoder step whose weights stream from DRAM reads the key/value caches from DRAM too
+ * (the weights streamed since the previous step pushed them out); an encoder pass reads its
+ * attention inputs from the cache, and so does a step whose weights stay resident. */
+static void test_hw_predict_kv_cache_dram(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("raspberry-pi-4", &p);
+    ModelConfig cfg;
+    tu_load_config("models/lite-wmt-496.yml", 0, &cfg);
+    RunResult res;
+    int nl;
+    const CostLedger **l = count_run(&cfg, "generate", 30, 8, 1, &res, &nl);
+    assert_true(nl >= 4);
+    SimError err;
+    sim_error_init(&err);
+    HwPredictOptions cold = {0};
+    HwPrediction pr;
+    assert_int_equal(hw_predict(&p, l, nl, &cold, &pr, &err), SIM_OK);
+    size_t i = 0;
+    int enc = 0, dec = 0;
+    for (int k = 0; k < nl; k++)
+        for (size_t j = 0; j < cost_ledger_count(l[k]); j++, i++) {
+            const LedgerEntry *e = cost_ledger_get(l[k], j);
+            if (pr.ops[i].cls != HW_ATTENTION) continue;
+            double rd = (double)e->cost.act_bytes_read;
+            if (k == 0) { /* the encoder: well inside 1 MB of LLC */
+                assert_true(pr.ops[i].dram_bytes < rd);
+                enc++;
+            } else if (k >= 2) { /* nothing of 60 MB of weights stays in 1 MB */
+                assert_true(pr.ops[i].dram_bytes >= rd);
+                dec++;
+            }
+        }
+    assert_true(enc > 0 && dec > 0);
+    double act = pr.act_dram_bytes, ms = pr.latency_ms;
+    hw_prediction_free(&pr);
+    /* an LLC that holds every step's weights keeps the caches too */
+    HwProfile big = p;
+    big.llc_kib = 1e6;
+    assert_int_equal(hw_predict(&big, l, nl, &cold, &pr, &err), SIM_OK);
+    i = 0;
+    for (int k = 0; k < nl; k++)
+        for (size_t j = 0; j < cost_ledger_count(l[k]); j++, i++)
+            if (k >= 2 && pr.ops[i].cls == HW_ATTENTION) assert_true(pr.ops[i].dram_bytes == 0.0);
+    assert_true(pr.act_dram_bytes < act);
+    assert_true(pr.latency_ms < ms);
+    hw_prediction_free(&pr);
+    free(l);
+    runner_result_free(&res);
+}
+
 static void test_hw_predict_consistent(void **state) {
     (void)state;
     HwProfile p;
@@ -944,7 +995,9 @@ static void test_hw_fit_all_recovers(void **state) {
         double want = hw_param_get(t, (HwParam)k), got = hw_param_get(&fit.model, (HwParam)k);
         print_message("  %-30s truth %-8.4g fitted %-8.4g se %.2f%% %s\n", hw_param_key((HwParam)k),
                       want, got, 100 * rep.rel_se[k], rep.identified[k] ? "identified" : "kept");
-        if (rep.identified[k] && fabs(got - want) > 0.05 * want) {
+        /* within 5 %, or within three of its standard errors when those are wider (the
+         * noise of the samples alone moves dram_row_ns, se near 3 %, by about 5 %) */
+        if (rep.identified[k] && fabs(got - want) > fmax(0.05, 3.0 * rep.rel_se[k]) * want) {
             print_message("  %s: fitted %g, truth %g\n", hw_param_key((HwParam)k), got, want);
             bad++;
         }
@@ -1860,6 +1913,7 @@ int main(void) {
         cmocka_unit_test(test_hw_bad_profiles),
         cmocka_unit_test(test_hw_find),
         cmocka_unit_test(test_hw_predict_consistent),
+        cmocka_unit_test(test_hw_predict_kv_cache_dram),
         cmocka_unit_test(test_hw_monotone),
         cmocka_unit_test(test_hw_gemv_rows),
         cmocka_unit_test(test_hw_memory_bound_step),
