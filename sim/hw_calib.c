@@ -658,6 +658,28 @@ static double read_bw(const HwVec *buf, size_t bytes, double min_bytes, int tria
     return best;
 }
 
+double hw_llc_kib(const double *kib, const double *gbs, int n, double dram_gbs) {
+    if (n < 1) return 0.0;
+    /* the largest working set still clearly faster than DRAM */
+    int j = -1;
+    for (int i = n - 1; i >= 0 && j < 0; i--)
+        if (gbs[i] >= 1.25 * dram_gbs) j = i;
+    if (j < 0 || j == n - 1) return kib[j < 0 ? 0 : j];
+    /* up the edge to where the last cache level's plateau begins */
+    int p = j;
+    while (p > 0 && gbs[p - 1] > 1.1 * gbs[p]) p--;
+    double thr = 0.5 * (gbs[p] + dram_gbs);
+    for (int i = n - 2; i >= 0; i--) {
+        if (gbs[i] >= thr) {
+            double b0 = gbs[i], b1 = gbs[i + 1];
+            double f = b0 > b1 ? (b0 - thr) / (b0 - b1) : 0.0;
+            if (f > 1) f = 1;
+            return exp(log(kib[i]) + f * (log(kib[i + 1]) - log(kib[i])));
+        }
+    }
+    return kib[0];
+}
+
 SimStatus hw_measure_memory(HwHostMeasure *m, int quick, SimError *err) {
     size_t maxb = (size_t)256 << 20;
     /* in an arena, laid out as the model's weights are (2 MiB pages where the kernel gives
@@ -682,18 +704,7 @@ SimStatus hw_measure_memory(HwHostMeasure *m, int quick, SimError *err) {
     arena_close(a);
     int n = m->nsweep;
     m->dram_gbs = n >= 2 ? 0.5 * (m->sweep_gbs[n - 1] + m->sweep_gbs[n - 2]) : m->sweep_gbs[0];
-    /* usable LLC: the working set where the bandwidth falls to twice DRAM's (log-linear) */
-    double thr = 2.0 * m->dram_gbs;
-    m->llc_kib = m->sweep_kib[0];
-    for (int i = n - 2; i >= 0; i--) {
-        if (m->sweep_gbs[i] >= thr) {
-            double b0 = m->sweep_gbs[i], b1 = m->sweep_gbs[i + 1];
-            double f = b0 > b1 ? (b0 - thr) / (b0 - b1) : 0.0;
-            if (f > 1) f = 1;
-            m->llc_kib = exp(log(m->sweep_kib[i]) + f * (log(m->sweep_kib[i + 1]) - log(m->sweep_kib[i])));
-            break;
-        }
-    }
+    m->llc_kib = hw_llc_kib(m->sweep_kib, m->sweep_gbs, n, m->dram_gbs);
     return SIM_OK;
 }
 
@@ -1802,7 +1813,8 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
          p->dram_gbs);
     hw_profile_set_source(p, "llc_kib", HW_SRC_MEASURED,
                           "read-bandwidth sweep: the working set where one thread's read "
-                          "bandwidth falls to twice the DRAM bandwidth (not CPUID)");
+                          "bandwidth falls half-way from the last cache level's plateau to "
+                          "the DRAM bandwidth (not CPUID)");
     hw_profile_set_source(p, "dram_gbs", HW_SRC_MEASURED,
                           "read-bandwidth sweep: one thread reading 128-256 MiB");
 
@@ -1815,12 +1827,15 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     if (!replay) rc = measure_gemm_tile(meas->gemm_rows_ns, &meas->gemm_tile, err);
     if (rc != SIM_OK) return rc;
     {   /* LTSIM_HW_DUMP: the machine measurements (M llc_kib dram_gbs sgemm_gflops tile, then
-         * G M ns_per_weight of the tile sweep) */
+         * B KiB GB/s of the bandwidth sweep and G M ns_per_weight of the tile
+         * sweep) */
         const char *dp = getenv("LTSIM_HW_DUMP");
         FILE *df = dp && *dp ? fopen(dp, "a") : NULL;
         if (df) {
             fprintf(df, "M\t%.3f\t%.4f\t%.3f\t%d\n", meas->llc_kib, meas->dram_gbs,
                     meas->sgemm_gflops, meas->gemm_tile);
+            for (int i = 0; i < meas->nsweep && !replay; i++)
+                fprintf(df, "B\t%.0f\t%.3f\n", meas->sweep_kib[i], meas->sweep_gbs[i]);
             for (int m = OPS_GEMV_ROWS + 1; m <= HW_GEMM_ROWS_MAX && !replay; m++)
                 fprintf(df, "G\t%d\t%.5f\n", m, meas->gemm_rows_ns[m]);
             fclose(df);

@@ -74,6 +74,14 @@ typedef struct {
  * residual of the straight line by a quarter. */
 int hw_gemm_tile_pick(const double *ns, int mmin, int mmax);
 
+/* The usable last-level cache (KiB) from a read-bandwidth sweep (working sets kib[0..n)
+ * ascending, bandwidths gbs, dram_gbs that of the largest sets): the last cache level's
+ * plateau is where the bandwidth, walking down from the largest set still 1.25x DRAM's,
+ * stops rising by more than 10 % per step; the usable size is where the bandwidth falls
+ * half-way from that plateau to DRAM's (log-linear between points). kib[0] when no set is
+ * faster than DRAM. */
+double hw_llc_kib(const double *kib, const double *gbs, int n, double dram_gbs);
+
 /* The least-squares non-decreasing fit of v[0..n) in place (pool adjacent violators: each
  * run of points that falls is replaced by its mean). */
 void hw_isotonic(double *v, int n);

@@ -1797,6 +1797,28 @@ static void test_hw_isotonic(void **state) {
     for (int i = 1; i < 5; i++) assert_true(fabs(dip[i] - 4.0) < 1e-12);
 }
 
+/* The usable LLC from read-bandwidth sweeps: an Intel Xeon VM whose L3 plateau is 1.8x its
+ * DRAM (measured; the L2 edge is not the last level), a cache 3x DRAM's where half-way is
+ * twice DRAM, and sweeps with no cache level faster than DRAM. */
+static void test_hw_llc_kib(void **state) {
+    (void)state;
+    double kib[25], xeon[] = {90.9, 91.1, 93.5, 94.0, 94.1, 93.7, 93.0, 94.0, 93.0,
+                              77.5, 53.0, 34.0, 28.7, 28.6, 28.6, 28.6, 28.7, 28.5,
+                              28.9, 27.9, 23.6, 19.1, 15.8, 16.2, 16.2};
+    for (int i = 0; i < 25; i++) kib[i] = 64.0 * pow(2.0, 0.5 * i);
+    double llc = hw_llc_kib(kib, xeon, 25, 16.2);
+    /* half-way from 27.9 to 16.2 is 22.05: between the 64 MiB (23.6) and 90.5 MiB points */
+    assert_true(llc > 64.0 * 1024 && llc < 90.6 * 1024);
+    double three[25];
+    for (int i = 0; i < 25; i++) three[i] = i <= 12 ? 90.0 : i == 13 ? 60.0 : 30.0;
+    llc = hw_llc_kib(kib, three, 25, 30.0);
+    assert_true(fabs(llc - kib[13]) < 1e-6 * kib[13]); /* exactly where 60 = 2 x 30 */
+    double flat[25];
+    for (int i = 0; i < 25; i++) flat[i] = 20.0;
+    assert_true(hw_llc_kib(kib, flat, 25, 20.0) == kib[0]);
+    assert_true(hw_llc_kib(kib, flat, 0, 20.0) == 0.0);
+}
+
 /* The kernel's tile rows from times per weight of M x 512 x 512 products: a measured
  * series with a pass per set bit of M mod 4, synthetic patterns of 1, 2, 8, and a series of
  * 16 points whose pattern cuts the straight line's residual by less than half. */
@@ -1933,6 +1955,7 @@ int main(void) {
         cmocka_unit_test(test_hw_cli_json),
         cmocka_unit_test(test_hw_gemm_tile_pick),
         cmocka_unit_test(test_hw_isotonic),
+        cmocka_unit_test(test_hw_llc_kib),
         cmocka_unit_test(test_hw_replay_errors),
         cmocka_unit_test(test_hw_host_calibrate_validate),
     };
