@@ -1453,7 +1453,7 @@ static void dump_prediction(const HwProfile *p, const Timed *x, const HwPredictO
  * `reps` timed passes (about 150 ms). On a shared machine other tenants only ever slow a run
  * down, and they come and go, so a config's latency is the median of its quietest round;
  * rounds go on until the two quietest rounds agree within 2 % (the median is stable), at
- * least 2 and at most 6 rounds (quick: 3). Rounds visit the configs in turn, so that a busy
+ * least 3 and at most 6 rounds (quick: 2 and 3). Rounds visit the configs in turn, so that a busy
  * spell falls on several configs rather than on all the rounds of one. Per-operator times
  * come from the quietest round (the runner's medians over its passes, per operator). */
 static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, StreamBench *sb,
@@ -1468,7 +1468,7 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, StreamBench 
     }
     int quick = o && o->quick;
     int threads = o && o->threads > 0 ? o->threads : 1;
-    int maxr = quick ? 3 : 6;
+    int maxr = quick ? 3 : 6, minr = quick ? 2 : 3;
     double budget = quick ? 60.0 : 150.0; /* ms of timed passes per config and round */
     SimStatus rc = SIM_OK;
     for (int i = 0; i < n; i++) {
@@ -1532,7 +1532,7 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, StreamBench 
                     b2 = x->rmed[q];
                 }
             }
-            if (x->rounds >= 2 && b2 <= 1.02 * b1) x->done = 1;
+            if (x->rounds >= minr && b2 <= 1.02 * b1) x->done = 1;
         }
         if (active == 0) break;
         if (sb != NULL && (rc = stream_round(sb, err)) != SIM_OK) return rc;
