@@ -136,6 +136,8 @@ static const NumKey num_keys[] = {
     NK("model.dram_short_efficiency", model.dram_short_efficiency, 1, 0, "of dram_gbs"),
     NK("model.dram_short_row_ns", model.dram_short_row_ns, 1e6, 0, "ns/row"),
     NK("model.gemv_reuse_gbs", model.gemv_reuse_gbs, 1e6, 0, "GB/s"),
+    NK("model.gemv_reuse_dram_gbs", model.gemv_reuse_dram_gbs, 1e6, 0, "GB/s"),
+    NK("model.outside_factor", model.outside_factor, 2, 0, "x"),
 };
 #undef NK
 #define NUM_KEYS ((int)(sizeof num_keys / sizeof num_keys[0]))
@@ -187,6 +189,7 @@ static const char *const param_keys[HW_PARAM_COUNT] = {
     [HW_P_DRAM_SHORT_EFF] = "model.dram_short_efficiency",
     [HW_P_DRAM_SHORT_ROW] = "model.dram_short_row_ns",
     [HW_P_GEMV_REUSE] = "model.gemv_reuse_gbs",
+    [HW_P_GEMV_REUSE_DRAM] = "model.gemv_reuse_dram_gbs",
 };
 _Static_assert(sizeof param_keys / sizeof param_keys[0] == HW_PARAM_COUNT, "param_keys");
 
@@ -215,6 +218,7 @@ double hw_param_get(const HwModelParams *m, HwParam k) {
     case HW_P_DRAM_SHORT_EFF: return m->dram_short_efficiency;
     case HW_P_DRAM_SHORT_ROW: return m->dram_short_row_ns;
     case HW_P_GEMV_REUSE: return m->gemv_reuse_gbs;
+    case HW_P_GEMV_REUSE_DRAM: return m->gemv_reuse_dram_gbs;
     default: return 0.0;
     }
 }
@@ -242,6 +246,7 @@ void hw_param_set(HwModelParams *m, HwParam k, double v) {
     case HW_P_DRAM_SHORT_EFF: m->dram_short_efficiency = v; break;
     case HW_P_DRAM_SHORT_ROW: m->dram_short_row_ns = v; break;
     case HW_P_GEMV_REUSE: m->gemv_reuse_gbs = v; break;
+    case HW_P_GEMV_REUSE_DRAM: m->gemv_reuse_dram_gbs = v; break;
     default: break;
     }
 }
@@ -1045,7 +1050,9 @@ typedef struct {
     double cache;       /* of those, the bytes not from DRAM (at cache_gbs) */
     double wcache;      /* matrix-vector products: resident weight bytes (at llc_gbs) */
     double reuse;       /* matrix-vector products of M > 1 rows: the (M - 1) * weight bytes the
-                           other rows re-read from the core's cache (at gemv_reuse_gbs) */
+                           other rows re-read from the core's cache, of the resident weights
+                           (at gemv_reuse_gbs) */
+    double reuse_dram;  /* the same of the weights streamed from DRAM (at gemv_reuse_dram_gbs) */
     double calls;
 } Terms;
 
@@ -1123,13 +1130,16 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, double residen
     t->cache = t->sram - t->dram;
     t->wcache = 0.0;
     t->reuse = 0.0;
+    t->reuse_dram = 0.0;
     t->calls = e->calls > 0 ? (double)e->calls : 1.0;
     if (t->stream) {
         t->wcache = (double)c->weight_bytes * resident;
         t->cache -= t->wcache;
         if (t->m > 1.0) {
-            t->reuse = (t->m - 1.0) * (double)c->weight_bytes;
-            t->sram += t->reuse; /* through the cache again, not counted in t->cache */
+            double again = (t->m - 1.0) * (double)c->weight_bytes;
+            t->reuse = again * resident;
+            t->reuse_dram = again * (1.0 - resident);
+            t->sram += again; /* through the cache again, not counted in t->cache */
         }
     }
 }
@@ -1158,7 +1168,8 @@ static double terms_compute_ms(const HwProfile *p, const HwModelParams *m, const
 static double terms_memory_ms(const HwProfile *p, const HwModelParams *m, const Terms *t) {
     double bw = p->dram_gbs * 1e6, cache = t->cache / (m->cache_gbs * 1e6) +
                                           t->wcache / (m->llc_gbs * 1e6) +
-                                          t->reuse / (m->gemv_reuse_gbs * 1e6);
+                                          t->reuse / (m->gemv_reuse_gbs * 1e6) +
+                                          t->reuse_dram / (m->gemv_reuse_dram_gbs * 1e6);
     if (t->row_ns > 0.0)
         return (t->dram - t->wdram) / (bw * m->dram_efficiency) + cache +
                t->drows * t->row_ns * 1e-6;
@@ -1214,7 +1225,8 @@ double hw_predict_ms(const HwProfile *p, const CostLedger *const *ledgers, int n
             Terms t;
             entry_terms(p, cost_ledger_get(ledgers[k], i), res, n >= 2 && k >= 1, &t);
             double c = terms_compute_ms(p, &p->model, &t), mem = terms_memory_ms(p, &p->model, &t);
-            total += (c > mem && !t.stream ? c : mem) + terms_overhead_ms(&p->model, &t);
+            total += (c > mem && !t.stream ? c : mem) * p->model.outside_factor +
+                     terms_overhead_ms(&p->model, &t);
         }
         total += search_ms(p, ledgers, n, k);
     }
@@ -1268,8 +1280,9 @@ SimStatus hw_predict(const HwProfile *p, const CostLedger *const *ledgers, int n
             snprintf(op->scope, sizeof op->scope, "%s", e->scope);
             op->op = e->op;
             op->cls = t.cls;
-            op->compute_ms = terms_compute_ms(p, m, &t);
-            op->memory_ms = terms_memory_ms(p, m, &t);
+            /* outside_factor: the time between operators that grows with the run */
+            op->compute_ms = terms_compute_ms(p, m, &t) * m->outside_factor;
+            op->memory_ms = terms_memory_ms(p, m, &t) * m->outside_factor;
             op->overhead_ms = terms_overhead_ms(m, &t);
             op->memory_bound = t.stream || op->memory_ms > op->compute_ms;
             op->time_ms = (op->memory_bound ? op->memory_ms : op->compute_ms) + op->overhead_ms;
@@ -1352,9 +1365,10 @@ void hw_prediction_free(HwPrediction *pr) {
  *   x17 = gemm_m_half_dram/gemm_efficiency (x1 takes the resident share of the weights),
  *   x18 = 1/dram_short_efficiency, x19 = dram_short_row_ns (matrix-vector products with rows
  *   shorter than a page: their DRAM weights and rows, instead of x5 and x14),
- *   x20 = 1/gemv_reuse_gbs (matrix-vector products of M > 1 rows: the re-read bytes).
+ *   x20 = 1/gemv_reuse_gbs (matrix-vector products of M > 1 rows: the re-read bytes of the
+ *   resident weights), x21 = 1/gemv_reuse_dram_gbs (those of the weights from DRAM).
  * An operator's compute time is c.x (c nonzero only in its class's columns), its memory time
- * m.x5 + cache.x8 + rows.x14 + wcache.x15 + reuse.x20, its overhead calls * 1e-3 * (x6 or x9)
+ * m.x5 + cache.x8 + rows.x14 + wcache.x15 + reuse.x20 + reuse_d.x21, its overhead calls * 1e-3 * (x6 or x9)
  * + heads * calls * 1e-3 * x10; a
  * run adds logits * 1e-6 * x11. Variables are scaled by the prior (z = x / x_prior). */
 
@@ -1373,6 +1387,7 @@ typedef struct {
     double crow;   /* coefficient of x14 in the compute term (blocked products' packing) */
     double wcache; /* coefficient of x15 */
     double reuse;  /* coefficient of x20 */
+    double reuse_d; /* coefficient of x21 */
     double fixed;  /* memory time that no parameter scales (ms): a stream's DRAM weights on a
                       profile with a stream curve */
     int stream;    /* always memory-bound (Terms.stream) */
@@ -1422,6 +1437,7 @@ static void params_to_x(const HwModelParams *m, double x[NP]) {
     x[18] = 1.0 / m->dram_short_efficiency;
     x[19] = m->dram_short_row_ns;
     x[20] = 1.0 / m->gemv_reuse_gbs;
+    x[21] = 1.0 / m->gemv_reuse_dram_gbs;
 }
 
 static void x_to_params(const double x[NP], HwModelParams *m) {
@@ -1446,6 +1462,7 @@ static void x_to_params(const double x[NP], HwModelParams *m) {
     m->dram_short_efficiency = 1.0 / x[18];
     m->dram_short_row_ns = x[19];
     m->gemv_reuse_gbs = 1.0 / x[20];
+    m->gemv_reuse_dram_gbs = 1.0 / x[21];
 }
 
 /* Builds the operator rows of one sample (the same Terms as hw_predict). */
@@ -1525,11 +1542,32 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
                 o->rows = 0.0;
                 o->rows_s = 0.0;
                 o->fixed = t.drows * t.row_ns * 1e-6;
-                r->fixed += o->fixed;
             }
             o->crow = t.stream ? 0.0 : t.drows * 1e-6;
             o->wcache = t.wcache / 1e6;
             o->reuse = t.reuse / 1e6;
+            o->reuse_d = t.reuse_dram / 1e6;
+            if (s->entry < 0 && !s->by_class && !s->search_only) {
+                /* a whole run: the time between operators that grows with it (the others
+                 * are the operators' own times) */
+                double f = p->model.outside_factor;
+                o->c0 *= f;
+                o->c1 *= f;
+                o->ck *= f;
+                o->cr *= f;
+                o->cd *= f;
+                o->crow *= f;
+                o->mem *= f;
+                o->cache *= f;
+                o->rows *= f;
+                o->mems *= f;
+                o->rows_s *= f;
+                o->wcache *= f;
+                o->reuse *= f;
+                o->reuse_d *= f;
+                o->fixed *= f;
+            }
+            r->fixed += o->fixed;
             o->stream = t.stream;
             o->ovh = t.calls * 1e-3;
             if (s->entry < 0 && !s->by_class && !s->search_only) r->disp += t.calls * 1e-3;
@@ -1553,7 +1591,8 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
         double comp = o->c0 * x[col] + o->c1 * x[1] + o->ck * x[7] + o->cr * x[13] +
                       o->cd * x[17] + o->crow * x[14];
         double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15] +
-                     o->mems * x[18] + o->rows_s * x[19] + o->reuse * x[20] + o->fixed;
+                     o->mems * x[18] + o->rows_s * x[19] + o->reuse * x[20] +
+                     o->reuse_d * x[21] + o->fixed;
         int membound = o->stream || mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
         t += (membound ? mem : comp) + o->ovh * x[ocol] + o->head * x[10];
@@ -1566,6 +1605,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
                 J[18] += o->mems;
                 J[19] += o->rows_s;
                 J[20] += o->reuse;
+                J[21] += o->reuse_d;
             } else {
                 J[col] += o->c0;
                 J[1] += o->c1;
@@ -1929,7 +1969,8 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         case 19: lo_x = 1e-4; hi_x = 1e5; break;
         case 8:
         case 15:
-        case 20: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
+        case 20:
+        case 21: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
         default: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break; /* 1/efficiencies */
         }
         P.lo[k] = lo_x / P.x0[k];
@@ -1951,7 +1992,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
          * operators all sit in the other regime gets no gradient: besides the prior, the
          * fit starts from a point where the memory terms are 10x slower (every memory column
          * active) and one where the compute terms are, and keeps the best end point. */
-        static const int mem_cols[] = {5, 8, 14, 15, 18, 19, 20};
+        static const int mem_cols[] = {5, 8, 14, 15, 18, 19, 20, 21};
         static const int comp_cols[] = {0, 1, 2, 3, 4, 7, 12, 13, 17};
         double best_obj = INFINITY, bestx[NP];
         for (int start = 0; start < 3; start++) {

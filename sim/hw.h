@@ -147,7 +147,15 @@ typedef struct {
     double gemv_reuse_gbs;         /* products of 2..OPS_GEMV_ROWS rows (one matrix-vector
                                       product per row over blocks of weight rows): rate at
                                       which rows 2..M re-read a block from the core's cache,
-                                      GB/s, > 0 */
+                                      GB/s, > 0 (the weights resident in the LLC) */
+    double gemv_reuse_dram_gbs;    /* the same for the share of the weights streamed from
+                                      DRAM: where the first row's prefetched lines land (the
+                                      core's L2 or only the LLC) sets it, GB/s, > 0 */
+    double outside_factor;         /* a run's time over its operators' compute and memory
+                                      time, besides dispatch_us per call: the time between
+                                      operators that grows with the run (timer reads,
+                                      interrupts, bookkeeping whose data the operators
+                                      evicted), [1, 2]; measured, not fitted */
 } HwModelParams;
 
 /* Rows shorter than this (bytes, a page) stream as short rows (dram_short_*). */
@@ -359,6 +367,7 @@ typedef enum {
     HW_P_DRAM_SHORT_ROW,   /* dram_short_row_ns (fit_all only; else kept at its ratio to
                               dram_row_ns) */
     HW_P_GEMV_REUSE,       /* gemv_reuse_gbs (fit_all only) */
+    HW_P_GEMV_REUSE_DRAM,  /* gemv_reuse_dram_gbs (fit_all only) */
     HW_PARAM_COUNT
 } HwParam;
 
@@ -400,7 +409,8 @@ typedef struct {
     int fit_all;         /* also fit gemm_k_half, cache_gbs, loop_overhead_us, head_overhead_us,
                             search_ns, transcendental_efficiency, gemm_remainder_rows,
                             dram_row_ns, llc_gbs, dispatch_us, gemm_m_half_dram, the
-                            short-row DRAM terms and gemv_reuse_gbs (host:
+                            short-row DRAM terms, gemv_reuse_gbs and
+                            gemv_reuse_dram_gbs (host:
                             per-class, search and
                             whole-run samples pin them down); 0: they keep the profile's values
                             (a few whole-run latencies of a device cannot separate them from

@@ -1713,8 +1713,13 @@ static void host_template(HwProfile *p, int threads) {
     p->model.dram_short_efficiency = 1.0;
     p->model.dram_short_row_ns = 20;
     p->model.gemv_reuse_gbs = 100;
+    p->model.gemv_reuse_dram_gbs = 100;
+    p->model.outside_factor = 1;
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_ESTIMATED,
                           "rule R-RETAIN: 1, the weights that fit stay (no grid search yet)");
+    hw_profile_set_source(p, "model.outside_factor", HW_SRC_ESTIMATED,
+                          "rule R-OUTSIDE: 1, no time between operators beyond dispatch_us "
+                          "(not measured yet)");
     for (int k = 0; k < HW_PARAM_COUNT; k++)
         hw_profile_set_source(p, hw_param_key((HwParam)k), HW_SRC_ESTIMATED,
                               "prior of the host calibration (rule R-HOST-PRIOR); the grid did "
@@ -1731,33 +1736,66 @@ static void host_template(HwProfile *p, int threads) {
 
 /* A typical dispatch cost per operator call on the host (us): it only picks the runs that
  * measure dispatch_us (measure_dispatch). */
-#define HOST_DISPATCH_US 0.4
+int hw_outside_fit(const double *calls, const double *kern_ms, const double *outside_ms,
+                   const double *run_ms, int n, double *dispatch_us, double *factor) {
+    double saa = 0, sab = 0, sbb = 0, say = 0, sby = 0;
+    int nv = 0;
+    for (int i = 0; i < n; i++) {
+        double ms = run_ms[i];
+        if (!(ms > 0) || !isfinite(outside_ms[i])) continue;
+        double a = calls[i] * 1e-3 / ms, b = kern_ms[i] / ms, y = outside_ms[i] / ms;
+        saa += a * a;
+        sab += a * b;
+        sbb += b * b;
+        say += a * y;
+        sby += b * y;
+        nv++;
+    }
+    if (nv < 3 || !(saa > 0) || !(sbb > 0)) return 0;
+    double det = saa * sbb - sab * sab, d = 0.0, f = 0.0;
+    int both = det > 1e-12 * saa * sbb;
+    if (both) {
+        d = (say * sbb - sby * sab) / det;
+        f = (sby * saa - say * sab) / det;
+    }
+    if (!both || d < 0 || f < 0) { /* one term alone: the one that explains more */
+        double d1 = say > 0 ? say / saa : 0.0, f1 = sby > 0 ? sby / sbb : 0.0;
+        if (say * d1 >= sby * f1) {
+            d = d1;
+            f = 0.0;
+        } else {
+            d = 0.0;
+            f = f1;
+        }
+    }
+    if (!(d > 0)) return 0; /* dispatch_us must stay positive: keep the prior */
+    *dispatch_us = d;
+    *factor = 1.0 + (f < 1.0 ? f : 1.0);
+    return nv;
+}
 
-/* dispatch_us measured on the grid: in a generate run, the time outside the operators'
- * kernels and the search is the engine's dispatch and bookkeeping, thousands of calls of
- * small operators. The median over the runs where that would be at least a tenth of the
- * time at HOST_DISPATCH_US per call (elsewhere it drowns in the noise between passes, a
- * share of the whole run). Returns the runs used (0: none, us unchanged). */
-static int measure_dispatch(const Timed *tm, int n, double *us) {
-    double v[CALIB_N];
+/* dispatch_us and outside_factor from the grid's runs (hw_outside_fit): per run, the time
+ * outside the operators' kernels and the search. Returns the runs used (0: none). */
+static int measure_outside(const Timed *tm, int n, double *dispatch_us, double *factor) {
+    double calls[CALIB_N], kern[CALIB_N], out[CALIB_N], ms[CALIB_N];
     int nv = 0;
     for (int g = 0; g < n && nv < CALIB_N; g++) {
-        if (!tm[g].g->gen || !(tm[g].median_ms > 0)) continue;
-        double kern = 0.0, calls = 0.0;
-        for (int k = 0; k < tm[g].nl; k++)
-            for (size_t j = 0; j < cost_ledger_count(tm[g].lp[k]); j++) {
-                const LedgerEntry *le = cost_ledger_get(tm[g].lp[k], j);
-                kern += (double)le->time_ns * 1e-6;
-                calls += le->calls > 0 ? (double)le->calls : 1.0;
+        if (!(tm[g].median_ms > 0)) continue;
+        double k = 0.0, c = 0.0;
+        for (int l = 0; l < tm[g].nl; l++)
+            for (size_t j = 0; j < cost_ledger_count(tm[g].lp[l]); j++) {
+                const LedgerEntry *le = cost_ledger_get(tm[g].lp[l], j);
+                k += (double)le->time_ns * 1e-6;
+                c += le->calls > 0 ? (double)le->calls : 1.0;
             }
-        if (calls * HOST_DISPATCH_US * 1e-3 < 0.1 * tm[g].median_ms) continue;
-        double outside = tm[g].median_ms - kern - tm[g].srch[tm[g].best];
-        if (outside > 0) v[nv++] = outside / calls * 1e3;
+        double srch = tm[g].g->gen && tm[g].srch ? tm[g].srch[tm[g].best] : 0.0;
+        calls[nv] = c;
+        kern[nv] = k;
+        ms[nv] = tm[g].median_ms;
+        out[nv] = ms[nv] - k - srch;
+        nv++;
     }
-    if (nv == 0) return 0;
-    qsort(v, (size_t)nv, sizeof *v, cmp_double);
-    *us = quantile_sorted(v, nv, 0.5);
-    return nv;
+    return hw_outside_fit(calls, kern, out, ms, nv, dispatch_us, factor);
 }
 
 /* Fills v with the measured times of the n timed configs t and their predictions on p. */
@@ -1994,16 +2032,16 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
     fo.fit_all = 1;
     fo.identify_se = 0.25; /* the priors are guesses: any parameter the grid narrows is better */
     fo.robust = 1;         /* steps at the LLC's edge on a shared cache vary between rounds */
-    /* dispatch_us measured rather than fitted: only the whole runs see it, and the fit
-     * trades it against the other per-call costs */
+    /* dispatch_us and outside_factor measured rather than fitted: only the whole runs see
+     * them, and the fit trades them against the other per-call costs and the efficiencies */
     /* with a stream curve the short-row terms describe it (stream_short_line), unfitted */
     fo.hold[HW_P_DRAM_SHORT_EFF] = fo.hold[HW_P_DRAM_SHORT_ROW] = p->nstream > 0;
-    int ndisp = measure_dispatch(tm, ngrid, &p->model.dispatch_us);
+    int ndisp = measure_outside(tm, ngrid, &p->model.dispatch_us, &p->model.outside_factor);
     if (ndisp > 0) {
         fo.hold[HW_P_DISPATCH] = 1;
-        note(o, "dispatch %.3f us per operator call (the median over %d generate runs of their "
-                "time outside the kernels and the search)",
-             p->model.dispatch_us, ndisp);
+        note(o, "outside the operators: %.3f us per call and %.1f %% of their time (fitted over "
+                "the %d runs of the grid)",
+             p->model.dispatch_us, 100.0 * (p->model.outside_factor - 1.0), ndisp);
     }
     note(o, "fitting %d samples (%d runs and their per-class times%s)", nsmp, ngrid,
          HOST_OP_WEIGHT > 0 ? " and operators" : "");
@@ -2049,12 +2087,17 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         }
         if (df) fclose(df);
     }
-    if (ndisp > 0)
+    if (ndisp > 0) {
         hw_profile_set_source(p, "model.dispatch_us", HW_SRC_MEASURED,
-                              "the median over %d generate runs of the grid of their time outside "
-                              "the operators' kernels and the search, per operator call (runs "
-                              "where that is at least a tenth of the time)",
+                              "the %d runs of the grid: their time outside the operators' kernels "
+                              "and the search, fitted as this per operator call plus a share of "
+                              "the kernels' time (outside_factor)",
                               ndisp);
+        hw_profile_set_source(p, "model.outside_factor", HW_SRC_MEASURED,
+                              "the %d runs of the grid: 1 + the share of the kernels' time spent "
+                              "outside them besides dispatch_us per call (fitted with it)",
+                              ndisp);
+    }
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_FITTED,
                           "grid search over 4, 3, 2, 1.5, 1, 0.5, 0.25 (with llc_share) around the fit: %g "
                           "gave the lowest RMS error over the best 90 %% of the samples",

@@ -82,6 +82,17 @@ int hw_gemm_tile_pick(const double *ns, int mmin, int mmax);
  * faster than DRAM. */
 double hw_llc_kib(const double *kib, const double *gbs, int n, double dram_gbs);
 
+/* dispatch_us and outside_factor from n runs: each run's time outside its operators'
+ * kernels and the search (outside_ms), fitted as dispatch_us per operator call (calls) plus
+ * (outside_factor - 1) times the kernels' own time (kern_ms), least squares relative to each
+ * run's time (run_ms), both terms >= 0 (the better single term when the pair would need a
+ * negative one). The second term is time between operators that grows with the run rather
+ * than with the calls: on an Intel Xeon VM 2.0-2.5 % of the kernels' time, in forward and
+ * generate runs alike, besides 0.55-0.66 us per call. Returns the runs used; 0 (fewer than 3
+ * runs, or no positive dispatch) leaves both values unchanged. */
+int hw_outside_fit(const double *calls, const double *kern_ms, const double *outside_ms,
+                   const double *run_ms, int n, double *dispatch_us, double *factor);
+
 /* The least-squares non-decreasing fit of v[0..n) in place (pool adjacent violators: each
  * run of points that falls is replaced by its mean). */
 void hw_isotonic(double *v, int n);

@@ -902,6 +902,7 @@ static void test_hw_fit_all_recovers(void **state) {
     t->dram_short_efficiency = 0.35;
     t->dram_short_row_ns = 25;
     t->gemv_reuse_gbs = 150;
+    t->gemv_reuse_dram_gbs = 40;
     truth.llc_kib = 8192; /* the small models' steps stay resident (llc_gbs), the others not */
     enum { NCFG = 28 };
     RunResult res[NCFG];
@@ -979,6 +980,7 @@ static void test_hw_fit_all_recovers(void **state) {
     prior.model.dispatch_us = 0.2;
     prior.model.dram_short_row_ns = 20;
     prior.model.gemv_reuse_gbs = 100;
+    prior.model.gemv_reuse_dram_gbs = 100;
     fit = prior;
     HwFitOptions fo = {0};
     fo.warm = 1;
@@ -1228,13 +1230,14 @@ static void test_hw_stream_curve(void **state) {
 
 /* Products of 2..OPS_GEMV_ROWS rows run as one matrix-vector product per row over blocks of
  * weight rows: their time is a one-row product's plus (M - 1) weight bytes re-read at
- * gemv_reuse_gbs and the extra activation bytes, always memory-bound;
- * more rows never predict less time. */
+ * gemv_reuse_dram_gbs (weights from DRAM) or gemv_reuse_gbs (resident in the LLC) and the
+ * extra activation bytes, always memory-bound; more rows never predict less time. */
 static void test_hw_gemv_rows(void **state) {
     (void)state;
     HwProfile p;
     load_dram_only(&p);
-    p.model.gemv_reuse_gbs = 50.0;
+    p.model.gemv_reuse_gbs = 70.0;
+    p.model.gemv_reuse_dram_gbs = 50.0;
     const int64_t N = 3000, K = 768; /* 9.2 MB */
     assert_int_equal(ops_gemv_block_rows(K), 512 * 1024 / (4 * K));
     double one = linear_ms(&p, 1, N, K, 1), prev = one;
@@ -1250,7 +1253,7 @@ static void test_hw_gemv_rows(void **state) {
         double ms = pr.latency_ms;
         hw_prediction_free(&pr);
         cost_ledger_close(l);
-        double want = one + (double)(M - 1) * 4.0 * N * K / (p.model.gemv_reuse_gbs * 1e6) +
+        double want = one + (double)(M - 1) * 4.0 * N * K / (p.model.gemv_reuse_dram_gbs * 1e6) +
                       (double)(M - 1) * 4.0 * (N + K) / (p.model.cache_gbs * 1e6);
         if (fabs(ms - want) > 1e-9 * want) fail_msg("M %d: %.9g ms, want %.9g", (int)M, ms, want);
         assert_true(ms > prev);
@@ -1258,8 +1261,20 @@ static void test_hw_gemv_rows(void **state) {
     }
     /* a faster re-read, a faster product; one row never re-reads */
     double m4 = linear_ms(&p, OPS_GEMV_ROWS, N, K, 1);
-    p.model.gemv_reuse_gbs = 500.0;
+    p.model.gemv_reuse_gbs = 500.0; /* the weights come from DRAM: no change */
+    assert_true(fabs(linear_ms(&p, OPS_GEMV_ROWS, N, K, 1) - m4) < 1e-12 * m4);
+    p.model.gemv_reuse_dram_gbs = 500.0;
     assert_true(linear_ms(&p, OPS_GEMV_ROWS, N, K, 1) < m4);
+    {   /* weights resident in the LLC: their re-reads at gemv_reuse_gbs */
+        HwProfile q = p;
+        q.llc_kib = 1e6;
+        q.model.llc_share = 1.0;
+        double fast = linear_ms(&q, OPS_GEMV_ROWS, N, K, 1);
+        q.model.gemv_reuse_dram_gbs = 5.0;
+        assert_true(fabs(linear_ms(&q, OPS_GEMV_ROWS, N, K, 1) - fast) < 1e-12 * fast);
+        q.model.gemv_reuse_gbs = 5.0;
+        assert_true(linear_ms(&q, OPS_GEMV_ROWS, N, K, 1) > fast);
+    }
     assert_true(fabs(linear_ms(&p, 1, N, K, 1) - one) < 1e-12);
     /* more rows are a blocked GEMM (compute term, packing) */
     CostLedger *l = linear_ledger(OPS_GEMV_ROWS + 1, N, K, 1);
@@ -1797,6 +1812,72 @@ static void test_hw_isotonic(void **state) {
     for (int i = 1; i < 5; i++) assert_true(fabs(dip[i] - 4.0) < 1e-12);
 }
 
+/* The time outside the operators: per call and a share of the kernels' time, recovered from
+ * runs that mix many small calls with long kernels; one term alone when the data hold no
+ * other; nothing from fewer than 3 runs. */
+static void test_hw_outside_fit(void **state) {
+    (void)state;
+    enum { N = 12 };
+    double calls[N], kern[N], out[N], ms[N];
+    for (int i = 0; i < N; i++) {
+        calls[i] = 500.0 + 900.0 * (i % 4);          /* 500 .. 3200 calls */
+        kern[i] = 5.0 * (1 + i) * (1 + (i % 3));     /* 5 .. 180 ms */
+        double noise = 1.0 + 0.01 * ((i * 7) % 5 - 2); /* +-2 % */
+        out[i] = (0.6e-3 * calls[i] + 0.023 * kern[i]) * noise;
+        ms[i] = kern[i] + out[i];
+    }
+    double d = 0, f = 0;
+    assert_int_equal(hw_outside_fit(calls, kern, out, ms, N, &d, &f), N);
+    assert_true(fabs(d - 0.6) < 0.05 * 0.6);
+    assert_true(fabs(f - 1.023) < 0.003);
+    /* only per-call time: no share */
+    for (int i = 0; i < N; i++) out[i] = 0.6e-3 * calls[i];
+    assert_int_equal(hw_outside_fit(calls, kern, out, ms, N, &d, &f), N);
+    assert_true(fabs(d - 0.6) < 1e-9 && fabs(f - 1.0) < 1e-9);
+    /* a negative per-call time is not a dispatch: the share alone would need none, so the
+     * values stay */
+    for (int i = 0; i < N; i++) out[i] = 0.03 * kern[i] - 0.2e-3 * calls[i];
+    d = 7.0;
+    f = 3.0;
+    int used = hw_outside_fit(calls, kern, out, ms, N, &d, &f);
+    assert_true(used == 0 ? d == 7.0 && f == 3.0 : d > 0 && f >= 1.0);
+    d = 7.0;
+    assert_int_equal(hw_outside_fit(calls, kern, out, ms, 2, &d, &f), 0);
+    assert_true(d == 7.0);
+}
+
+/* outside_factor scales an operator's compute and memory time, not its per-call overheads;
+ * the fit's whole-run samples include it and its per-class samples (kernel times) do not. */
+static void test_hw_outside_factor(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("raspberry-pi-5", &p);
+    CostLedger *l = linear_ledger(16, 512, 512, 3);
+    const CostLedger *lp[1] = {l};
+    HwPrediction a, b;
+    SimError err;
+    sim_error_init(&err);
+    assert_int_equal(hw_predict(&p, lp, 1, NULL, &a, &err), SIM_OK);
+    HwSample whole, cls;
+    whole_sample(&whole, lp);
+    cls = whole;
+    cls.by_class = 1;
+    cls.cls = HW_GEMM;
+    double w1 = hw_sample_predict_ms(&p, &whole, 0), c1 = hw_sample_predict_ms(&p, &cls, 0);
+    p.model.outside_factor = 1.25;
+    assert_int_equal(hw_predict(&p, lp, 1, NULL, &b, &err), SIM_OK);
+    assert_true(b.overhead_ms == a.overhead_ms);
+    assert_true(fabs((b.latency_ms - b.overhead_ms) - 1.25 * (a.latency_ms - a.overhead_ms)) <
+                1e-9 * a.latency_ms);
+    assert_true(fabs(hw_predict_ms(&p, lp, 1, NULL) - b.latency_ms) < 1e-9 * b.latency_ms);
+    double w2 = hw_sample_predict_ms(&p, &whole, 0), c2 = hw_sample_predict_ms(&p, &cls, 0);
+    assert_true(w2 > w1 && fabs(w2 - b.latency_ms) < 1e-9 * w2);
+    assert_true(fabs(c2 - c1) < 1e-12 * c1);
+    hw_prediction_free(&a);
+    hw_prediction_free(&b);
+    cost_ledger_close(l);
+}
+
 /* The usable LLC from read-bandwidth sweeps: an Intel Xeon VM whose L3 plateau is 1.8x its
  * DRAM (measured; the L2 edge is not the last level), a cache 3x DRAM's where half-way is
  * twice DRAM, and sweeps with no cache level faster than DRAM. */
@@ -1956,6 +2037,8 @@ int main(void) {
         cmocka_unit_test(test_hw_gemm_tile_pick),
         cmocka_unit_test(test_hw_isotonic),
         cmocka_unit_test(test_hw_llc_kib),
+        cmocka_unit_test(test_hw_outside_fit),
+        cmocka_unit_test(test_hw_outside_factor),
         cmocka_unit_test(test_hw_replay_errors),
         cmocka_unit_test(test_hw_host_calibrate_validate),
     };
