@@ -133,6 +133,7 @@ static const NumKey num_keys[] = {
     NK("model.dispatch_us", model.dispatch_us, 1e6, 0, "us/call"),
     NK("model.llc_gbs", model.llc_gbs, 1e6, 0, "GB/s"),
     NK("model.llc_share", model.llc_share, 1, 0, "of LLC"),
+    NK("model.llc_share_gemm", model.llc_share_gemm, 1, 0, "of LLC"),
     NK("model.dram_short_efficiency", model.dram_short_efficiency, 1, 0, "of dram_gbs"),
     NK("model.dram_short_row_ns", model.dram_short_row_ns, 1e6, 0, "ns/row"),
     NK("model.gemv_reuse_gbs", model.gemv_reuse_gbs, 1e6, 0, "GB/s"),
@@ -1056,12 +1057,12 @@ typedef struct {
     double calls;
 } Terms;
 
-/* Share of a ledger's weights that stays resident in the LLC between uses. */
-static double resident_share(const HwProfile *p, const CostLedger *l) {
+/* Share of a ledger's weights that stays resident in `share` of the LLC between uses. */
+static double resident_share(const HwProfile *p, const CostLedger *l, double share) {
     double w = 0.0;
     for (size_t i = 0; i < cost_ledger_count(l); i++)
         w += (double)cost_ledger_get(l, i)->cost.weight_bytes;
-    double c = p->model.llc_share * p->llc_kib * 1024.0;
+    double c = share * p->llc_kib * 1024.0;
     if (w <= c) return 1.0;
     /* beyond the capacity the cache keeps part of the weights, less the further they
      * exceed it (cyclic reuse under LRU-like replacement keeps nothing): the share c / w of
@@ -1070,13 +1071,15 @@ static double resident_share(const HwProfile *p, const CostLedger *l) {
     return keep > 0.0 ? keep * c / w : 0.0;
 }
 
-/* Terms of one ledger entry; resident is its ledger's resident weight share, step says the
- * ledger is a decoder step of a generate run (ledger k >= 1 of several). */
-static void entry_terms(const HwProfile *p, const LedgerEntry *e, double resident, int step,
+/* Terms of one ledger entry; res is its ledger's resident weight share (res[0]; res[1] for
+ * blocked matrix products, within llc_share_gemm), step says the ledger is a decoder step of
+ * a generate run (ledger k >= 1 of several). */
+static void entry_terms(const HwProfile *p, const LedgerEntry *e, const double res[2], int step,
                         Terms *t) {
     const OpCost *c = &e->cost;
     double llc = p->llc_kib * 1024.0;
     t->cls = hw_op_class(e->op);
+    double resident = t->cls == HW_GEMM && !hw_gemv(e) ? res[1] : res[0];
     t->macs = (double)c->macs;
     t->flops2 = 2.0 * (double)c->macs;
     t->m = e->dims[0] >= 1 ? (double)e->dims[0] : 1.0;
@@ -1207,11 +1210,15 @@ static double search_ms(const HwProfile *p, const CostLedger *const *ledgers, in
     return step_logits(ledgers[k]) * p->model.search_ns * 1e-6;
 }
 
-/* Resident share for ledger k of a sequence of n (see hw.h). */
-static double ledger_resident(const HwProfile *p, const CostLedger *const *ledgers, int k,
-                              int warm) {
-    if (k >= 2 || warm) return resident_share(p, ledgers[k]);
-    return 0.0;
+/* Resident shares for ledger k of a sequence of n (see hw.h): res[0] within llc_share of
+ * the LLC, res[1] (blocked matrix products) within llc_share_gemm. */
+static void ledger_resident(const HwProfile *p, const CostLedger *const *ledgers, int k, int warm,
+                            double res[2]) {
+    res[0] = res[1] = 0.0;
+    if (k >= 2 || warm) {
+        res[0] = resident_share(p, ledgers[k], p->model.llc_share);
+        res[1] = resident_share(p, ledgers[k], p->model.llc_share_gemm);
+    }
 }
 
 double hw_predict_ms(const HwProfile *p, const CostLedger *const *ledgers, int n,
@@ -1220,7 +1227,8 @@ double hw_predict_ms(const HwProfile *p, const CostLedger *const *ledgers, int n
     double total = 0.0;
     for (int k = 0; k < n; k++) {
         if (ledgers[k] == NULL) continue;
-        double res = ledger_resident(p, ledgers, k, warm);
+        double res[2];
+        ledger_resident(p, ledgers, k, warm, res);
         for (size_t i = 0; i < cost_ledger_count(ledgers[k]); i++) {
             Terms t;
             entry_terms(p, cost_ledger_get(ledgers[k], i), res, n >= 2 && k >= 1, &t);
@@ -1270,7 +1278,8 @@ SimStatus hw_predict(const HwProfile *p, const CostLedger *const *ledgers, int n
     out->nsteps = n;
     const HwModelParams *m = &p->model;
     for (int k = 0; k < n; k++) {
-        double res = ledger_resident(p, ledgers, k, warm);
+        double res[2];
+        ledger_resident(p, ledgers, k, warm, res);
         for (size_t i = 0; i < cost_ledger_count(ledgers[k]); i++) {
             const LedgerEntry *e = cost_ledger_get(ledgers[k], i);
             Terms t;
@@ -1475,7 +1484,8 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
     double peak = p->peak_gflops_fp32 * 1e6, bw = p->dram_gbs * 1e6;
     for (int k = 0; k < s->nledgers; k++) {
         if (s->entry >= 0 && k != s->step) continue;
-        double res = ledger_resident(p, s->ledgers, k, warm);
+        double res[2];
+        ledger_resident(p, s->ledgers, k, warm, res);
         for (size_t i = 0; i < cost_ledger_count(s->ledgers[k]); i++) {
             if (s->entry >= 0 && (long)i != s->entry) continue;
             if (s->entry < 0 && s->search_only) break;

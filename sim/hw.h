@@ -52,7 +52,8 @@
  * rows x columns of the step's last matrix product (the output projection).
  * DRAM bytes: weights come from DRAM unless they stay resident in the last-level cache
  * between uses (ledger k >= 2 of a sequence, or every ledger with HwPredictOptions.warm: the
- * resident share is 1 when the ledger's weights W fit C = llc_share * LLC, else
+ * resident share is 1 when the ledger's weights W fit C = llc_share * LLC (llc_share_gemm *
+ * LLC for blocked matrix products), else
  * C / W * max(0, 1 - (W - C) / (llc_retention * C)): what an ideal cache keeps, falling to
  * nothing at W = C * (1 + llc_retention), as cyclic reuse under LRU-like replacement does);
  * activations come from DRAM
@@ -140,6 +141,10 @@ typedef struct {
     double llc_share;              /* share of the LLC that holds a step's weights between
                                       steps (other data, other tenants), (0, 1]; not fitted by
                                       hw_fit */
+    double llc_share_gemm;         /* the same for the weights of blocked matrix products
+                                      (M > OPS_GEMV_ROWS: forward passes, encoders), whose
+                                      packing reads them row by row across the matrix rather
+                                      than as one stream, (0, 1]; not fitted by hw_fit */
     double dram_short_efficiency;  /* matrix-vector products with weight rows shorter than
                                       HW_STREAM_PAGE bytes: achieved fraction of dram_gbs for
                                       their weights from DRAM, (0, 1] */

@@ -1812,6 +1812,28 @@ static void test_hw_isotonic(void **state) {
     for (int i = 1; i < 5; i++) assert_true(fabs(dip[i] - 4.0) < 1e-12);
 }
 
+/* llc_share_gemm sets the residency of blocked matrix products' weights (warm), llc_share
+ * that of matrix-vector products: a 4 MB matrix within llc_share x an 8 MB LLC but beyond
+ * llc_share_gemm reads as DRAM in the blocked product only. */
+static void test_hw_llc_share_gemm(void **state) {
+    (void)state;
+    HwProfile p;
+    load_shipped("raspberry-pi-5", &p);
+    p.llc_kib = 8192;
+    p.model.llc_share = 1.0;
+    p.model.llc_share_gemm = 1.0;
+    p.model.llc_retention = 0.25;
+    p.model.gemm_m_half_dram = 4.0 * p.model.gemm_m_half;
+    double blocked = linear_ms(&p, 16, 1024, 1024, 1), gemv = linear_ms(&p, 1, 1024, 1024, 1);
+    p.model.llc_share_gemm = 0.25;
+    assert_true(linear_ms(&p, 16, 1024, 1024, 1) > 1.05 * blocked);
+    assert_true(fabs(linear_ms(&p, 1, 1024, 1024, 1) - gemv) < 1e-12 * gemv);
+    /* cold: nothing resident either way */
+    double cold = linear_ms(&p, 16, 1024, 1024, 0);
+    p.model.llc_share_gemm = 1.0;
+    assert_true(fabs(linear_ms(&p, 16, 1024, 1024, 0) - cold) < 1e-12 * cold);
+}
+
 /* The time outside the operators: per call and a share of the kernels' time, recovered from
  * runs that mix many small calls with long kernels; one term alone when the data hold no
  * other; nothing from fewer than 3 runs. */
@@ -2037,6 +2059,7 @@ int main(void) {
         cmocka_unit_test(test_hw_gemm_tile_pick),
         cmocka_unit_test(test_hw_isotonic),
         cmocka_unit_test(test_hw_llc_kib),
+        cmocka_unit_test(test_hw_llc_share_gemm),
         cmocka_unit_test(test_hw_outside_fit),
         cmocka_unit_test(test_hw_outside_factor),
         cmocka_unit_test(test_hw_replay_errors),
