@@ -392,18 +392,25 @@ static void test_hw_find(void **state) {
 
 /* ---- prediction ---- */
 
+/* The Raspberry Pi 4 profile and the counted ledgers of Lite WMT 496 in mode with S and T
+ * (free the ledger array and res). */
+static const CostLedger **pi4_lite496(HwProfile *p, const char *mode, int S, int T,
+                                      RunResult *res, int *nl) {
+    load_shipped("raspberry-pi-4", p);
+    ModelConfig cfg;
+    tu_load_config("models/lite-wmt-496.yml", 0, &cfg);
+    return count_run(&cfg, mode, S, T, 1, res, nl);
+}
+
 /* A decoder step whose weights stream from DRAM reads the key/value caches from DRAM too
  * (the weights streamed since the previous step pushed them out); an encoder pass reads its
  * attention inputs from the cache, and so does a step whose weights stay resident. */
 static void test_hw_predict_kv_cache_dram(void **state) {
     (void)state;
     HwProfile p;
-    load_shipped("raspberry-pi-4", &p);
-    ModelConfig cfg;
-    tu_load_config("models/lite-wmt-496.yml", 0, &cfg);
     RunResult res;
     int nl;
-    const CostLedger **l = count_run(&cfg, "generate", 30, 8, 1, &res, &nl);
+    const CostLedger **l = pi4_lite496(&p, "generate", 30, 8, &res, &nl);
     assert_true(nl >= 4);
     SimError err;
     sim_error_init(&err);
@@ -446,12 +453,9 @@ static void test_hw_predict_kv_cache_dram(void **state) {
 static void test_hw_predict_consistent(void **state) {
     (void)state;
     HwProfile p;
-    load_shipped("raspberry-pi-4", &p);
-    ModelConfig cfg;
-    tu_load_config("models/lite-wmt-496.yml", 0, &cfg);
     RunResult res;
     int nl;
-    const CostLedger **l = count_run(&cfg, "forward", 30, 30, 1, &res, &nl);
+    const CostLedger **l = pi4_lite496(&p, "forward", 30, 30, &res, &nl);
     HwPrediction pr;
     SimError err;
     sim_error_init(&err);
