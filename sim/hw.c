@@ -1057,11 +1057,9 @@ typedef struct {
     double calls;
 } Terms;
 
-/* Share of a ledger's weights that stays resident in `share` of the LLC between uses. */
-static double resident_share(const HwProfile *p, const CostLedger *l, double share) {
-    double w = 0.0;
-    for (size_t i = 0; i < cost_ledger_count(l); i++)
-        w += (double)cost_ledger_get(l, i)->cost.weight_bytes;
+/* Share of a ledger's weights (w bytes) that stays resident in `share` of the LLC between
+ * uses. */
+static double resident_share(const HwProfile *p, double w, double share) {
     double c = share * p->llc_kib * 1024.0;
     if (w <= c) return 1.0;
     /* beyond the capacity the cache keeps part of the weights, less the further they
@@ -1216,8 +1214,11 @@ static void ledger_resident(const HwProfile *p, const CostLedger *const *ledgers
                             double res[2]) {
     res[0] = res[1] = 0.0;
     if (k >= 2 || warm) {
-        res[0] = resident_share(p, ledgers[k], p->model.llc_share);
-        res[1] = resident_share(p, ledgers[k], p->model.llc_share_gemm);
+        double w = 0.0;
+        for (size_t i = 0; i < cost_ledger_count(ledgers[k]); i++)
+            w += (double)cost_ledger_get(ledgers[k], i)->cost.weight_bytes;
+        res[0] = resident_share(p, w, p->model.llc_share);
+        res[1] = resident_share(p, w, p->model.llc_share_gemm);
     }
 }
 
