@@ -47,13 +47,13 @@ const char *hw_class_name(HwClass c) { return (unsigned)c < HW_CLASS_COUNT ? cla
 
 HwClass hw_op_class(int op) {
     switch (op) {
-    case OP_LINEAR: return HW_GEMM;
+    case OP_LINEAR:
+    case OP_CONV1D: return HW_GEMM; /* sgemm per filter tap */
     case OP_ATTN_SCORES:
     case OP_ATTN_WEIGHTED: return HW_ATTENTION;
     case OP_CONV_DYNAMIC:
     case OP_CONV_LIGHT:
-    case OP_CONV_DEPTHWISE:
-    case OP_CONV1D: return HW_CONV;
+    case OP_CONV_DEPTHWISE: return HW_CONV;
     default: return HW_ELEMENTWISE;
     }
 }
@@ -70,7 +70,7 @@ int hw_op_transcendental(int op) {
 }
 
 int hw_gemv(const LedgerEntry *e) {
-    return hw_op_class(e->op) == HW_GEMM && e->dims[0] <= OPS_GEMV_ROWS;
+    return e->op == OP_LINEAR && e->dims[0] <= OPS_GEMV_ROWS;
 }
 
 /* Bytes of one weight row of a product (N rows of K weights; fp32 when it has no weights). */

@@ -76,9 +76,10 @@
 
 /* Operator classes of the latency model (not the breakdown classes of cost.h). */
 typedef enum {
-    HW_GEMM = 0,    /* OP_LINEAR: efficiency by the product's rows M */
+    HW_GEMM = 0,    /* OP_LINEAR, and OP_CONV1D (a blocked product per filter tap):
+                       efficiency by the product's rows M */
     HW_ATTENTION,   /* OP_ATTN_SCORES, OP_ATTN_WEIGHTED */
-    HW_CONV,        /* OP_CONV_DYNAMIC, OP_CONV_LIGHT, OP_CONV_DEPTHWISE, OP_CONV1D */
+    HW_CONV,        /* OP_CONV_DYNAMIC, OP_CONV_LIGHT, OP_CONV_DEPTHWISE: loops, no BLAS */
     HW_ELEMENTWISE, /* softmax, layer norm, adds, activations, GLU, embedding, positions,
                        copies (caches, beams) */
     HW_CLASS_COUNT
@@ -274,8 +275,8 @@ HwClass hw_op_class(int op);                          /* class of an OpKind */
 /* 1 if an OpKind is an exponential-type elementwise operator (softmax, log-softmax, GLU,
  * Swish, GELU), costed with transcendental_efficiency instead of elementwise_efficiency. */
 int hw_op_transcendental(int op);
-/* 1 if a ledger entry is a product the engine runs as matrix-vector products (a GEMM of at
- * most OPS_GEMV_ROWS rows: a stream, memory-bound by nature). */
+/* 1 if a ledger entry is a product the engine runs as matrix-vector products (a linear layer of
+ * at most OPS_GEMV_ROWS rows: a stream, memory-bound by nature). */
 int hw_gemv(const LedgerEntry *e);
 /* 1 if a ledger entry is such a product whose weight rows are shorter than HW_STREAM_PAGE
  * bytes (the calibration samples split the products the same way). */

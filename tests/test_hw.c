@@ -1286,6 +1286,60 @@ static void test_hw_gemv_rows(void **state) {
     cost_ledger_close(l);
 }
 
+/* One convolution entry of `rows` output rows, C channels, KW taps: a standard convolution
+ * (OP_CONV1D, weights KW*C x C, dims rows x C x KW*C) or a depthwise one (weights KW x C). */
+static CostLedger *conv_ledger(int op, int64_t rows, int64_t C, int64_t KW) {
+    SimError err;
+    sim_error_init(&err);
+    CostLedger *l = cost_ledger_open(&err);
+    assert_non_null(l);
+    OpCost c = {0};
+    int64_t k = op == OP_CONV1D ? KW * C : KW;
+    c.macs = (uint64_t)(rows * C * k);
+    c.weight_bytes = (uint64_t)(4 * C * k);
+    c.act_bytes_read = (uint64_t)(4 * (rows + KW - 1) * C);
+    c.bytes_written = (uint64_t)(4 * rows * C);
+    assert_int_equal(cost_ledger_add(l, "encoder.layer_0.conv", op, CLASS_CONVOLUTION, &c, 0, &err),
+                     SIM_OK);
+    int64_t dims[3] = {rows, C, op == OP_CONV1D ? k : KW};
+    cost_ledger_set_dims(l, "encoder.layer_0.conv", op, dims);
+    return l;
+}
+
+/* The standard convolution runs as one sgemm per filter tap: a GEMM of the latency model
+ * (gemm_efficiency, never the matrix-vector path, even for one row); the depthwise,
+ * dynamic and lightweight ones are loops (conv_efficiency). */
+static void test_hw_conv_classes(void **state) {
+    (void)state;
+    assert_int_equal(hw_op_class(OP_CONV1D), HW_GEMM);
+    assert_int_equal(hw_op_class(OP_CONV_DEPTHWISE), HW_CONV);
+    assert_int_equal(hw_op_class(OP_CONV_DYNAMIC), HW_CONV);
+    assert_int_equal(hw_op_class(OP_CONV_LIGHT), HW_CONV);
+    HwProfile p;
+    load_shipped("raspberry-pi-4", &p);
+    for (int64_t rows = 1; rows <= 90; rows += 89) {
+        CostLedger *std = conv_ledger(OP_CONV1D, rows, 512, 3);
+        CostLedger *dw = conv_ledger(OP_CONV_DEPTHWISE, rows, 512, 9);
+        assert_false(hw_gemv(cost_ledger_get(std, 0)));
+        const CostLedger *ls[1] = {std}, *ld[1] = {dw};
+        double s0 = predict(&p, ls, 1, 1), d0 = predict(&p, ld, 1, 1);
+        HwProfile q = p;
+        q.model.conv_efficiency *= 0.5; /* loops at half the rate */
+        double s1 = predict(&q, ls, 1, 1), d1 = predict(&q, ld, 1, 1);
+        if (fabs(s1 - s0) > 1e-12 * s0)
+            fail_msg("rows %d: standard conv moved with conv_efficiency", (int)rows);
+        if (rows > 1 && !(d1 > d0)) fail_msg("depthwise conv %g ms -> %g ms", d0, d1);
+        q = p;
+        q.model.gemm_efficiency *= 0.5;
+        if (rows > 1 && !(predict(&q, ls, 1, 1) > s0))
+            fail_msg("standard conv ignores gemm_efficiency");
+        if (fabs(predict(&q, ld, 1, 1) - d0) > 1e-12 * d0)
+            fail_msg("depthwise conv moved with gemm_efficiency");
+        cost_ledger_close(std);
+        cost_ledger_close(dw);
+    }
+}
+
 /* A sample of the whole of one ledger, weight 1 (nothing measured yet). */
 static void whole_sample(HwSample *s, const CostLedger **lp) {
     memset(s, 0, sizeof *s);
@@ -2045,6 +2099,7 @@ int main(void) {
         cmocka_unit_test(test_hw_predict_kv_cache_dram),
         cmocka_unit_test(test_hw_monotone),
         cmocka_unit_test(test_hw_gemv_rows),
+        cmocka_unit_test(test_hw_conv_classes),
         cmocka_unit_test(test_hw_memory_bound_step),
         cmocka_unit_test(test_hw_calibrate_csv_recovers),
         cmocka_unit_test(test_hw_search_term),
