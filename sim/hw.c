@@ -119,7 +119,7 @@ static const NumKey num_keys[] = {
     NK("model.elementwise_efficiency", model.elementwise_efficiency, 1, 0, "of peak"),
     NK("model.dram_efficiency", model.dram_efficiency, 1, 0, "of dram_gbs"),
     NK("model.overhead_us", model.overhead_us, 1e6, 0, "us/call"),
-    NK("model.llc_retention", model.llc_retention, 4, 0, "of LLC"),
+    NK("model.llc_retention", model.llc_retention, 16, 0, "of LLC"),
     NK("model.gemm_k_half", model.gemm_k_half, 1e6, 0, "K"),
     NK("model.cache_gbs", model.cache_gbs, 1e6, 0, "GB/s"),
     NK("model.loop_overhead_us", model.loop_overhead_us, 1e6, 0, "us/call"),

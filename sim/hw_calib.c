@@ -2051,7 +2051,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
          HOST_OP_WEIGHT > 0 ? " and operators" : "");
     /* llc_share and llc_retention are not linear in the model: a grid search around the
      * linear fit */
-    static const double retention[] = {4.0, 3.0, 2.0, 1.5, 1.0, 0.5, 0.25};
+    static const double retention[] = {16.0, 8.0, 4.0, 3.0, 2.0, 1.5, 1.0, 0.5, 0.25};
     static const double share[] = {1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3};
     double best_err = INFINITY, best_ret = 1.0, best_share = 1.0;
     HwProfile prior = *p;
@@ -2127,7 +2127,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
                               ndisp);
     }
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_FITTED,
-                          "grid search over 4, 3, 2, 1.5, 1, 0.5, 0.25 (with llc_share) around the fit: %g "
+                          "grid search over 16, 8, 4, 3, 2, 1.5, 1, 0.5, 0.25 (with llc_share) around the fit: %g "
                           "gave the lowest RMS error over the best 90 %% of the samples",
                           best_ret);
     hw_profile_set_source(p, "model.llc_share", HW_SRC_FITTED,
