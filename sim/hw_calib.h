@@ -76,8 +76,9 @@ int hw_gemm_tile_pick(const double *ns, int mmin, int mmax);
 
 /* The usable last-level cache (KiB) from a read-bandwidth sweep (working sets kib[0..n)
  * ascending, bandwidths gbs, dram_gbs that of the largest sets): the last cache level's
- * plateau is where the bandwidth, walking down from the largest set still 1.25x DRAM's,
- * stops rising by more than 10 % per step; the usable size is where the bandwidth falls
+ * plateau is where the bandwidth, walking down from the largest set still 1.25x DRAM's
+ * that a drop follows (15 % in one step or 30 % in two; without one, the largest set still
+ * 1.25x DRAM's), stops rising by more than 10 % per step; the usable size is where the bandwidth falls
  * half-way from that plateau to DRAM's (log-linear between points). kib[0] when no set is
  * faster than DRAM. */
 double hw_llc_kib(const double *kib, const double *gbs, int n, double dram_gbs);

@@ -1974,6 +1974,13 @@ static void test_hw_llc_kib(void **state) {
     for (int i = 0; i < 25; i++) three[i] = i <= 12 ? 90.0 : i == 13 ? 60.0 : 30.0;
     llc = hw_llc_kib(kib, three, 25, 30.0);
     assert_true(fabs(llc - kib[13]) < 1e-6 * kib[13]); /* exactly where 60 = 2 x 30 */
+    /* an AMD EPYC VM (32 MiB of L3, shared) whose DRAM bandwidth fell from 41 to 31.5 GB/s
+     * between 90 and 256 MiB: the L3's edge, not the 90 MiB point 1.25x the last two's */
+    double epyc[] = {104.3, 105.2, 104.4, 104.1, 102.9, 97.2, 102.0, 102.3, 92.8,
+                     88.0,  86.4,  84.9,  83.4,  81.1,  78.6, 76.0,  77.6,  51.8,
+                     42.0,  41.3,  39.3,  41.2,  37.3,  34.0, 31.5};
+    llc = hw_llc_kib(kib, epyc, 25, 0.5 * (34.0 + 31.5));
+    if (!(llc > 16.0 * 1024 && llc < 23.0 * 1024)) fail_msg("EPYC: %.0f KiB", llc);
     double flat[25];
     for (int i = 0; i < 25; i++) flat[i] = 20.0;
     assert_true(hw_llc_kib(kib, flat, 25, 20.0) == kib[0]);
