@@ -661,14 +661,15 @@ static double read_bw(const HwVec *buf, size_t bytes, double min_bytes, int tria
 double hw_llc_kib(const double *kib, const double *gbs, int n, double dram_gbs) {
     if (n < 1) return 0.0;
     /* the largest working set still clearly faster than DRAM and followed by a drop (a
-     * cache's edge: 15 % in one step or 30 % in two), else the largest one clearly faster:
-     * DRAM's own bandwidth may fall by a third from 64 to 256 MiB (on an AMD EPYC VM,
-     * 41 to 31.5 GB/s), and its first points are then 1.25x those of the largest sets */
+     * cache's edge: 30 % over the next two steps, or 15 % in the sweep's last step), else the
+     * largest one clearly faster. DRAM's own bandwidth may fall by a third from 64 to 256 MiB
+     * (on an AMD EPYC VM, 41 to 31.5 GB/s, and 31 to 24.6 in another sweep), so its first
+     * points can be 1.25x those of the largest sets and fall by 15 % in one step */
     int j = -1, faster = -1;
     for (int i = n - 1; i >= 0 && j < 0; i--) {
         if (!(gbs[i] >= 1.25 * dram_gbs)) continue;
         if (faster < 0) faster = i;
-        if (i + 1 < n && (gbs[i] >= 1.15 * gbs[i + 1] || (i + 2 < n && gbs[i] >= 1.3 * gbs[i + 2])))
+        if (i + 2 < n ? gbs[i] >= 1.3 * gbs[i + 2] : i + 1 < n && gbs[i] >= 1.15 * gbs[i + 1])
             j = i;
     }
     if (j < 0) j = faster;
@@ -676,8 +677,10 @@ double hw_llc_kib(const double *kib, const double *gbs, int n, double dram_gbs) 
     /* up the edge to where the last cache level's plateau begins */
     int p = j;
     while (p > 0 && gbs[p - 1] > 1.1 * gbs[p]) p--;
+    /* half-way from that plateau to DRAM, at or below the step after the edge (not on the
+     * DRAM's own slope further on) */
     double thr = 0.5 * (gbs[p] + dram_gbs);
-    for (int i = n - 2; i >= 0; i--) {
+    for (int i = j + 1 < n - 1 ? j + 1 : n - 2; i >= 0; i--) {
         if (gbs[i] >= thr) {
             double b0 = gbs[i], b1 = gbs[i + 1];
             double f = b0 > b1 ? (b0 - thr) / (b0 - b1) : 0.0;

@@ -1981,6 +1981,14 @@ static void test_hw_llc_kib(void **state) {
                      42.0,  41.3,  39.3,  41.2,  37.3,  34.0, 31.5};
     llc = hw_llc_kib(kib, epyc, 25, 0.5 * (34.0 + 31.5));
     if (!(llc > 16.0 * 1024 && llc < 23.0 * 1024)) fail_msg("EPYC: %.0f KiB", llc);
+    /* the same VM on another day: DRAM at 31 GB/s from 64 to 128 MiB and 24.6 at 256 MiB,
+     * and a step of 15 % at 45 MiB after the L3's edge (the old rule found 46 MiB, and then
+     * took the half-way point on DRAM's slope: 132 MiB) */
+    double epyc2[] = {103.4, 102.7, 103.1, 103.4, 105.2, 100.6, 99.6, 102.5, 87.4,
+                      87.2,  84.2,  82.9,  81.9,  78.7,  78.5,  76.0, 67.8,  45.6,
+                      36.5,  36.6,  31.1,  31.2,  31.7,  27.5,  24.6};
+    llc = hw_llc_kib(kib, epyc2, 25, 0.5 * (27.5 + 24.6));
+    if (!(llc > 16.0 * 1024 && llc < 23.0 * 1024)) fail_msg("EPYC, day 2: %.0f KiB", llc);
     double flat[25];
     for (int i = 0; i < 25; i++) flat[i] = 20.0;
     assert_true(hw_llc_kib(kib, flat, 25, 20.0) == kib[0]);
