@@ -210,16 +210,19 @@ static int cmd_hw_show_json(const HwProfile *p) {
                  NULL &&
              cJSON_AddStringToObject(x, "source", s ? s->source : "") != NULL;
     }
-    if (ok && p->nstream > 0) { /* {row_bytes: [...], ns_per_row: [...], status, source} */
+    if (ok && p->nstream > 0) { /* {row_bytes, ns_per_row, scale, status, source, scale_source} */
         const HwSource *s = hw_profile_source(p, "dram_stream");
+        const HwSource *ss = hw_profile_source(p, "dram_stream.scale");
         cJSON *x = cJSON_AddObjectToObject(o, "dram_stream");
         cJSON *b = x ? cJSON_CreateDoubleArray(p->stream_row_bytes, p->nstream) : NULL;
         cJSON *t = x ? cJSON_CreateDoubleArray(p->stream_row_ns, p->nstream) : NULL;
         ok = x != NULL && b != NULL && t != NULL && cJSON_AddItemToObject(x, "row_bytes", b) &&
              cJSON_AddItemToObject(x, "ns_per_row", t) &&
+             cJSON_AddNumberToObject(x, "scale", hw_stream_scale(&p->model)) != NULL &&
              cJSON_AddStringToObject(x, "status", s ? hw_source_status_name(s->status) : "?") !=
                  NULL &&
-             cJSON_AddStringToObject(x, "source", s ? s->source : "") != NULL;
+             cJSON_AddStringToObject(x, "source", s ? s->source : "") != NULL &&
+             cJSON_AddStringToObject(x, "scale_source", ss ? ss->source : "") != NULL;
         if (!ok && x != NULL) {
             if (b != NULL && cJSON_GetObjectItem(x, "row_bytes") == NULL) cJSON_Delete(b);
             if (t != NULL && cJSON_GetObjectItem(x, "ns_per_row") == NULL) cJSON_Delete(t);
@@ -263,6 +266,10 @@ static int cmd_hw_show(const char *name, int json) {
         for (int i = 0; i < p.nstream; i++)
             printf("  %6.0f B %9.2f ns%s", p.stream_row_bytes[i], p.stream_row_ns[i],
                    i % 4 == 3 || i == p.nstream - 1 ? "\n" : "   ");
+        const HwSource *ss = hw_profile_source(&p, "dram_stream.scale");
+        printf("  scale %.4g (predictions use ns per row x scale) [%s] %s\n",
+               hw_stream_scale(&p.model), ss ? hw_source_status_name(ss->status) : "-",
+               ss ? ss->source : "1 unless fitted");
     }
     if (p.has_provenance) {
         const HwProvenance *v = &p.prov;

@@ -191,6 +191,7 @@ static const char *const param_keys[HW_PARAM_COUNT] = {
     [HW_P_DRAM_SHORT_ROW] = "model.dram_short_row_ns",
     [HW_P_GEMV_REUSE] = "model.gemv_reuse_gbs",
     [HW_P_GEMV_REUSE_DRAM] = "model.gemv_reuse_dram_gbs",
+    [HW_P_STREAM_SCALE] = "dram_stream.scale",
 };
 _Static_assert(sizeof param_keys / sizeof param_keys[0] == HW_PARAM_COUNT, "param_keys");
 
@@ -220,6 +221,7 @@ double hw_param_get(const HwModelParams *m, HwParam k) {
     case HW_P_DRAM_SHORT_ROW: return m->dram_short_row_ns;
     case HW_P_GEMV_REUSE: return m->gemv_reuse_gbs;
     case HW_P_GEMV_REUSE_DRAM: return m->gemv_reuse_dram_gbs;
+    case HW_P_STREAM_SCALE: return hw_stream_scale(m);
     default: return 0.0;
     }
 }
@@ -248,6 +250,7 @@ void hw_param_set(HwModelParams *m, HwParam k, double v) {
     case HW_P_DRAM_SHORT_ROW: m->dram_short_row_ns = v; break;
     case HW_P_GEMV_REUSE: m->gemv_reuse_gbs = v; break;
     case HW_P_GEMV_REUSE_DRAM: m->gemv_reuse_dram_gbs = v; break;
+    case HW_P_STREAM_SCALE: m->stream_scale = v; break;
     default: break;
     }
 }
@@ -493,7 +496,8 @@ static int load_source(Loader *L, const yaml_node_t *item) {
     }
     for (int j = 0; j < nkeys; j++) {
         const char *ks = scalar(keys[j]);
-        if (ks == NULL || (num_lookup(ks) < 0 && strcmp(ks, "dram_stream") != 0))
+        if (ks == NULL || (num_lookup(ks) < 0 && strcmp(ks, "dram_stream") != 0 &&
+                           strcmp(ks, "dram_stream.scale") != 0))
             return lerr(L, node_line(keys[j]), "sources",
                         "key '%.60s' is not a number of the profile", ks ? ks : "?");
         if (hw_profile_source(L->p, ks) != NULL)
@@ -530,15 +534,33 @@ static int load_numbers(Loader *L, const char *key, const yaml_node_t *v, double
     return 0;
 }
 
-/* dram_stream: {row_bytes: [...], ns_per_row: [...]} */
+/* dram_stream: {row_bytes: [...], ns_per_row: [...], scale: S} (scale optional: 1) */
 static int load_stream(Loader *L, const yaml_node_t *v) {
     if (v->type != YAML_MAPPING_NODE)
-        return lerr(L, node_line(v), "dram_stream", "expected a mapping {row_bytes, ns_per_row}");
-    int nb = -1, nt = -1;
+        return lerr(L, node_line(v), "dram_stream",
+                    "expected a mapping {row_bytes, ns_per_row, scale}");
+    int nb = -1, nt = -1, scale_line = 0;
     for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
         const yaml_node_t *k = yaml_document_get_node(L->doc, pr->key);
         const yaml_node_t *x = yaml_document_get_node(L->doc, pr->value);
         const char *ks = scalar(k);
+        if (ks && strcmp(ks, "scale") == 0) {
+            if (scale_line)
+                return lerr(L, node_line(k), "dram_stream", "duplicate key 'scale'");
+            scale_line = node_line(k);
+            const char *s = scalar(x);
+            char *end = NULL;
+            errno = 0;
+            double f = s ? strtod(s, &end) : 0.0;
+            if (s == NULL || *s == '\0' || end == s || *end != '\0' || errno == ERANGE)
+                return lerr(L, node_line(x), "dram_stream.scale", "expected a number, got '%.60s'",
+                            s ? s : "(not a scalar)");
+            if (!(f >= HW_STREAM_SCALE_MIN && f <= HW_STREAM_SCALE_MAX))
+                return lerr(L, node_line(x), "dram_stream.scale", "%g is not in [%g, %g]", f,
+                            HW_STREAM_SCALE_MIN, HW_STREAM_SCALE_MAX);
+            L->p->model.stream_scale = f;
+            continue;
+        }
         int *cnt = ks && strcmp(ks, "row_bytes") == 0    ? &nb
                    : ks && strcmp(ks, "ns_per_row") == 0 ? &nt
                                                          : NULL;
@@ -802,6 +824,10 @@ SimStatus hw_profile_check(const HwProfile *p, SimError *err) {
             return sim_errorf(err, SIM_EINVAL, "%s: %s: %s", nm, num_keys[i].key, msg);
     }
     char msg[160];
+    double sc = p->model.stream_scale;
+    if (sc != 0.0 && !(sc >= HW_STREAM_SCALE_MIN && sc <= HW_STREAM_SCALE_MAX))
+        return sim_errorf(err, SIM_EINVAL, "%s: dram_stream.scale: %g is not in [%g, %g]", nm, sc,
+                          HW_STREAM_SCALE_MIN, HW_STREAM_SCALE_MAX);
     if (p->nstream != 0 &&
         hw_stream_check(p->stream_row_bytes, p->stream_row_ns, p->nstream, msg, sizeof msg) != 0)
         return sim_errorf(err, SIM_EINVAL, "%s: dram_stream: %s", nm, msg);
@@ -850,7 +876,7 @@ static void write_profile(FILE *f, const HwProfile *p) {
         fprintf(f, "]\n  ns_per_row: [");
         for (int i = 0; i < p->nstream; i++)
             fprintf(f, "%s%.6g", i ? ", " : "", p->stream_row_ns[i]);
-        fprintf(f, "]\n");
+        fprintf(f, "]\n  scale: %.6g\n", hw_stream_scale(&p->model));
     }
     if (p->has_provenance) {
         const HwProvenance *v = &p->prov;
@@ -1050,10 +1076,15 @@ typedef struct {
     double sram;        /* bytes through the cache */
     double cache;       /* of those, the bytes not from DRAM (at cache_gbs) */
     double wcache;      /* matrix-vector products: resident weight bytes (at llc_gbs) */
-    double reuse;       /* matrix-vector products of M > 1 rows: the (M - 1) * weight bytes the
-                           other rows re-read from the core's cache, of the resident weights
+    double reuse;       /* matrix-vector products of M > 1 rows: of the (M - 1) * weight bytes
+                           the other rows re-read from the core's cache, all but reuse_dram
                            (at gemv_reuse_gbs) */
-    double reuse_dram;  /* the same of the weights streamed from DRAM (at gemv_reuse_dram_gbs) */
+    double reuse_dram;  /* the second row's re-read of the weights streamed from DRAM (at
+                           gemv_reuse_dram_gbs): the lines the first row's stream brought are
+                           still arriving or only in the LLC; the later rows find them in the
+                           core's cache. On the AMD EPYC VM the extra rows of beam-2 steps
+                           from DRAM cost 0.4-0.6 of the one-row stream, those of beam-4
+                           steps 0.9-1.2 for all three */
     double calls;
 } Terms;
 
@@ -1138,8 +1169,9 @@ static void entry_terms(const HwProfile *p, const LedgerEntry *e, const double r
         t->cache -= t->wcache;
         if (t->m > 1.0) {
             double again = (t->m - 1.0) * (double)c->weight_bytes;
-            t->reuse = again * resident;
-            t->reuse_dram = again * (1.0 - resident);
+            double first = (double)c->weight_bytes * (1.0 - resident);
+            t->reuse_dram = first;
+            t->reuse = again - first;
             t->sram += again; /* through the cache again, not counted in t->cache */
         }
     }
@@ -1173,7 +1205,7 @@ static double terms_memory_ms(const HwProfile *p, const HwModelParams *m, const 
                                           t->reuse_dram / (m->gemv_reuse_dram_gbs * 1e6);
     if (t->row_ns > 0.0)
         return (t->dram - t->wdram) / (bw * m->dram_efficiency) + cache +
-               t->drows * t->row_ns * 1e-6;
+               t->drows * t->row_ns * hw_stream_scale(m) * 1e-6;
     if (t->shortrow)
         return (t->dram - t->wdram) / (bw * m->dram_efficiency) +
                t->wdram / (bw * m->dram_short_efficiency) + cache +
@@ -1376,9 +1408,10 @@ void hw_prediction_free(HwPrediction *pr) {
  *   x18 = 1/dram_short_efficiency, x19 = dram_short_row_ns (matrix-vector products with rows
  *   shorter than a page: their DRAM weights and rows, instead of x5 and x14),
  *   x20 = 1/gemv_reuse_gbs (matrix-vector products of M > 1 rows: the re-read bytes of the
- *   resident weights), x21 = 1/gemv_reuse_dram_gbs (those of the weights from DRAM).
+ *   resident weights), x21 = 1/gemv_reuse_dram_gbs (those of the weights from DRAM),
+ *   x22 = stream_scale (the factor on a measured stream curve's ns per row).
  * An operator's compute time is c.x (c nonzero only in its class's columns), its memory time
- * m.x5 + cache.x8 + rows.x14 + wcache.x15 + reuse.x20 + reuse_d.x21, its overhead calls * 1e-3 * (x6 or x9)
+ * m.x5 + cache.x8 + rows.x14 + wcache.x15 + reuse.x20 + reuse_d.x21 + srow.x22, its overhead calls * 1e-3 * (x6 or x9)
  * + heads * calls * 1e-3 * x10; a
  * run adds logits * 1e-6 * x11. Variables are scaled by the prior (z = x / x_prior). */
 
@@ -1398,8 +1431,9 @@ typedef struct {
     double wcache; /* coefficient of x15 */
     double reuse;  /* coefficient of x20 */
     double reuse_d; /* coefficient of x21 */
-    double fixed;  /* memory time that no parameter scales (ms): a stream's DRAM weights on a
-                      profile with a stream curve */
+    double srow;   /* coefficient of x22: a stream's DRAM weights on a profile with a stream
+                      curve (their ms at the curve's own values) */
+    double fixed;  /* memory time that no parameter scales (ms) */
     int stream;    /* always memory-bound (Terms.stream) */
     double ovh;    /* coefficient of x6 (BLAS-backed) or x9 (loops) */
     double head;   /* coefficient of x10 */
@@ -1448,6 +1482,7 @@ static void params_to_x(const HwModelParams *m, double x[NP]) {
     x[19] = m->dram_short_row_ns;
     x[20] = 1.0 / m->gemv_reuse_gbs;
     x[21] = 1.0 / m->gemv_reuse_dram_gbs;
+    x[22] = hw_stream_scale(m);
 }
 
 static void x_to_params(const double x[NP], HwModelParams *m) {
@@ -1473,6 +1508,7 @@ static void x_to_params(const double x[NP], HwModelParams *m) {
     m->dram_short_row_ns = x[19];
     m->gemv_reuse_gbs = 1.0 / x[20];
     m->gemv_reuse_dram_gbs = 1.0 / x[21];
+    m->stream_scale = x[22];
 }
 
 /* Builds the operator rows of one sample (the same Terms as hw_predict). */
@@ -1552,7 +1588,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
                 o->mems = 0.0;
                 o->rows = 0.0;
                 o->rows_s = 0.0;
-                o->fixed = t.drows * t.row_ns * 1e-6;
+                o->srow = t.drows * t.row_ns * 1e-6;
             }
             o->crow = t.stream ? 0.0 : t.drows * 1e-6;
             o->wcache = t.wcache / 1e6;
@@ -1576,6 +1612,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
                 o->wcache *= f;
                 o->reuse *= f;
                 o->reuse_d *= f;
+                o->srow *= f;
                 o->fixed *= f;
             }
             r->fixed += o->fixed;
@@ -1603,7 +1640,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
                       o->cd * x[17] + o->crow * x[14];
         double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15] +
                      o->mems * x[18] + o->rows_s * x[19] + o->reuse * x[20] +
-                     o->reuse_d * x[21] + o->fixed;
+                     o->reuse_d * x[21] + o->srow * x[22] + o->fixed;
         int membound = o->stream || mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
         t += (membound ? mem : comp) + o->ovh * x[ocol] + o->head * x[10];
@@ -1617,6 +1654,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
                 J[19] += o->rows_s;
                 J[20] += o->reuse;
                 J[21] += o->reuse_d;
+                J[22] += o->srow;
             } else {
                 J[col] += o->c0;
                 J[1] += o->c1;
@@ -1982,6 +2020,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
         case 15:
         case 20:
         case 21: lo_x = 1e-6; hi_x = 1e3; break; /* 1 PB/s .. 1 MB/s */
+        case 22: lo_x = HW_STREAM_SCALE_MIN; hi_x = HW_STREAM_SCALE_MAX; break;
         default: lo_x = rescale ? 0.8 : 1.0; hi_x = 1e4; break; /* 1/efficiencies */
         }
         P.lo[k] = lo_x / P.x0[k];
@@ -1996,6 +2035,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
             for (int k = HW_P_GEMM_K_HALF; k < NP; k++) fixed[k] = 1;
         for (int k = 0; o && k < NP; k++)
             if (o->hold[k]) fixed[k] = 1;
+        if (p->nstream == 0) fixed[HW_P_STREAM_SCALE] = 1; /* no curve to scale */
         rep->rms_rel_err_before = fit_objective(&P, x);
         /* everything free; parameters the data barely touch stay near the prior (the
          * ridge), and only those pinned down to thr count as identified. An operator's
@@ -2003,7 +2043,7 @@ SimStatus hw_fit(HwProfile *p, const HwSample *s, int n, const HwFitOptions *o, 
          * operators all sit in the other regime gets no gradient: besides the prior, the
          * fit starts from a point where the memory terms are 10x slower (every memory column
          * active) and one where the compute terms are, and keeps the best end point. */
-        static const int mem_cols[] = {5, 8, 14, 15, 18, 19, 20, 21};
+        static const int mem_cols[] = {5, 8, 14, 15, 18, 19, 20, 21, 22};
         static const int comp_cols[] = {0, 1, 2, 3, 4, 7, 12, 13, 17};
         double best_obj = INFINITY, bestx[NP];
         for (int start = 0; start < 3; start++) {

@@ -20,11 +20,14 @@
  * bytes: several rows share a page, the prefetcher sees interleaved streams) reads its DRAM
  * weights at dram_gbs * dram_short_efficiency and pays dram_short_row_ns per row instead,
  * where a profile with a measured stream curve (dram_stream, host calibration) costs a
- * matrix-vector product's DRAM weights rows * hw_stream_row_ns(row bytes) instead of both,
+ * matrix-vector product's DRAM weights rows * hw_stream_row_ns(row bytes) * stream_scale
+ * instead of both,
  * where a matrix-vector product's resident weights stream at llc_gbs instead of cache_gbs.
  * A product of 2..OPS_GEMV_ROWS rows runs as one matrix-vector product per row over blocks of
- * weight rows: its memory term is a one-row product's plus (M - 1) * weight bytes /
- * gemv_reuse_gbs (the other rows re-read each block from the core's cache).
+ * weight rows: its memory term is a one-row product's plus the other rows' re-reads of each
+ * block from the core's cache: the second row's re-read of the weights streamed from DRAM at
+ * gemv_reuse_dram_gbs, every other re-read ((M - 1) * weight bytes less that one) at
+ * gemv_reuse_gbs.
  *   time    = max(compute, memory) + overhead
  *           = memory + overhead                     matrix-vector products (M <= OPS_GEMV_ROWS:
  *                                                   at most 2 FLOPs per weight byte, always
@@ -153,15 +156,21 @@ typedef struct {
     double gemv_reuse_gbs;         /* products of 2..OPS_GEMV_ROWS rows (one matrix-vector
                                       product per row over blocks of weight rows): rate at
                                       which rows 2..M re-read a block from the core's cache,
-                                      GB/s, > 0 (the weights resident in the LLC) */
-    double gemv_reuse_dram_gbs;    /* the same for the share of the weights streamed from
+                                      GB/s, > 0; for the weights streamed from DRAM, rows
+                                      3..M (the second row's re-read has its own rate) */
+    double gemv_reuse_dram_gbs;    /* the second row's re-read of the weights streamed from
                                       DRAM: where the first row's prefetched lines land (the
-                                      core's L2 or only the LLC) sets it, GB/s, > 0 */
+                                      core's L2 or only the LLC, still arriving) sets it,
+                                      GB/s, > 0 */
     double outside_factor;         /* a run's time over its operators' compute and memory
                                       time, besides dispatch_us per call: the time between
                                       operators that grows with the run (timer reads,
                                       interrupts, bookkeeping whose data the operators
                                       evicted), [1, 2]; measured, not fitted */
+    double stream_scale;           /* a profile with a measured stream curve (dram_stream):
+                                      the factor on its ns per row. The curve is each row
+                                      length's quietest moment; the fit scales it to how whole
+                                      runs stream (dram_stream.scale; 0 reads as 1) */
 } HwModelParams;
 
 /* Rows shorter than this (bytes, a page) stream as short rows (dram_short_*). */
@@ -232,6 +241,14 @@ SimStatus hw_profile_check(const HwProfile *p, SimError *err);
  * stream curve (linear between its points; beyond them at the rate of the nearest point, so
  * the cost never falls as rows grow). 0 when the profile has no curve. */
 double hw_stream_row_ns(const HwProfile *p, double row_bytes);
+
+/* A stream curve's scale (HwModelParams.stream_scale, dram_stream.scale) lies in
+ * [HW_STREAM_SCALE_MIN, HW_STREAM_SCALE_MAX]; 0 (unset) reads as 1. */
+#define HW_STREAM_SCALE_MIN 0.5
+#define HW_STREAM_SCALE_MAX 2.0
+static inline double hw_stream_scale(const HwModelParams *m) {
+    return m->stream_scale > 0.0 ? m->stream_scale : 1.0;
+}
 
 /* Checks a stream curve (n points): 0, or -1 with the reason in msg. */
 int hw_stream_check(const double *row_bytes, const double *ns, int n, char *msg, size_t len);
@@ -374,6 +391,7 @@ typedef enum {
                               dram_row_ns) */
     HW_P_GEMV_REUSE,       /* gemv_reuse_gbs (fit_all only) */
     HW_P_GEMV_REUSE_DRAM,  /* gemv_reuse_dram_gbs (fit_all only) */
+    HW_P_STREAM_SCALE,     /* stream_scale (fit_all only; no effect without a stream curve) */
     HW_PARAM_COUNT
 } HwParam;
 

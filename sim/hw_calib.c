@@ -1730,6 +1730,7 @@ static void host_template(HwProfile *p, int threads) {
     p->model.gemv_reuse_gbs = 100;
     p->model.gemv_reuse_dram_gbs = 100;
     p->model.outside_factor = 1;
+    p->model.stream_scale = 1;
     hw_profile_set_source(p, "model.llc_retention", HW_SRC_ESTIMATED,
                           "rule R-RETAIN: 1, the weights that fit stay (no grid search yet)");
     hw_profile_set_source(p, "model.outside_factor", HW_SRC_ESTIMATED,
@@ -2051,6 +2052,8 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
      * them, and the fit trades them against the other per-call costs and the efficiencies */
     /* with a stream curve the short-row terms describe it (stream_short_line), unfitted */
     fo.hold[HW_P_DRAM_SHORT_EFF] = fo.hold[HW_P_DRAM_SHORT_ROW] = p->nstream > 0;
+    /* the curve's scale means nothing without a curve */
+    fo.hold[HW_P_STREAM_SCALE] = p->nstream == 0;
     int ndisp = measure_outside(tm, ngrid, &p->model.dispatch_us, &p->model.outside_factor);
     if (ndisp > 0) {
         fo.hold[HW_P_DISPATCH] = 1;

@@ -203,6 +203,7 @@ static void test_hw_profile_roundtrip(void **state) {
     double rb[3] = {512, 1024, 4096}, rn[3] = {40.5, 101.25, 230};
     memcpy(a.stream_row_bytes, rb, sizeof rb);
     memcpy(a.stream_row_ns, rn, sizeof rn);
+    a.model.stream_scale = 1.125;
     hw_profile_set_source(&a, "dram_stream", HW_SRC_MEASURED, "a test curve");
     char path[256];
     snprintf(path, sizeof path, "%s/roundtrip.yml", tu_tmpdir());
@@ -225,6 +226,7 @@ static void test_hw_profile_roundtrip(void **state) {
         assert_true(b.stream_row_ns[i] == rn[i]);
     }
     assert_string_equal(hw_profile_source(&b, "dram_stream")->source, "a test curve");
+    assert_true(b.model.stream_scale == 1.125);
     assert_string_equal(a.prov.cpu, b.prov.cpu);
     assert_true(b.prov.threads == 2);
     /* no temporary file is left behind */
@@ -325,6 +327,15 @@ static void test_hw_bad_profiles(void **state) {
          "dram_stream: unknown key 'ns'"},
         {"s_zero.yml", "dram_stream:\n  row_bytes: [0, 1024]\n  ns_per_row: [50, 60]\n",
          "must be positive"},
+        {"s_scale.yml", "dram_stream:\n  row_bytes: [512, 1024]\n  ns_per_row: [50, 60]\n"
+                        "  scale: 3\n",
+         ":4: dram_stream.scale: 3 is not in [0.5, 2]"},
+        {"s_scale2.yml", "dram_stream:\n  row_bytes: [512, 1024]\n  ns_per_row: [50, 60]\n"
+                         "  scale: fast\n",
+         ":4: dram_stream.scale: expected a number, got 'fast'"},
+        {"s_scale3.yml", "dram_stream:\n  scale: 1\n  row_bytes: [512, 1024]\n"
+                         "  ns_per_row: [50, 60]\n  scale: 1.1\n",
+         ":5: dram_stream: duplicate key 'scale'"},
     };
     for (size_t i = 0; i < sizeof bad_curves / sizeof bad_curves[0]; i++) {
         char *c1 = replace(base, "sources:\n", src);
@@ -1008,14 +1019,16 @@ static void test_hw_fit_all_recovers(void **state) {
             bad++;
         }
         nid += rep.identified[k];
-        /* every new parameter is pinned down by the per-class samples */
-        if (k >= HW_P_GEMM_K_HALF && !rep.identified[k]) {
+        /* every new parameter is pinned down by the per-class samples (but the stream
+         * curve's scale: this profile has no curve) */
+        if (k >= HW_P_GEMM_K_HALF && k != HW_P_STREAM_SCALE && !rep.identified[k]) {
             print_message("  %s: not identified (se %g)\n", hw_param_key((HwParam)k), rep.rel_se[k]);
             bad++;
         }
     }
     assert_int_equal(bad, 0);
-    assert_true(nid >= HW_PARAM_COUNT - 1);
+    assert_false(rep.identified[HW_P_STREAM_SCALE]);
+    assert_true(nid >= HW_PARAM_COUNT - 2);
     assert_true(rep.rms_rel_err_after < 0.02);
     /* a held parameter keeps the profile's value (the host measures dispatch_us instead of
      * fitting it); the others still come back */
@@ -1212,6 +1225,15 @@ static void test_hw_stream_curve(void **state) {
         if (K > 64)
             assert_true(linear_ms(&p, 1, N, K, 1) >= linear_ms(&p, 1, N, K - 32, 1));
     }
+    {   /* the curve's scale multiplies the DRAM weights' part and nothing else */
+        double base = linear_ms(&p, 1, N, 512, 1), wpart = N * hw_stream_row_ns(&p, 2048.0) * 1e-6;
+        p.model.stream_scale = 1.25;
+        double scaled = linear_ms(&p, 1, N, 512, 1);
+        if (fabs(scaled - base - 0.25 * wpart * p.model.outside_factor) > 1e-9 * scaled)
+            fail_msg("scale 1.25: %.9g ms from %.9g, weights %.9g", scaled, base, wpart);
+        p.model.stream_scale = 0.0; /* unset: 1 */
+        assert_true(fabs(linear_ms(&p, 1, N, 512, 1) - base) < 1e-12 * base);
+    }
     /* the dram_* terms no longer matter for such products; blocked products keep them */
     double c = linear_ms(&p, 1, N, 256, 1);
     p.model.dram_short_efficiency /= 2.0;
@@ -1233,9 +1255,9 @@ static void test_hw_stream_curve(void **state) {
 }
 
 /* Products of 2..OPS_GEMV_ROWS rows run as one matrix-vector product per row over blocks of
- * weight rows: their time is a one-row product's plus (M - 1) weight bytes re-read at
- * gemv_reuse_dram_gbs (weights from DRAM) or gemv_reuse_gbs (resident in the LLC) and the
- * extra activation bytes, always memory-bound; more rows never predict less time. */
+ * weight rows: their time is a one-row product's plus the re-reads of the other rows (the
+ * second row's of weights from DRAM at gemv_reuse_dram_gbs, the rest at gemv_reuse_gbs) and
+ * the extra activation bytes, always memory-bound; more rows never predict less time. */
 static void test_hw_gemv_rows(void **state) {
     (void)state;
     HwProfile p;
@@ -1257,17 +1279,22 @@ static void test_hw_gemv_rows(void **state) {
         double ms = pr.latency_ms;
         hw_prediction_free(&pr);
         cost_ledger_close(l);
-        double want = one + (double)(M - 1) * 4.0 * N * K / (p.model.gemv_reuse_dram_gbs * 1e6) +
+        double wb = 4.0 * N * K; /* all from DRAM */
+        double want = one + wb / (p.model.gemv_reuse_dram_gbs * 1e6) +
+                      (double)(M - 2) * wb / (p.model.gemv_reuse_gbs * 1e6) +
                       (double)(M - 1) * 4.0 * (N + K) / (p.model.cache_gbs * 1e6);
         if (fabs(ms - want) > 1e-9 * want) fail_msg("M %d: %.9g ms, want %.9g", (int)M, ms, want);
         assert_true(ms > prev);
         prev = ms;
     }
     /* a faster re-read, a faster product; one row never re-reads */
-    double m4 = linear_ms(&p, OPS_GEMV_ROWS, N, K, 1);
-    p.model.gemv_reuse_gbs = 500.0; /* the weights come from DRAM: no change */
-    assert_true(fabs(linear_ms(&p, OPS_GEMV_ROWS, N, K, 1) - m4) < 1e-12 * m4);
-    p.model.gemv_reuse_dram_gbs = 500.0;
+    double m2 = linear_ms(&p, 2, N, K, 1), m4 = linear_ms(&p, OPS_GEMV_ROWS, N, K, 1);
+    p.model.gemv_reuse_gbs = 500.0; /* rows 3..M of weights from DRAM */
+    assert_true(fabs(linear_ms(&p, 2, N, K, 1) - m2) < 1e-12 * m2);
+    assert_true(linear_ms(&p, OPS_GEMV_ROWS, N, K, 1) < m4);
+    m4 = linear_ms(&p, OPS_GEMV_ROWS, N, K, 1);
+    p.model.gemv_reuse_dram_gbs = 500.0; /* the second row's */
+    assert_true(linear_ms(&p, 2, N, K, 1) < m2);
     assert_true(linear_ms(&p, OPS_GEMV_ROWS, N, K, 1) < m4);
     {   /* weights resident in the LLC: their re-reads at gemv_reuse_gbs */
         HwProfile q = p;
@@ -1407,9 +1434,10 @@ static void test_hw_fit_robust(void **state) {
     for (int i = 0; i < NS; i++) cost_ledger_close(l[i]);
 }
 
-/* With a stream curve, the matrix-vector products' DRAM weights are a fixed part of their
- * time: the fit explains the rest (here gemm_efficiency from blocked products, overhead_us
- * from both) and reproduces every sample. */
+/* With a stream curve, the matrix-vector products' DRAM weights cost the curve times its
+ * scale: the fit explains the rest (here gemm_efficiency from blocked products, overhead_us
+ * from both) and reproduces every sample; with fit_all it also finds the scale the runs
+ * streamed at (the curve is each row length's quietest moment). */
 static void test_hw_fit_stream_curve(void **state) {
     (void)state;
     HwProfile truth;
@@ -1443,6 +1471,29 @@ static void test_hw_fit_stream_curve(void **state) {
     assert_true(fabs(fit.model.gemm_efficiency / 0.6 - 1.0) < 1e-3);
     assert_true(fabs(fit.model.overhead_us / 3.0 - 1.0) < 1e-3);
     assert_true(rep.rms_rel_err_after < 1e-4);
+    assert_true(hw_stream_scale(&fit.model) == 1.0); /* not fit_all: kept */
+    /* the runs streamed 18 % slower than the curve */
+    truth.model.stream_scale = 1.18;
+    for (int i = 0; i < NS; i++) smp[i].measured_ms = predict(&truth, lp[i], 1, 1);
+    HwProfile all = fit;
+    all.model.stream_scale = 1.0;
+    fo.fit_all = 1;
+    for (int k = 0; k < HW_PARAM_COUNT; k++)
+        fo.hold[k] = k != HW_P_STREAM_SCALE && k != HW_P_GEMM_EFF && k != HW_P_OVERHEAD;
+    assert_int_equal(hw_fit(&all, smp, NS, &fo, &rep, &err), SIM_OK);
+    print_message("  stream scale %.4f (truth 1.18); rms %.2e\n", all.model.stream_scale,
+                  rep.rms_rel_err_after);
+    assert_true(fabs(all.model.stream_scale / 1.18 - 1.0) < 1e-3);
+    assert_true(rep.identified[HW_P_STREAM_SCALE]);
+    assert_true(fabs(all.model.gemm_efficiency / 0.6 - 1.0) < 1e-3);
+    /* without a curve there is nothing to scale: kept */
+    HwProfile none = all;
+    none.nstream = 0;
+    none.model.stream_scale = 1.0;
+    for (int i = 0; i < NS; i++) smp[i].measured_ms = predict(&none, lp[i], 1, 1);
+    assert_int_equal(hw_fit(&none, smp, NS, &fo, &rep, &err), SIM_OK);
+    assert_true(none.model.stream_scale == 1.0);
+    assert_false(rep.identified[HW_P_STREAM_SCALE]);
     for (int i = 0; i < NS; i++) cost_ledger_close(l[i]);
 }
 
