@@ -892,7 +892,7 @@ static int stream_points(int quick, int k[HW_STREAM_POINTS]) {
 /* One matrix of 4x the usable LLC (at least 64 MiB) read as N x K weights for each K of the
  * curve, through op_exec as a one-row product (the engine's matrix-vector path); a round
  * times every K as a config's round is timed (products for budget_ms, at least 3, their
- * median) and rides along with the rounds of the configs, so that the curve sees the
+ * median), its points spread between the configs of a round, so that the curve sees the
  * machine as they do. */
 typedef struct {
     Run r;
@@ -929,9 +929,10 @@ static SimStatus stream_open(StreamBench *b, double llc_kib, int quick, SimError
 
 static void stream_close(StreamBench *b) { kernel_run_close(&b->r); }
 
-static SimStatus stream_round(StreamBench *b, SimError *err) {
+/* Points [from, to) of the current round; the round ends with stream_round_end. */
+static SimStatus stream_points_time(StreamBench *b, int from, int to, SimError *err) {
     if (b->rounds >= STREAM_ROUNDS_MAX) return SIM_OK;
-    for (int i = 0; i < b->n; i++) {
+    for (int i = from; i < to && i < b->n; i++) {
         int64_t K = b->k[i], N = b->floats / K;
         OpArgs a;
         memset(&a, 0, sizeof a);
@@ -949,8 +950,11 @@ static SimStatus stream_round(StreamBench *b, SimError *err) {
         qsort(t, (size_t)nc, sizeof t[0], cmp_double);
         b->ns[i][b->rounds] = quantile_sorted(t, nc, 0.5) * 1e6 / (double)N;
     }
-    b->rounds++;
     return SIM_OK;
+}
+
+static void stream_round_end(StreamBench *b) {
+    if (b->rounds < STREAM_ROUNDS_MAX) b->rounds++;
 }
 
 /* Least-squares non-decreasing fit of v[0..n) in place (pool adjacent violators). */
@@ -1470,7 +1474,23 @@ static void dump_prediction(const HwProfile *p, const Timed *x, const HwPredictO
  * least 3 and at most 6 rounds (quick: 2 and 3). Rounds visit the configs in turn, so that a busy
  * spell falls on several configs rather than on all the rounds of one. Per-operator times
  * come from the quietest round (the runner's medians over its passes, per operator). */
-static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, StreamBench *sb,
+int hw_round_order(int at, int n, int nfirst) {
+    if (nfirst <= 0 || nfirst >= n) return at;
+    int na = nfirst, nb = n - nfirst, a = 0, b = 0, i = 0;
+    for (int j = 0; j <= at; j++) {
+        int take_a = b >= nb || (a < na && (2 * a + 1) * nb <= (2 * b + 1) * na);
+        i = take_a ? a++ : nfirst + b++;
+    }
+    return i;
+}
+
+/* Times the n configs of t in rounds (each config's passes for about budget ms, repeated
+ * until its two quietest rounds agree). The first nfirst configs and the others are two sets
+ * (the grid and the validation set) whose configs alternate within a round, and sb's stream
+ * points are spread between them, so that all three see the machine's slow and quiet spells
+ * alike: on a shared VM a spell can last half a round, and timing one set after the other
+ * had the grid's steps stream 10 % faster than the validation set's. */
+static SimStatus time_set(Timed *t, int n, int nfirst, const HwCalibOptions *o, StreamBench *sb,
                           SimError *err) {
     const char *replay = getenv("LTSIM_HW_REPLAY");
     if (replay != NULL && *replay != '\0') {
@@ -1501,10 +1521,16 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, StreamBench 
             return sim_errorf(err, SIM_ENOMEM, "out of memory timing");
     }
     for (int round = 0; round < maxr; round++) {
-        int active = 0;
-        for (int i = 0; i < n; i++) {
-            Timed *x = &t[i];
+        int active = 0, nactive = 0;
+        for (int i = 0; i < n; i++) nactive += !t[i].done;
+        for (int at = 0; at < n; at++) {
+            Timed *x = &t[hw_round_order(at, n, nfirst)];
             if (x->done) continue;
+            /* the stream points of this share of the round */
+            if (sb != NULL && (rc = stream_points_time(sb, active * sb->n / nactive,
+                                                       (active + 1) * sb->n / nactive, err)) !=
+                                  SIM_OK)
+                return rc;
             active++;
             runner_result_free(&x->res);
             free(x->lp);
@@ -1549,7 +1575,7 @@ static SimStatus time_set(Timed *t, int n, const HwCalibOptions *o, StreamBench 
             if (x->rounds >= minr && b2 <= 1.02 * b1) x->done = 1;
         }
         if (active == 0) break;
-        if (sb != NULL && (rc = stream_round(sb, err)) != SIM_OK) return rc;
+        if (sb != NULL) stream_round_end(sb);
         note(o, "round %d: %d of %d configs timed%s", round + 1, active, n,
              sb != NULL ? " and the stream curve" : "");
     }
@@ -1940,7 +1966,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         StreamBench sb;
         rc = stream_open(&sb, meas->llc_kib, quick, err);
         if (rc != SIM_OK) goto out;
-        rc = time_set(tm, ntot, o, &sb, err);
+        rc = time_set(tm, ntot, ngrid, o, &sb, err);
         stream_curve(&sb, meas);
         stream_close(&sb);
         const char *dp = getenv("LTSIM_HW_DUMP");
@@ -1953,7 +1979,7 @@ SimStatus hw_calibrate_host(HwProfile *out, const HwCalibOptions *o, HwFitReport
         }
         if (df) fclose(df);
     } else {
-        rc = time_set(tm, ntot, o, NULL, err);
+        rc = time_set(tm, ntot, ngrid, o, NULL, err);
     }
     if (rc != SIM_OK) goto out;
     if (meas->nstream >= 2) {
@@ -2224,7 +2250,7 @@ SimStatus hw_validate_host(const HwProfile *p, const HwCalibOptions *o, HwValida
     SimStatus rc = timed_open(valid_set, NULL, VALID_N, &tm, err);
     if (rc != SIM_OK) return rc;
     note(o, "timing the %d configs of the validation set", VALID_N);
-    rc = time_set(tm, VALID_N, o, NULL, err);
+    rc = time_set(tm, VALID_N, VALID_N, o, NULL, err);
     if (rc != SIM_OK) goto out;
     rc = predict_rows(p, tm, VALID_N, v, err);
 out:

@@ -83,6 +83,11 @@ int hw_gemm_tile_pick(const double *ns, int mmin, int mmax);
  * faster than DRAM. */
 double hw_llc_kib(const double *kib, const double *gbs, int n, double dram_gbs);
 
+/* The at-th config (0 <= at < n) timed in a round of two sets, configs [0, nfirst) and
+ * [nfirst, n): merged by their relative positions in their sets ((i + 0.5) / size), so that
+ * each stretch of a round holds both sets in proportion. nfirst <= 0 or >= n: at. */
+int hw_round_order(int at, int n, int nfirst);
+
 /* dispatch_us and outside_factor from n runs: each run's time outside its operators'
  * kernels and the search (outside_ms), fitted as dispatch_us per operator call (calls) plus
  * (outside_factor - 1) times the kernels' own time (kern_ms), least squares relative to each

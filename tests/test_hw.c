@@ -2012,6 +2012,30 @@ static void test_hw_outside_factor(void **state) {
 /* The usable LLC from read-bandwidth sweeps: an Intel Xeon VM whose L3 plateau is 1.8x its
  * DRAM (measured; the L2 edge is not the last level), a cache 3x DRAM's where half-way is
  * twice DRAM, and sweeps with no cache level faster than DRAM. */
+/* A calibration round alternates the grid's configs and the validation set's: every config
+ * once, each set in its own order, and every stretch of the round holds both in proportion. */
+static void test_hw_round_order(void **state) {
+    (void)state;
+    static const int sets[][2] = {{107, 52}, {10, 3}, {55, 55}, {55, 0}, {2, 1}};
+    for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
+        int n = sets[s][0], nf = sets[s][1], seen[128] = {0}, a = 0, b = 0;
+        for (int at = 0; at < n; at++) {
+            int i = hw_round_order(at, n, nf);
+            assert_true(i >= 0 && i < n);
+            assert_int_equal(seen[i]++, 0);
+            if (nf <= 0 || nf >= n) {
+                assert_int_equal(i, at);
+                continue;
+            }
+            if (i < nf) assert_int_equal(i, a++); /* each set keeps its order */
+            else assert_int_equal(i, nf + b++);
+            /* after at + 1 configs, the first set's share is (at + 1) * nf / n, within 1 */
+            double want = (double)(at + 1) * nf / n;
+            if (fabs(a - want) > 1.0) fail_msg("n %d nfirst %d: %d of the first set after %d", n, nf, a, at + 1);
+        }
+    }
+}
+
 static void test_hw_llc_kib(void **state) {
     (void)state;
     double kib[25], xeon[] = {90.9, 91.1, 93.5, 94.0, 94.1, 93.7, 93.0, 94.0, 93.0,
@@ -2184,6 +2208,7 @@ int main(void) {
         cmocka_unit_test(test_hw_gemm_tile_pick),
         cmocka_unit_test(test_hw_isotonic),
         cmocka_unit_test(test_hw_llc_kib),
+        cmocka_unit_test(test_hw_round_order),
         cmocka_unit_test(test_hw_llc_share_gemm),
         cmocka_unit_test(test_hw_outside_fit),
         cmocka_unit_test(test_hw_outside_factor),
