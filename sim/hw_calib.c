@@ -1467,13 +1467,6 @@ static void dump_prediction(const HwProfile *p, const Timed *x, const HwPredictO
     hw_prediction_free(&pr);
 }
 
-/* Times every config of t in interleaved rounds: per config and round a warm-up pass and
- * `reps` timed passes (about 150 ms). On a shared machine other tenants only ever slow a run
- * down, and they come and go, so a config's latency is the median of its quietest round;
- * rounds go on until the two quietest rounds agree within 2 % (the median is stable), at
- * least 3 and at most 6 rounds (quick: 2 and 3). Rounds visit the configs in turn, so that a busy
- * spell falls on several configs rather than on all the rounds of one. Per-operator times
- * come from the quietest round (the runner's medians over its passes, per operator). */
 int hw_round_order(int at, int n, int nfirst) {
     if (nfirst <= 0 || nfirst >= n) return at;
     int na = nfirst, nb = n - nfirst, a = 0, b = 0, i = 0;
@@ -1484,12 +1477,19 @@ int hw_round_order(int at, int n, int nfirst) {
     return i;
 }
 
-/* Times the n configs of t in rounds (each config's passes for about budget ms, repeated
- * until its two quietest rounds agree). The first nfirst configs and the others are two sets
- * (the grid and the validation set) whose configs alternate within a round, and sb's stream
- * points are spread between them, so that all three see the machine's slow and quiet spells
- * alike: on a shared VM a spell can last half a round, and timing one set after the other
- * had the grid's steps stream 10 % faster than the validation set's. */
+/* Times every config of t in interleaved rounds: per config and round a warm-up pass and
+ * `reps` timed passes (about 150 ms). On a shared machine other tenants only ever slow a run
+ * down, and they come and go, so a config's latency is the median of its quietest round;
+ * rounds go on until the two quietest rounds agree within 2 % (the median is stable), at
+ * least 3 and at most 10 rounds (quick: 2 and 3); on a busy day a third of the configs had
+ * not settled after 6. Rounds visit the configs in turn, so that a busy spell falls on
+ * several configs rather than on all the rounds of one. The first nfirst configs and the
+ * others are two sets (the grid and the validation set) whose configs alternate within a
+ * round (hw_round_order), and sb's stream points are spread between them, so that all three
+ * see the machine's slow and quiet spells alike: a spell can last half a round, and with one
+ * set timed after the other, every generate run of the validation set came out 2-33 % slower
+ * than the fit to the grid's predicted. Per-operator times come from the quietest round (the runner's medians over its
+ * passes, per operator). */
 static SimStatus time_set(Timed *t, int n, int nfirst, const HwCalibOptions *o, StreamBench *sb,
                           SimError *err) {
     const char *replay = getenv("LTSIM_HW_REPLAY");
@@ -1502,7 +1502,7 @@ static SimStatus time_set(Timed *t, int n, int nfirst, const HwCalibOptions *o, 
     }
     int quick = o && o->quick;
     int threads = o && o->threads > 0 ? o->threads : 1;
-    int maxr = quick ? 3 : 6, minr = quick ? 2 : 3;
+    int maxr = quick ? 3 : 10, minr = quick ? 2 : 3;
     double budget = quick ? 60.0 : 150.0; /* ms of timed passes per config and round */
     SimStatus rc = SIM_OK;
     for (int i = 0; i < n; i++) {
