@@ -514,6 +514,14 @@ static int load_source(Loader *L, const yaml_node_t *item) {
     return 0;
 }
 
+/* A YAML scalar as a number: 0, or -1 when it is not one. */
+static int scalar_number(const char *s, double *x) {
+    char *end = NULL;
+    errno = 0;
+    *x = s ? strtod(s, &end) : 0.0;
+    return s == NULL || *s == '\0' || end == s || *end != '\0' || errno == ERANGE ? -1 : 0;
+}
+
 /* One list of numbers of dram_stream (n of them into out). */
 static int load_numbers(Loader *L, const char *key, const yaml_node_t *v, double *out, int *n) {
     if (v == NULL || v->type != YAML_SEQUENCE_NODE)
@@ -524,10 +532,8 @@ static int load_numbers(Loader *L, const char *key, const yaml_node_t *v, double
         const char *s = scalar(e);
         if (*n >= HW_STREAM_POINTS)
             return lerr(L, node_line(e), key, "more than %d points", HW_STREAM_POINTS);
-        char *end = NULL;
-        errno = 0;
-        double x = s ? strtod(s, &end) : 0.0;
-        if (s == NULL || *s == '\0' || end == s || *end != '\0' || errno == ERANGE)
+        double x;
+        if (scalar_number(s, &x) != 0)
             return lerr(L, node_line(e), key, "expected a number, got '%.60s'", s ? s : "(not a scalar)");
         out[(*n)++] = x;
     }
@@ -549,10 +555,8 @@ static int load_stream(Loader *L, const yaml_node_t *v) {
                 return lerr(L, node_line(k), "dram_stream", "duplicate key 'scale'");
             scale_line = node_line(k);
             const char *s = scalar(x);
-            char *end = NULL;
-            errno = 0;
-            double f = s ? strtod(s, &end) : 0.0;
-            if (s == NULL || *s == '\0' || end == s || *end != '\0' || errno == ERANGE)
+            double f;
+            if (scalar_number(s, &f) != 0)
                 return lerr(L, node_line(x), "dram_stream.scale", "expected a number, got '%.60s'",
                             s ? s : "(not a scalar)");
             if (!(f >= HW_STREAM_SCALE_MIN && f <= HW_STREAM_SCALE_MAX))
@@ -1082,9 +1086,9 @@ typedef struct {
     double reuse_dram;  /* the second row's re-read of the weights streamed from DRAM (at
                            gemv_reuse_dram_gbs): the lines the first row's stream brought are
                            still arriving or only in the LLC; the later rows find them in the
-                           core's cache. On the AMD EPYC VM the extra rows of beam-2 steps
-                           from DRAM cost 0.4-0.6 of the one-row stream, those of beam-4
-                           steps 0.9-1.2 for all three */
+                           core's cache. On the AMD EPYC VM the products of beam-2 steps from
+                           DRAM took 1.2-1.9 times the stream curve's one-row time, those of
+                           beam-4 steps only 2.0-2.5 */
     double calls;
 } Terms;
 
@@ -1433,7 +1437,6 @@ typedef struct {
     double reuse_d; /* coefficient of x21 */
     double srow;   /* coefficient of x22: a stream's DRAM weights on a profile with a stream
                       curve (their ms at the curve's own values) */
-    double fixed;  /* memory time that no parameter scales (ms) */
     int stream;    /* always memory-bound (Terms.stream) */
     double ovh;    /* coefficient of x6 (BLAS-backed) or x9 (loops) */
     double head;   /* coefficient of x10 */
@@ -1444,8 +1447,6 @@ typedef struct {
     size_t nops;
     double search; /* coefficient of x11 */
     double disp;   /* coefficient of x16 (whole runs: calls * 1e-3 summed) */
-    double fixed;   /* of the prediction, the part no parameter scales (FitOp.fixed, summed:
-                       streams are always memory-bound) */
     double meas, w; /* w: the weight in the objective (w0 times the robust factor) */
     double w0;      /* the sample's weight */
 } FitRow;
@@ -1583,7 +1584,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
                     o->rows_s = 0.0;
                 }
             }
-            if (t.row_ns > 0.0) { /* measured per row: a fixed cost */
+            if (t.row_ns > 0.0) { /* measured per row, times the curve's scale */
                 o->mem = (t.dram - t.wdram) / bw;
                 o->mems = 0.0;
                 o->rows = 0.0;
@@ -1613,9 +1614,7 @@ static SimStatus fit_row(const HwProfile *p, const HwSample *s, int warm, int fo
                 o->reuse *= f;
                 o->reuse_d *= f;
                 o->srow *= f;
-                o->fixed *= f;
             }
-            r->fixed += o->fixed;
             o->stream = t.stream;
             o->ovh = t.calls * 1e-3;
             if (s->entry < 0 && !s->by_class && !s->search_only) r->disp += t.calls * 1e-3;
@@ -1640,7 +1639,7 @@ static double row_eval(const FitRow *r, const double x[NP], double J[NP], unsign
                       o->cd * x[17] + o->crow * x[14];
         double mem = o->mem * x[5] + o->cache * x[8] + o->rows * x[14] + o->wcache * x[15] +
                      o->mems * x[18] + o->rows_s * x[19] + o->reuse * x[20] +
-                     o->reuse_d * x[21] + o->srow * x[22] + o->fixed;
+                     o->reuse_d * x[21] + o->srow * x[22];
         int membound = o->stream || mem > comp;
         if (regime) regime[j] = (unsigned char)membound;
         t += (membound ? mem : comp) + o->ovh * x[ocol] + o->head * x[10];
@@ -1804,10 +1803,9 @@ static void normal_eq(const FitProblem *P, const double x[NP], double lambda, do
         row_eval(r, x, J, NULL);
         double s = r->w / r->meas;
         for (int k = 0; k < NP; k++) J[k] *= s * P->x0[k];
-        /* the target of the parameters' part: the measurement less the fixed part */
-        double target = r->w * (1.0 - r->fixed / r->meas);
+        /* every part of the prediction is linear in x: the target is the measurement */
         for (int k = 0; k < NP; k++) {
-            b[k] += J[k] * target;
+            b[k] += J[k] * r->w;
             for (int j = 0; j < NP; j++) A[k][j] += J[k] * J[j];
         }
     }
